@@ -1,0 +1,22 @@
+"""The example host's extension objects, shared by every app it creates."""
+
+from __future__ import annotations
+
+from flask_htmx import HTMX
+from flask_login import LoginManager
+from flask_wtf import CSRFProtect
+
+from flask_secret_keys import SecretKeys
+
+from .models import User, db
+
+login_manager = LoginManager()
+login_manager.login_view = "host.login"
+csrf = CSRFProtect()
+htmx = HTMX()
+secret_keys = SecretKeys(db=db, user_model=User)
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id))

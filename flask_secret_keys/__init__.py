@@ -1,0 +1,38 @@
+"""Secret API keys for Flask admin panels."""
+
+from __future__ import annotations
+
+from .auth import admin_api_required, current_key, load_user_from_request
+from .errors import (
+    ActiveKeyExists,
+    AdminRequired,
+    AuthenticationRequired,
+    InvalidKey,
+    InvalidTitle,
+    KeyAlreadyRevoked,
+    KeyNotFound,
+    KeyNotRevoked,
+    NotAnAdmin,
+    SecretKeyError,
+)
+from .extension import SecretKeys
+from .service import KeyQuery, KeyService
+
+__all__ = [
+    "ActiveKeyExists",
+    "AdminRequired",
+    "AuthenticationRequired",
+    "InvalidKey",
+    "InvalidTitle",
+    "KeyAlreadyRevoked",
+    "KeyNotFound",
+    "KeyNotRevoked",
+    "KeyQuery",
+    "KeyService",
+    "NotAnAdmin",
+    "SecretKeyError",
+    "SecretKeys",
+    "admin_api_required",
+    "current_key",
+    "load_user_from_request",
+]

@@ -1,0 +1,118 @@
+"""Errors: service-layer exceptions and the HTTP errors views turn them into.
+
+Service errors carry a message fit to show a user. HTTP errors are werkzeug
+:class:`~werkzeug.exceptions.HTTPException` subclasses with a class-level
+``description``, so a host can restyle them with ``app.errorhandler``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from werkzeug.exceptions import Forbidden, HTTPException, Unauthorized
+
+
+class SecretKeyError(Exception):
+    """Base class of every rule the service layer enforces."""
+
+    message = "The secret API key operation failed."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.message)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class ActiveKeyExists(SecretKeyError):
+    """The user already has an active key; it must be revoked first."""
+
+    message = "You already have an active secret API key. Revoke it before creating a new one."
+
+    def __init__(self, active_key_id: int | None = None, message: str | None = None) -> None:
+        super().__init__(message)
+        #: The id of the key that blocks the creation, when known.
+        self.active_key_id = active_key_id
+
+
+class KeyAlreadyRevoked(SecretKeyError):
+    """Revoking is irreversible and happens once."""
+
+    message = "This secret API key is already revoked."
+
+
+class KeyNotRevoked(SecretKeyError):
+    """Only a revoked key can be deleted."""
+
+    message = "Revoke this secret API key before deleting it."
+
+
+class KeyNotFound(SecretKeyError):
+    """No such key, or not one of this user's keys."""
+
+    message = "No such secret API key."
+
+
+class InvalidTitle(SecretKeyError, ValueError):
+    """The title is empty, too long or contains characters a title cannot hold."""
+
+    message = "The title is not valid."
+
+
+class NotAnAdmin(SecretKeyError):
+    """The user does not pass the host's admin predicate."""
+
+    message = "Only admin users can have secret API keys."
+
+
+class _JSONError(HTTPException):
+    """An HTTP error whose body is ``{"error": ..., "message": ...}``."""
+
+    error = "error"
+
+    def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
+        return [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
+
+    def get_body(self, environ: Any = None, scope: Any = None) -> str:
+        return json.dumps({"error": self.error, "message": self.description})
+
+
+class _BearerChallenge(_JSONError, Unauthorized):
+    """A 401 that challenges with the Bearer scheme.
+
+    Never Basic: a Basic challenge makes browsers show a login prompt and then
+    attach what was typed to later requests, cross-site ones included, which
+    would defeat the CSRF exemption of key-authenticated requests.
+    """
+
+    challenge = 'Bearer realm="api"'
+
+    def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
+        return [*super().get_headers(environ, scope), ("WWW-Authenticate", self.challenge)]
+
+
+class InvalidKey(_BearerChallenge):
+    """A request presented a secret API key that does not authenticate.
+
+    The same answer is given whether the key is malformed, unknown, revoked or
+    its owner may no longer use it, so the response reveals nothing about which.
+    """
+
+    description = "The secret API key is not valid."
+    error = "invalid_api_key"
+    challenge = 'Bearer realm="api", error="invalid_token"'
+
+
+class AuthenticationRequired(_BearerChallenge):
+    """An Admin API was called with no credentials."""
+
+    description = "Authentication is required: send a secret API key or log in."
+    error = "authentication_required"
+
+
+class AdminRequired(_JSONError, Forbidden):
+    """An Admin API was called by a user who is not an admin."""
+
+    description = "This API is for admin users only."
+    error = "admin_required"

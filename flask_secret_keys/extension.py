@@ -1,0 +1,283 @@
+"""The :class:`SecretKeys` extension: configuration, checks and wiring."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+import sqlalchemy as sa
+from flask import Flask
+
+from . import auth, crypto
+from .models import SecretKeyMixin, make_key_model
+from .service import KeyService
+
+#: Every configuration key and its default. Anything else starting with
+#: ``SECRET_KEYS_`` is reported as a probable typo.
+DEFAULTS: dict[str, Any] = {
+    "SECRET_KEYS_PREFIX": crypto.DEFAULT_PREFIX,
+    "SECRET_KEYS_PEPPER": None,
+    "SECRET_KEYS_HEADER": "X-Api-Key",
+    "SECRET_KEYS_LAST_USED_INTERVAL": 60,
+    "SECRET_KEYS_URL_PREFIX": "/settings/secret-api-keys",
+    "SECRET_KEYS_BASE_TEMPLATE": "secret_keys/layout.html",
+    "SECRET_KEYS_CONTENT_BLOCK": "content",
+    "SECRET_KEYS_PER_PAGE": 20,
+    "SECRET_KEYS_HTMX_URL": "https://cdn.jsdelivr.net/npm/htmx.org@2.0.11/dist/htmx.min.js",
+    "SECRET_KEYS_HTMX_INTEGRITY": None,
+}
+
+_HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
+_RESERVED_HEADERS = {"authorization", "cookie", "host", "content-type", "content-length"}
+_BLOCK_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _default_is_admin(user: Any) -> bool:
+    return bool(getattr(user, "is_admin", False))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validated configuration of one app, read once at ``init_app``."""
+
+    prefix: str
+    pepper: bytes | None
+    header: str | None
+    last_used_interval: dt.timedelta
+    url_prefix: str
+    base_template: str
+    content_block: str
+    per_page: int
+    htmx_url: str | None
+    htmx_integrity: str | None
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Settings:
+        """Validate the config; a mistake raises a RuntimeError that says how to fix it."""
+        prefix = config["SECRET_KEYS_PREFIX"]
+        if not isinstance(prefix, str) or not crypto.PREFIX_PATTERN.fullmatch(prefix):
+            _fail(
+                f"SECRET_KEYS_PREFIX={prefix!r} is not a valid prefix: use 1 to 15 lowercase"
+                " letters or digits, starting with a letter and ending in '_', such as 'sk_'."
+            )
+
+        pepper = config["SECRET_KEYS_PEPPER"]
+        if isinstance(pepper, str):
+            pepper = pepper.encode("utf-8")
+        if pepper is not None and (not isinstance(pepper, bytes) or len(pepper) < 32):
+            _fail(
+                "SECRET_KEYS_PEPPER must be None or at least 32 bytes of secret, for example"
+                " secrets.token_hex(32), kept apart from SECRET_KEY."
+            )
+        secret_key = config.get("SECRET_KEY")
+        if (
+            pepper is not None
+            and secret_key is not None
+            and pepper
+            in (
+                secret_key,
+                secret_key.encode("utf-8") if isinstance(secret_key, str) else None,
+            )
+        ):
+            _fail(
+                "SECRET_KEYS_PEPPER must not be the app's SECRET_KEY: rotating SECRET_KEY would"
+                " then invalidate every secret API key. Generate a separate value."
+            )
+
+        header = config["SECRET_KEYS_HEADER"] or None
+        if header is not None and (
+            not isinstance(header, str)
+            or not _HEADER_NAME.fullmatch(header)
+            or header.lower() in _RESERVED_HEADERS
+        ):
+            _fail(
+                f"SECRET_KEYS_HEADER={header!r} is not usable: give a header name such as"
+                " 'X-Api-Key', or None to accept keys in the Authorization header only."
+            )
+
+        interval = config["SECRET_KEYS_LAST_USED_INTERVAL"]
+        if isinstance(interval, (int, float)) and not isinstance(interval, bool):
+            interval = dt.timedelta(seconds=interval)
+        if not isinstance(interval, dt.timedelta) or interval < dt.timedelta(0):
+            _fail(
+                "SECRET_KEYS_LAST_USED_INTERVAL must be a number of seconds (or a timedelta)"
+                " of zero or more, such as 60."
+            )
+
+        url_prefix = config["SECRET_KEYS_URL_PREFIX"]
+        if not isinstance(url_prefix, str) or not url_prefix.startswith("/"):
+            _fail(
+                f"SECRET_KEYS_URL_PREFIX={url_prefix!r} must be a path starting with '/',"
+                " such as '/settings/secret-api-keys'."
+            )
+
+        base_template = config["SECRET_KEYS_BASE_TEMPLATE"]
+        if not isinstance(base_template, str) or not base_template:
+            _fail(
+                "SECRET_KEYS_BASE_TEMPLATE must name the template the pages extend, such as"
+                " 'admin/base.html'."
+            )
+        content_block = config["SECRET_KEYS_CONTENT_BLOCK"]
+        if not isinstance(content_block, str) or not _BLOCK_NAME.fullmatch(content_block):
+            _fail(
+                f"SECRET_KEYS_CONTENT_BLOCK={content_block!r} must be the name of the block"
+                " of SECRET_KEYS_BASE_TEMPLATE that holds the page body, such as 'content'."
+            )
+
+        per_page = config["SECRET_KEYS_PER_PAGE"]
+        if not isinstance(per_page, int) or isinstance(per_page, bool) or not 1 <= per_page <= 200:
+            _fail("SECRET_KEYS_PER_PAGE must be a whole number from 1 to 200, such as 20.")
+
+        return cls(
+            prefix=prefix,
+            pepper=pepper,
+            header=header,
+            last_used_interval=interval,
+            url_prefix=url_prefix.rstrip("/") or "/",
+            base_template=base_template,
+            content_block=content_block,
+            per_page=per_page,
+            htmx_url=config["SECRET_KEYS_HTMX_URL"] or None,
+            htmx_integrity=config["SECRET_KEYS_HTMX_INTEGRITY"] or None,
+        )
+
+
+def _fail(message: str) -> NoReturn:
+    raise RuntimeError(f"flask-secret-keys: {message}")
+
+
+@dataclass(frozen=True)
+class _State:
+    """What one app's extension keeps in ``app.extensions["secret_keys"]``."""
+
+    ext: SecretKeys
+    settings: Settings
+    service: KeyService
+
+
+class SecretKeys:
+    """Secret API keys for the admin users of a Flask app.
+
+    ::
+
+        db = SQLAlchemy(model_class=Base)
+        login_manager = LoginManager()
+        secret_keys = SecretKeys(db=db, user_model=User)
+
+        def create_app():
+            app = Flask(__name__)
+            db.init_app(app)
+            login_manager.init_app(app)
+            secret_keys.init_app(app)
+            return app
+
+    :param app: an app to initialise right away.
+    :param db: the host's Flask-SQLAlchemy object; the key table joins its metadata.
+    :param user_model: the host's user model; keys reference its primary key.
+    :param is_admin: who may own and use keys. Defaults to a truthy ``is_admin``
+        attribute of the user.
+    :param find_user: finds a user by an identifier given on the command line.
+        Defaults to looking the identifier up in the user model's ``email`` column.
+    :param table_name: the key table's name.
+    """
+
+    def __init__(
+        self,
+        app: Flask | None = None,
+        *,
+        db: Any,
+        user_model: type[Any],
+        is_admin: Callable[[Any], bool] | None = None,
+        find_user: Callable[[str], Any | None] | None = None,
+        table_name: str = "secret_api_keys",
+    ) -> None:
+        if is_admin is None and not hasattr(user_model, "is_admin"):
+            _fail(
+                f"{user_model.__name__} has no 'is_admin' attribute: pass"
+                " SecretKeys(..., is_admin=lambda user: ...) to say which users are admins."
+            )
+        if find_user is None and not hasattr(user_model, "email"):
+            _fail(
+                f"{user_model.__name__} has no 'email' column: pass"
+                " SecretKeys(..., find_user=lambda identifier: ...) so the CLI can find users."
+            )
+        self.db = db
+        self.user_model = user_model
+        self.is_admin: Callable[[Any], bool] = is_admin or _default_is_admin
+        self._find_user = find_user
+        mapper = sa.inspect(user_model)
+        self._user_pk = mapper.get_property_by_column(mapper.primary_key[0]).key
+        #: The key model, on the host's ``db.Model`` metadata.
+        self.Key: type[SecretKeyMixin] = make_key_model(db, user_model, table_name)
+        if app is not None:
+            self.init_app(app)
+
+    def user_id(self, user: Any) -> Any:
+        """A user's primary key value."""
+        return getattr(user, self._user_pk)
+
+    def find_user(self, identifier: str) -> Any | None:
+        """The user an identifier names on the command line, or None."""
+        if self._find_user is not None:
+            return self._find_user(identifier)
+        return self.db.session.execute(
+            sa.select(self.user_model).where(self.user_model.email == identifier)
+        ).scalar_one_or_none()
+
+    def init_app(self, app: Flask) -> None:
+        """Check the configuration and wire the extension into ``app``."""
+        if "secret_keys" in app.extensions:
+            raise RuntimeError(
+                "A 'SecretKeys' instance has already been registered on this Flask app."
+                " Import and use that instance instead."
+            )
+        if app.extensions.get("sqlalchemy") is not self.db:
+            _fail(
+                "the db passed to SecretKeys is not initialised on this app: call"
+                " db.init_app(app) before secret_keys.init_app(app)."
+            )
+        login_manager = getattr(app, "login_manager", None)
+        if login_manager is None:
+            _fail(
+                "Flask-Login is not set up on this app: call login_manager.init_app(app)"
+                " before secret_keys.init_app(app)."
+            )
+
+        for name, value in DEFAULTS.items():
+            app.config.setdefault(name, value)
+        unknown = sorted(
+            name for name in app.config if name.startswith("SECRET_KEYS_") and name not in DEFAULTS
+        )
+        if unknown:
+            warnings.warn(
+                f"Unknown flask-secret-keys settings {', '.join(unknown)}; the known ones are"
+                f" {', '.join(DEFAULTS)}.",
+                stacklevel=2,
+            )
+        settings = Settings.from_config(app.config)
+        service = KeyService(
+            db=self.db,
+            model=self.Key,
+            user_id=self.user_id,
+            is_admin=self.is_admin,
+            prefix=settings.prefix,
+            pepper=settings.pepper,
+            last_used_interval=settings.last_used_interval,
+        )
+        app.extensions["secret_keys"] = _State(ext=self, settings=settings, service=service)
+
+        # First among before_request functions, so CSRF protection and every
+        # view see the key's owner.
+        app.before_request_funcs.setdefault(None, []).insert(0, auth.before_request)
+        if login_manager._request_callback is None:
+            login_manager.request_loader(auth.load_user_from_request)
+        app.session_interface = auth.KeySessionInterface(app.session_interface)
+
+        from . import cli, views
+
+        app.register_blueprint(views.bp, url_prefix=settings.url_prefix)
+        app.cli.add_command(cli.group)

@@ -1,0 +1,31 @@
+"""Signals sent by flask-secret-keys.
+
+Each is sent with the Flask app as the sender. None of them ever carries a
+plaintext key or its hash, so a receiver may log what it is given.
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: Sent when a key is created, with ``key`` and ``user`` (its owner).
+key_created = _signals.signal("secret-keys-created")
+
+#: Sent when a key's title changes, with ``key`` and ``old_title``.
+key_title_changed = _signals.signal("secret-keys-title-changed")
+
+#: Sent when a key is revoked, with ``key`` and ``by`` (the user who revoked it, or None).
+key_revoked = _signals.signal("secret-keys-revoked")
+
+#: Sent after a key is deleted, with ``key_id``, ``user_id`` (its owner) and ``redacted``.
+key_deleted = _signals.signal("secret-keys-deleted")
+
+#: Sent when a key authenticates a request, with ``key`` and ``user``.
+key_authenticated = _signals.signal("secret-keys-authenticated")
+
+#: Sent when a presented key is refused, with ``reason``: one of ``"malformed"``,
+#: ``"unknown"``, ``"revoked"``, ``"inactive_user"`` or ``"not_admin"``, and
+#: ``key`` (None unless the key was found).
+key_rejected = _signals.signal("secret-keys-rejected")

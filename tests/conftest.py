@@ -1,0 +1,158 @@
+"""Shared fixtures: a fresh example app per test, its users, keys and clients.
+
+The suite runs on SQLite by default. Set ``TEST_DATABASE_URL`` to run it on a
+server database, e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test`` or
+``mysql+pymysql://root@127.0.0.1:3306/test``; each test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.serving import make_server
+
+from example_app import create_app
+from example_app.models import User, create_demo_users, db
+from flask_secret_keys import KeyService
+
+#: A cheap password hash: the demo users are made for every test.
+FAST_PASSWORD_METHOD = "pbkdf2:sha256:1000"
+
+DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def database_url(tmp_path: Any) -> str:
+    return DATABASE_URL or f"sqlite:///{tmp_path / 'test.db'}"
+
+
+def is_server_database() -> bool:
+    return DATABASE_URL is not None and not DATABASE_URL.startswith("sqlite")
+
+
+def reset_database(app: Flask) -> None:
+    """Empty tables and the demo users, whatever an earlier run left behind."""
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        create_demo_users(FAST_PASSWORD_METHOD)
+
+
+@pytest.fixture
+def app_config(tmp_path: Any) -> dict[str, Any]:
+    """Config for the app under test; override to change it."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
+        "PASSWORD_HASH_METHOD": FAST_PASSWORD_METHOD,
+        "SECRET_KEYS_HTMX_URL": "/vendor/htmx.min.js",
+    }
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any]) -> Iterator[Flask]:
+    app = create_app(app_config)
+    reset_database(app)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def service(app: Flask) -> KeyService:
+    return app.extensions["secret_keys"].service  # type: ignore[no-any-return]
+
+
+def get_user(email: str) -> User:
+    return db.session.execute(sa.select(User).where(User.email == email)).scalar_one()
+
+
+@pytest.fixture
+def app_ctx(app: Flask) -> Iterator[None]:
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def admin(app_ctx: None) -> User:
+    return get_user("admin@example.com")
+
+
+@pytest.fixture
+def ops(app_ctx: None) -> User:
+    return get_user("ops@example.com")
+
+
+@pytest.fixture
+def viewer(app_ctx: None) -> User:
+    return get_user("viewer@example.com")
+
+
+@pytest.fixture
+def admin_token(app: Flask) -> str:
+    """The plaintext of an active key of admin@example.com."""
+    with app.app_context():
+        _key, token = app.extensions["secret_keys"].service.create(
+            get_user("admin@example.com"), "Test key"
+        )
+    return token
+
+
+_CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    """A CSRF token for the client's session, read from a rendered form."""
+    match = _CSRF_FIELD.search(client.get(path).get_data(as_text=True))
+    assert match, f"no CSRF field on {path}"
+    return match.group(1)
+
+
+def log_in(client: FlaskClient, email: str, password: str) -> None:
+    response = client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": csrf_token(client)},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+@pytest.fixture
+def admin_client(client: FlaskClient) -> FlaskClient:
+    """A test client with admin@example.com logged in by session."""
+    log_in(client, "admin@example.com", "admin")
+    return client
+
+
+@pytest.fixture
+def viewer_client(client: FlaskClient) -> FlaskClient:
+    log_in(client, "viewer@example.com", "viewer")
+    return client
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The app served by a real threaded WSGI server on 127.0.0.1; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
