@@ -8,6 +8,7 @@ host has anyway: a login page, an Admin API and a clean database.
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -104,3 +105,17 @@ def log_in(client: FlaskClient, identifier: str) -> None:
         data["csrf_token"] = csrf_token(client, "/login")
     response = client.post("/login", data=data)
     assert response.status_code == 302, response.get_data(as_text=True)
+
+
+_TOKEN = re.compile(r'id="sk-token" value="([^"]+)"')
+
+
+def create_key_in_pages(client: FlaskClient, base: str, title: str = "From the pages") -> str:
+    """Create a key through the Secret API Keys pages as a plain form post; the revealed key."""
+    response = client.post(
+        f"{base}/new", data={"csrf_token": csrf_token(client, f"{base}/new"), "title": title}
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    match = _TOKEN.search(response.get_data(as_text=True))
+    assert match, "no key revealed"
+    return match.group(1)

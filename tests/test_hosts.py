@@ -18,7 +18,15 @@ from flask_htmx import HTMX
 from flask_login import LoginManager, UserMixin
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from hostkit import KEY_FORMS, add_host_routes, create_key, fresh_tables, key_headers, log_in
+from hostkit import (
+    KEY_FORMS,
+    add_host_routes,
+    create_key,
+    create_key_in_pages,
+    fresh_tables,
+    key_headers,
+    log_in,
+)
 from sqlalchemy import orm
 
 from flask_secret_keys import SecretKeys
@@ -167,35 +175,54 @@ def test_key_table_joins_the_host_metadata() -> None:
 
 
 @pytest.mark.parametrize(
-    ("configured", "index_url"),
-    [
-        ("/admin", "/admin/"),
-        ("/admin/settings/secret-api-keys", "/admin/settings/secret-api-keys/"),
-        ("/admin/settings/secret-api-keys/", "/admin/settings/secret-api-keys/"),
-    ],
+    "configured", ["/admin", "/admin/settings/secret-api-keys", "/admin/settings/secret-api-keys/"]
 )
-def test_pages_mount_under_the_configured_url_prefix(
-    make_app: Any, configured: str, index_url: str
-) -> None:
+def test_pages_mount_under_the_configured_url_prefix(make_app: Any, configured: str) -> None:
+    base = configured.rstrip("/")
     app = make_app({"SECRET_KEYS_URL_PREFIX": configured})
+    with fresh_tables(app, db):
+        add_members(app)
+        client = app.test_client()
+        log_in(client, "admin@host.test")
 
+        page = client.get(base)
+
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        assert f'href="{base}/new"' in html
+        assert f'href="{base}/static/secret_keys.css' in html
+        with client.get(f"{base}/static/secret_keys.css") as stylesheet:
+            assert stylesheet.status_code == 200
     with app.test_request_context():
-        assert url_for("secret_keys.index") == index_url
-    endpoint, _ = app.url_map.bind("localhost").match(index_url)
-    assert endpoint == "secret_keys.index"
+        assert url_for("secret_keys.index") == base
 
 
 def test_default_url_is_free_when_a_prefix_is_configured(make_app: Any) -> None:
     app = make_app({"SECRET_KEYS_URL_PREFIX": "/admin/settings/secret-api-keys"})
 
-    assert app.test_client().get("/settings/secret-api-keys/").status_code == 404
+    assert app.test_client().get("/settings/secret-api-keys").status_code == 404
 
 
-def test_key_auth_works_with_pages_under_a_prefix(make_app: Any) -> None:
+def test_pages_under_a_prefix_send_anonymous_users_to_the_host_login(make_app: Any) -> None:
     app = make_app({"SECRET_KEYS_URL_PREFIX": "/admin/settings/secret-api-keys"})
+    login_manager.login_view = "login"
+    try:
+        response = app.test_client().get("/admin/settings/secret-api-keys")
+    finally:
+        login_manager.login_view = None
+
+    assert response.status_code == 302
+    assert response.location.startswith("/login?next=")
+
+
+def test_key_made_in_the_pages_under_a_prefix_calls_the_host_api(make_app: Any) -> None:
+    base = "/admin/settings/secret-api-keys"
+    app = make_app({"SECRET_KEYS_URL_PREFIX": base})
     with fresh_tables(app, db):
         ids = add_members(app)
-        _, token = create_key(app, ids["ops@host.test"])
+        client = app.test_client()
+        log_in(client, "ops@host.test")
+        token = create_key_in_pages(client, base)
 
         response = app.test_client().get("/api/whoami", headers=key_headers("custom", token))
 
@@ -247,9 +274,9 @@ def test_each_app_keeps_its_own_settings(two_apps: tuple[Flask, Flask, dict[str,
         50,
     )
     with shop.test_request_context():
-        assert url_for("secret_keys.index") == "/shop/keys/"
+        assert url_for("secret_keys.index") == "/shop/keys"
     with ops.test_request_context():
-        assert url_for("secret_keys.index") == "/ops/keys/"
+        assert url_for("secret_keys.index") == "/ops/keys"
 
 
 def test_a_key_works_only_in_the_app_that_made_it(

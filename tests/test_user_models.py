@@ -15,12 +15,20 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import database_url
+from conftest import csrf_token, database_url
 from flask import Flask
 from flask_login import LoginManager, UserMixin
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from hostkit import KEY_FORMS, add_host_routes, create_key, fresh_tables, key_headers, log_in
+from hostkit import (
+    KEY_FORMS,
+    add_host_routes,
+    create_key,
+    create_key_in_pages,
+    fresh_tables,
+    key_headers,
+    log_in,
+)
 from sqlalchemy import orm
 
 from flask_secret_keys import NotAnAdmin, SecretKeys
@@ -286,3 +294,32 @@ def test_one_active_key_per_user_holds_for_the_host_key_type(host: Host) -> None
         with pytest.raises(sa.exc.IntegrityError):
             session.commit()
         session.rollback()
+
+
+PAGES = "/settings/secret-api-keys"
+
+
+def test_pages_manage_the_keys_of_host_users(host: Host) -> None:
+    client = host.app.test_client()
+    log_in(client, host.admin)
+    token = create_key_in_pages(client, PAGES, "Made in the pages")
+    api = host.app.test_client()
+
+    me = api.get("/api/whoami", headers=key_headers("bearer", token))
+    assert me.status_code == 200 and me.json is not None
+    assert me.json["id"] == str(host.ids[host.admin])
+    key_id = me.json["key_id"]
+    assert "Made in the pages" in client.get(f"{PAGES}/{key_id}").get_data(as_text=True)
+    revoked = client.post(
+        f"{PAGES}/{key_id}/revoke",
+        data={"csrf_token": csrf_token(client, f"{PAGES}/{key_id}/revoke")},
+    )
+    assert revoked.status_code == 303
+    assert api.get("/api/whoami", headers=key_headers("bearer", token)).status_code == 401
+
+
+def test_pages_refuse_users_the_host_predicate_refuses(host: Host) -> None:
+    client = host.app.test_client()
+    log_in(client, host.non_admin)
+
+    assert client.get(PAGES).status_code == 403
