@@ -67,7 +67,8 @@ CsrfOrder = Literal["before", "after", "none"]
 
 def create_app(config: dict[str, Any], csrf_order: CsrfOrder = "before") -> Flask:
     """The host's factory; ``csrf_order`` says when it sets up ``CSRFProtect``, if at all."""
-    app = Flask(__name__)
+    # The layout of tests/test_custom_layout.py, for an app that wants one.
+    app = Flask(__name__, template_folder="custom_layout_templates")
     app.config.update(SECRET_KEY="factory-secret", TESTING=True)
     app.config.update(config)
     db.init_app(app)
@@ -243,6 +244,8 @@ def two_apps(make_app: Any) -> Iterator[tuple[Flask, Flask, dict[str, int]]]:
             "SECRET_KEYS_PEPPER": "s" * 32,
             "SECRET_KEYS_URL_PREFIX": "/shop/keys",
             "SECRET_KEYS_PER_PAGE": 5,
+            "SECRET_KEYS_BASE_TEMPLATE": "shop/base.html",
+            "SECRET_KEYS_CONTENT_BLOCK": "main",
         }
     )
     ops = make_app(
@@ -302,6 +305,23 @@ def test_a_key_works_only_in_the_app_that_made_it(
             ops_client.get("/api/whoami", headers=key_headers("bearer", shop_token)).status_code
             == 401
         )
+
+
+def test_each_app_renders_the_pages_in_its_own_layout(
+    two_apps: tuple[Flask, Flask, dict[str, int]],
+) -> None:
+    shop, ops, _ = two_apps
+    shop_client, ops_client = shop.test_client(), ops.test_client()
+    log_in(shop_client, "admin@host.test")
+    log_in(ops_client, "admin@host.test")
+
+    # Interleaved, so a layout compiled for one app and reused by the other would show.
+    for _ in range(2):
+        shop_page = shop_client.get("/shop/keys").get_data(as_text=True)
+        ops_page = ops_client.get("/ops/keys").get_data(as_text=True)
+        assert '<main id="shop-main">' in shop_page and "sk-standalone" not in shop_page
+        assert "sk-standalone" in ops_page and "shop-main" not in ops_page
+        assert 'id="sk-root"' in shop_page and 'id="sk-root"' in ops_page
 
 
 def test_a_key_with_the_right_prefix_but_another_apps_pepper_is_refused(
