@@ -445,6 +445,28 @@ def test_host_htmx_views_keep_working(csrf_host: tuple[Flask, dict[str, int]]) -
     assert fragment.get_data(as_text=True) == '<p id="stats">fragment</p>'
 
 
+def test_pages_take_the_htmx_csrf_header_under_the_host_csrfprotect(
+    csrf_host: tuple[Flask, dict[str, int]],
+) -> None:
+    app, _ = csrf_host
+    client = app.test_client()
+    log_in(client, "admin@host.test")
+    token = csrf_token(client, "/settings/secret-api-keys/new")
+
+    refused = client.post(
+        "/settings/secret-api-keys/new", data={"title": "No token"}, headers={"HX-Request": "true"}
+    )
+    created = client.post(
+        "/settings/secret-api-keys/new",
+        data={"title": "Header token"},
+        headers={"HX-Request": "true", "X-CSRFToken": token},
+    )
+
+    assert refused.status_code == 400
+    assert created.status_code == 200
+    assert 'id="sk-token"' in created.get_data(as_text=True)
+
+
 def test_host_without_csrfprotect_still_authenticates_keys(make_app: Any) -> None:
     app = make_app(csrf_order="none")
     with fresh_tables(app, db):
