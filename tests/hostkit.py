@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from conftest import csrf_token
 from flask import Flask, render_template_string, request
 from flask.testing import FlaskClient
 from flask_login import current_user, login_user
 
 from flask_secret_keys import admin_api_required, current_key
+from tests.conftest import csrf_token
 
 _LOGIN_FORM = """<form method="post">
 {% if csrf_token is defined %}

@@ -14,19 +14,19 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import csrf_token, database_url, get_user, reset_database
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_admin import Admin
 from flask_login import LoginManager, UserMixin, login_user
 from flask_sqlalchemy import SQLAlchemy
-from hostkit import create_key_in_pages, fresh_tables
 from sqlalchemy import orm
 
 from example_app import flask_admin_host
 from example_app.models import db
 from flask_secret_keys import SecretKeys
 from flask_secret_keys.contrib.flask_admin import SecretKeysView
+from tests.conftest import csrf_token, database_url, get_user, reset_database
+from tests.hostkit import create_key_in_pages, fresh_tables
 
 PAGES = "/admin/settings/secret-api-keys"
 

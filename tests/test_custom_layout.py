@@ -13,16 +13,16 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import csrf_token, database_url
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_login import LoginManager, UserMixin
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from hostkit import add_host_routes, create_key_in_pages, fresh_tables, key_headers, log_in
 from sqlalchemy import orm
 
 from flask_secret_keys import SecretKeys
+from tests.conftest import csrf_token, database_url
+from tests.hostkit import add_host_routes, create_key_in_pages, fresh_tables, key_headers, log_in
 
 
 class Base(orm.DeclarativeBase):

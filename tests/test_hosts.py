@@ -12,13 +12,16 @@ from typing import Any, Literal
 
 import pytest
 import sqlalchemy as sa
-from conftest import csrf_token, database_url
 from flask import Flask, render_template_string, url_for
 from flask_htmx import HTMX
 from flask_login import LoginManager, UserMixin
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from hostkit import (
+from sqlalchemy import orm
+
+from flask_secret_keys import SecretKeys
+from tests.conftest import csrf_token, database_url
+from tests.hostkit import (
     KEY_FORMS,
     add_host_routes,
     create_key,
@@ -27,9 +30,6 @@ from hostkit import (
     key_headers,
     log_in,
 )
-from sqlalchemy import orm
-
-from flask_secret_keys import SecretKeys
 
 
 class Base(orm.DeclarativeBase):

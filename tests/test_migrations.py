@@ -20,7 +20,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import DATABASE_URL
+
+from tests import migration_host
+from tests.conftest import DATABASE_URL
 
 TESTS = Path(__file__).resolve().parent
 KEYS = "migrated_api_keys"
@@ -39,9 +41,9 @@ class Migrated:
         """Run ``flask db <args>`` on the host; returns its output (stdout and stderr)."""
         env = {
             **os.environ,
-            "FLASK_APP": "migration_host",
+            "FLASK_APP": "tests.migration_host",
             "DATABASE_URL": self.url,
-            "PYTHONPATH": os.pathsep.join([str(TESTS.parent), str(TESTS)]),
+            "PYTHONPATH": str(TESTS.parent),
         }
         result = subprocess.run(  # noqa: S603 - fixed arguments, our own interpreter
             [sys.executable, "-m", "flask", "db", *args],
@@ -214,8 +216,6 @@ def test_extension_works_on_the_migrated_schema(
     migrated: Migrated, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", migrated.url)
-    import migration_host
-
     app = migration_host.create_app()
     service = app.extensions["secret_keys"].service
     try:

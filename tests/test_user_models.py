@@ -15,12 +15,15 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import csrf_token, database_url
 from flask import Flask
 from flask_login import LoginManager, UserMixin
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from hostkit import (
+from sqlalchemy import orm
+
+from flask_secret_keys import NotAnAdmin, SecretKeys
+from tests.conftest import csrf_token, database_url
+from tests.hostkit import (
     KEY_FORMS,
     add_host_routes,
     create_key,
@@ -29,9 +32,6 @@ from hostkit import (
     key_headers,
     log_in,
 )
-from sqlalchemy import orm
-
-from flask_secret_keys import NotAnAdmin, SecretKeys
 
 # A host with integer ids under a custom name, roles and usernames.
 

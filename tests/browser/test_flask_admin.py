@@ -1,9 +1,9 @@
 """Secret API Keys inside a Flask-Admin panel, driven by a real Chromium.
 
 The Flask-Admin example host (``example_app/flask_admin_host.py``) is served
-on 127.0.0.1. Screenshots go to a temporary directory, or to the directory
-named by ``SCREENSHOT_DIR`` (``SCREENSHOT_DIR=docs/screenshots`` refreshes
-the ones in the docs).
+on 127.0.0.1 in place of the main example, for the fixtures of ``conftest.py``.
+Screenshots go to a temporary directory, or to the directory named by
+``SCREENSHOT_DIR`` (``SCREENSHOT_DIR=docs/screenshots`` refreshes the docs' ones).
 """
 
 from __future__ import annotations
@@ -16,23 +16,11 @@ from typing import Any
 import pytest
 import requests
 from flask import Flask
+from playwright.sync_api import Page, expect
 
 from example_app import flask_admin_host
 from example_app.models import db
 from tests.conftest import reset_database
-
-pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture
@@ -47,29 +35,6 @@ def app(app_config: dict[str, Any]) -> Iterator[Flask]:
         db.engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail(f"CI needs Chromium at {CHROMIUM}")
-        pytest.skip(f"no Chromium at {CHROMIUM} (install Debian's chromium; under CI this fails)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
-
-
 @pytest.fixture
 def screenshots(tmp_path: Path) -> Path:
     directory = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
@@ -78,10 +43,8 @@ def screenshots(tmp_path: Path) -> Path:
 
 
 def test_create_and_revoke_a_key_inside_the_flask_admin_layout(
-    live_server: str, page: Any, screenshots: Path
+    live_server: str, page: Page, screenshots: Path
 ) -> None:
-    from playwright.sync_api import expect
-
     page.goto(f"{live_server}/admin/")
     page.get_by_label("Email").fill("admin@example.com")
     page.get_by_label("Password").fill("admin")
@@ -127,9 +90,7 @@ def test_create_and_revoke_a_key_inside_the_flask_admin_layout(
     page.screenshot(path=str(screenshots / "flask-admin.png"))
 
 
-def test_menu_hides_the_entry_from_users_who_are_not_admins(live_server: str, page: Any) -> None:
-    from playwright.sync_api import expect
-
+def test_menu_hides_the_entry_from_users_who_are_not_admins(live_server: str, page: Page) -> None:
     page.goto(f"{live_server}/login")
     page.get_by_label("Email").fill("viewer@example.com")
     page.get_by_label("Password").fill("viewer")
