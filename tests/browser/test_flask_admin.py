@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 from flask import Flask
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from example_app import flask_admin_host
 from example_app.models import db
@@ -100,3 +100,25 @@ def test_menu_hides_the_entry_from_users_who_are_not_admins(live_server: str, pa
     expect(page.locator("nav.navbar").get_by_text("Settings")).to_have_count(0)
     response = page.goto(f"{live_server}/admin/settings/secret-api-keys")
     assert response is not None and response.status == 403
+
+
+def test_pages_keep_flask_admins_light_palette_in_a_dark_colour_scheme(
+    browser: Browser, live_server: str
+) -> None:
+    context = browser.new_context(base_url=live_server, color_scheme="dark")
+    try:
+        page = context.new_page()
+        page.goto("/login")
+        page.get_by_label("Email").fill("admin@example.com")
+        page.get_by_label("Password").fill("admin")
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url("**/admin/")
+        page.goto("/admin/settings/secret-api-keys")
+
+        title = page.get_by_role("heading", name="Secret API Keys", level=1)
+        card = page.locator(".sk-card").first
+        assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
+        assert title.evaluate("e => getComputedStyle(e).color") == "rgb(33, 37, 41)"
+        assert card.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(255, 255, 255)"
+    finally:
+        context.close()
