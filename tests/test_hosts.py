@@ -48,6 +48,7 @@ class Member(UserMixin, db.Model):  # type: ignore[name-defined,misc]
 
 
 login_manager = LoginManager()
+login_manager.login_view = "login"
 csrf = CSRFProtect()
 htmx = HTMX()
 secret_keys = SecretKeys(db=db, user_model=Member, table_name="factory_member_keys")
@@ -206,11 +207,7 @@ def test_default_url_is_free_when_a_prefix_is_configured(make_app: Any) -> None:
 
 def test_pages_under_a_prefix_send_anonymous_users_to_the_host_login(make_app: Any) -> None:
     app = make_app({"SECRET_KEYS_URL_PREFIX": "/admin/settings/secret-api-keys"})
-    login_manager.login_view = "login"
-    try:
-        response = app.test_client().get("/admin/settings/secret-api-keys")
-    finally:
-        login_manager.login_view = None
+    response = app.test_client().get("/admin/settings/secret-api-keys")
 
     assert response.status_code == 302
     assert response.location.startswith("/login?next=")
