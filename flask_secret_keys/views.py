@@ -232,11 +232,11 @@ def exact_time(when: dt.datetime) -> str:
 
 
 def user_label(user: Any | None) -> str:
-    """How a user is named on a page: "you", their email, or their id."""
+    """How a user is named on a page: "You", their email, or their id."""
     if user is None:
         return "a user who no longer exists"
     if user == _user():
-        return "you"
+        return "You"
     return str(getattr(user, "email", None) or _state().ext.user_id(user))
 
 

@@ -528,7 +528,7 @@ def test_details_of_a_revoked_key_show_when_and_by_whom(
     html = text(admin_client.get(f"{BASE}/{key_id}"))
     assert "sk-badge--revoked" in html
     assert "Revoked by" in html
-    assert "<dd>you</dd>" in html
+    assert "<dd>You</dd>" in html
     assert f'href="{BASE}/{key_id}/delete"' in html
     assert f'href="{BASE}/{key_id}/revoke"' not in html
 
