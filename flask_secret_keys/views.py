@@ -157,7 +157,7 @@ def _bridge() -> Template:
 
 def _page(template: str, title: str, status: int = 200, **context: Any) -> Response:
     """A full page: the body ``template`` rendered inside the configured layout."""
-    body = Markup(render_template(template, sk_title=title, **context))  # noqa: S704
+    body = Markup(render_template(template, **context))  # noqa: S704
     html = render_template(
         _bridge(),
         sk_base_template=_state().settings.base_template,
