@@ -167,6 +167,7 @@ def test_the_same_journey_works_without_javascript(
     token = page.get_by_label("Secret API key “No-JS key”").input_value()
     assert TOKEN.fullmatch(token)
     assert BASE + "/new" in page.url
+    expect(page.get_by_role("button", name="Copy")).to_be_hidden()
     assert api_status(live_server, token) == 200
 
     page.get_by_role("link", name="Done").click()
