@@ -122,3 +122,32 @@ def test_pages_keep_flask_admins_light_palette_in_a_dark_colour_scheme(
         assert card.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(255, 255, 255)"
     finally:
         context.close()
+
+
+def test_create_and_revoke_without_javascript_inside_the_flask_admin_layout(
+    admin_no_js_page: Page, live_server: str
+) -> None:
+    page = admin_no_js_page
+    navbar = page.locator("nav.navbar")
+    page.goto("/admin/settings/secret-api-keys")
+
+    page.get_by_role("link", name="Create", exact=True).click()
+    expect(page).to_have_url(f"{live_server}/admin/settings/secret-api-keys/new")
+    expect(navbar).to_be_visible()
+    page.get_by_label("Title").fill("Nightly export")
+    page.get_by_role("button", name="Save").click()
+    token = page.locator("#sk-token").input_value()
+    expect(navbar).to_be_visible()
+    assert requests.get(f"{live_server}/admin/api/me", auth=(token, ""), timeout=10).ok
+
+    page.get_by_role("link", name="Done").click()
+    page.get_by_role("link", name="Revoke API key").click()
+    expect(page.get_by_text("This cannot be undone.")).to_be_visible()
+    expect(navbar).to_be_visible()
+    page.get_by_role("button", name="Revoke API key").click()
+
+    expect(page.locator("#sk-key .sk-badge")).to_have_text("Revoked")
+    expect(navbar.locator("li.active", has_text="Settings")).to_be_visible()
+    assert (
+        requests.get(f"{live_server}/admin/api/me", auth=(token, ""), timeout=10).status_code == 401
+    )
