@@ -302,6 +302,11 @@ def test_a_key_works_only_in_the_app_that_made_it(
             ops_client.get("/api/whoami", headers=key_headers("bearer", shop_token)).status_code
             == 401
         )
+        # Both apps share one CSRFProtect; each lets its own key-authenticated POSTs through.
+        posted = shop_client.post("/api/notes", json={}, headers={"X-Shop-Key": shop_token})
+        assert posted.status_code == 200
+        posted = ops_client.post("/api/notes", json={}, headers={"X-Ops-Key": ops_token})
+        assert posted.status_code == 200
 
 
 def test_each_app_renders_the_pages_in_its_own_layout(
