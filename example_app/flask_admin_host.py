@@ -1,6 +1,7 @@
 """The example store admin as a Flask-Admin 2 panel, with Settings → Secret API Keys in its menu.
 
-Run it with ``flask --app example_app.flask_admin_host run`` and log in at
+Run it with ``flask --app example_app.flask_admin_host run`` (after
+``pip install -e '.[admin]'``) and log in at
 ``/login`` with the demo users of ``example_app`` (admin@example.com / admin,
 ops@example.com / ops, viewer@example.com / viewer). It shares their model,
 extension objects and Admin API; its own SQLite database is
