@@ -22,6 +22,7 @@ from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.exceptions import Forbidden, NotFound
 
 from flask_secret_keys.contrib.flask_admin import SecretKeysView
 
@@ -59,6 +60,19 @@ def logout() -> Any:
 @bp.get("/")
 def index() -> Any:
     return redirect(url_for("admin.index"))
+
+
+@bp.app_errorhandler(Forbidden)
+@bp.app_errorhandler(NotFound)
+def error_page(error: Forbidden | NotFound) -> Any:
+    """Refusals of the Secret API Keys pages in the panel's layout; others as they come.
+
+    Only those pages have the Flask-Admin context (``SecretKeysView`` gives
+    it to them); the Admin API keeps its JSON errors.
+    """
+    if request.blueprint != "secret_keys":
+        return error
+    return render_template("flask_admin_host/error.html", error=error), error.code
 
 
 class HomeView(AdminIndexView):  # type: ignore[misc]

@@ -110,8 +110,18 @@ def test_anonymous_users_are_sent_to_the_login_page(client: FlaskClient) -> None
 
 
 def test_users_who_are_not_admins_get_403(viewer_client: FlaskClient) -> None:
-    assert viewer_client.get(PAGES).status_code == 403
+    response = viewer_client.get(PAGES)
+
+    assert response.status_code == 403
+    assert '<a class="navbar-brand" href="/admin">Example Store Admin</a>' in text(response)
     assert viewer_client.get("/admin/secret_keys_admin/", follow_redirects=True).status_code == 403
+
+
+def test_admin_api_errors_stay_json(viewer_client: FlaskClient) -> None:
+    response = viewer_client.get("/admin/api/me")
+
+    assert response.status_code == 403
+    assert response.json is not None and response.json["error"] == "admin_required"
 
 
 def test_another_admins_key_is_not_found(app: Flask, admin_client: FlaskClient) -> None:
@@ -119,7 +129,10 @@ def test_another_admins_key_is_not_found(app: Flask, admin_client: FlaskClient) 
         key, _ = app.extensions["secret_keys"].service.create(get_user("ops@example.com"), "Ops")
         key_id = key.id
 
-    assert admin_client.get(f"{PAGES}/{key_id}").status_code == 404
+    response = admin_client.get(f"{PAGES}/{key_id}")
+
+    assert response.status_code == 404
+    assert "Example Store Admin" in text(response)
 
 
 def test_posts_without_csrf_token_are_refused(admin_client: FlaskClient) -> None:
