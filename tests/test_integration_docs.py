@@ -1,8 +1,8 @@
-"""The Admin API calls shown in docs/integration.md, run as written against a live server.
+"""docs/integration.md kept true: its settings table and its Admin API calls.
 
-Each snippet (curl, Python ``requests``, JavaScript ``fetch``) is taken from
-the document, pointed at the example app on 127.0.0.1 instead of
-``https://admin.example.com``, and given a real key in ``SECRET_API_KEY``.
+Each call (curl, Python ``requests``, JavaScript ``fetch``) is taken from the
+document, pointed at the example app on 127.0.0.1 instead of
+``https://admin.example.com``, given a real key in ``SECRET_API_KEY`` and run.
 """
 
 from __future__ import annotations
@@ -18,8 +18,11 @@ from pathlib import Path
 
 import pytest
 
+from flask_secret_keys.extension import DEFAULTS
+
 DOC = Path(__file__).resolve().parent.parent / "docs" / "integration.md"
-SECTION = DOC.read_text().split("## Calling your Admin API with a key")[1].split("\n## ")[0]
+TEXT = DOC.read_text()
+SECTION = TEXT.split("## Calling your Admin API with a key")[1].split("\n## ")[0]
 DOC_HOST = "https://admin.example.com"
 
 
@@ -27,6 +30,12 @@ def snippet(language: str) -> str:
     match = re.search(rf"```{language}\n(.*?)```", SECTION, re.S)
     assert match, f"no {language} example in docs/integration.md"
     return match.group(1)
+
+
+def test_settings_table_lists_every_setting() -> None:
+    documented = re.findall(r"^\| `(SECRET_KEYS_[A-Z_]+)` \|", TEXT, re.M)
+
+    assert sorted(documented) == sorted(DEFAULTS)
 
 
 def require(tool: str) -> str:
