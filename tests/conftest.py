@@ -7,6 +7,7 @@ server database, e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test`` or
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
@@ -156,3 +157,30 @@ def live_server(app: Flask) -> Iterator[str]:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+
+
+class StatementLog:
+    """The SQL statements an engine executes while the log is open."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.statements)
+
+    def matching(self, prefix: str) -> list[str]:
+        return [s for s in self.statements if s.lstrip().upper().startswith(prefix)]
+
+
+@contextlib.contextmanager
+def count_statements(engine: sa.Engine) -> Iterator[StatementLog]:
+    log = StatementLog()
+
+    def before_cursor_execute(*args: Any) -> None:
+        log.statements.append(args[2])
+
+    sa.event.listen(engine, "before_cursor_execute", before_cursor_execute)
+    try:
+        yield log
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", before_cursor_execute)
