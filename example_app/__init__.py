@@ -34,19 +34,19 @@ def _secret_key(app: Flask) -> str:
     return path.read_text().strip()
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+def setup_host(app: Flask, config: dict[str, Any] | None, **defaults: Any) -> None:
+    """What both example hosts share: config, extensions, local htmx, schema and demo users.
+
+    ``defaults`` are the host's own settings; ``config`` (from tests) wins over them.
+    """
     os.makedirs(app.instance_path, exist_ok=True)
-    app.config.update(
-        SQLALCHEMY_DATABASE_URI=os.environ.get("DATABASE_URL", "sqlite:///example.db"),
-        SECRET_KEYS_BASE_TEMPLATE="base.html",
-    )
+    app.config.update(defaults)
     if HTMX_FILE.exists():
         # The installed version may differ from the one the default hash is for.
         app.config["SECRET_KEYS_HTMX_URL"] = "/vendor/htmx.min.js"
         app.config["SECRET_KEYS_HTMX_INTEGRITY"] = None
     app.config.update(config or {})
-    if "SECRET_KEY" not in app.config or not app.config["SECRET_KEY"]:
+    if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app)
 
     db.init_app(app)
@@ -55,10 +55,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     htmx.init_app(app)
     secret_keys.init_app(app)
 
-    from . import api, views
+    from . import api
 
     app.register_blueprint(api.bp)
-    app.register_blueprint(views.bp)
 
     if HTMX_FILE.exists():
 
@@ -69,6 +68,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         db.create_all()
         create_demo_users(app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    setup_host(
+        app,
+        config,
+        SQLALCHEMY_DATABASE_URI=os.environ.get("DATABASE_URL", "sqlite:///example.db"),
+        SECRET_KEYS_BASE_TEMPLATE="base.html",
+    )
+    from . import views
+
+    app.register_blueprint(views.bp)
     return app
 
 

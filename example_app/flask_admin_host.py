@@ -16,38 +16,25 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import sqlalchemy as sa
-from flask import Blueprint, Flask, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Flask, redirect, render_template, request, url_for
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.theme import Bootstrap4Theme
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from werkzeug.exceptions import Forbidden, NotFound
 
 from flask_secret_keys.contrib.flask_admin import SecretKeysView
 
-from . import HTMX_FILE, _secret_key, api
-from .extensions import csrf, htmx, login_manager, secret_keys
-from .models import User, create_demo_users, db
-from .views import LoginForm, _safe_next
+from . import setup_host
+from .models import User, db
+from .views import log_in
 
 bp = Blueprint("host", __name__)
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
-    form = LoginForm()
-    error = None
-    if form.validate_on_submit():
-        user = db.session.execute(
-            sa.select(User).where(User.email == form.email.data.strip().lower())
-        ).scalar_one_or_none()
-        if user is not None and user.is_active and user.check_password(form.password.data):
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
-        error = "Wrong email or password."
-    status = 200 if error is None else 401
-    return render_template("flask_admin_host/login.html", form=form, error=error), status
+    return log_in("flask_admin_host/login.html")
 
 
 @bp.post("/logout")
@@ -104,26 +91,15 @@ class UserView(ModelView):  # type: ignore[misc]
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
-    os.makedirs(app.instance_path, exist_ok=True)
-    app.config.update(
+    setup_host(
+        app,
+        config,
         SQLALCHEMY_DATABASE_URI=os.environ.get("DATABASE_URL", "sqlite:///flask_admin_host.db"),
         # The pages in Flask-Admin's layout, under the panel's URL.
         SECRET_KEYS_BASE_TEMPLATE="secret_keys/flask_admin.html",
         SECRET_KEYS_CONTENT_BLOCK="body",
         SECRET_KEYS_URL_PREFIX="/admin/settings/secret-api-keys",
     )
-    if HTMX_FILE.exists():
-        app.config["SECRET_KEYS_HTMX_URL"] = "/vendor/htmx.min.js"
-    app.config.update(config or {})
-    if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _secret_key(app)
-
-    db.init_app(app)
-    login_manager.init_app(app)
-    csrf.init_app(app)
-    htmx.init_app(app)
-    secret_keys.init_app(app)
-    app.register_blueprint(api.bp)
     app.register_blueprint(bp)
 
     admin = Admin(
@@ -135,13 +111,4 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     admin.add_view(UserView(User, db, name="Users", category="Store"))
     admin.add_view(SecretKeysView(category="Settings"))
 
-    if HTMX_FILE.exists():
-
-        @app.get("/vendor/htmx.min.js")
-        def htmx_js() -> Any:
-            return send_file(HTMX_FILE, mimetype="text/javascript", max_age=3600)
-
-    with app.app_context():
-        db.create_all()
-        create_demo_users(app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
     return app

@@ -31,8 +31,8 @@ def _safe_next(target: str | None) -> str:
     return url_for("host.index")
 
 
-@bp.route("/login", methods=["GET", "POST"])
-def login() -> Any:
+def log_in(template: str) -> Any:
+    """The login form: on success log the user in and go on, else show ``template``."""
     form = LoginForm()
     error = None
     if form.validate_on_submit():
@@ -43,7 +43,12 @@ def login() -> Any:
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
         error = "Wrong email or password."
-    return render_template("login.html", form=form, error=error), 200 if error is None else 401
+    return render_template(template, form=form, error=error), 200 if error is None else 401
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    return log_in("login.html")
 
 
 @bp.post("/logout")
