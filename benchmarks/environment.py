@@ -106,6 +106,7 @@ class Backend:
         self._url = url
         self._folder = tempfile.mkdtemp(prefix="flask-secret-keys-bench-")
         self._schemas: list[str] = []
+        self._apps: list[Flask] = []
 
     @classmethod
     def sqlite(cls) -> Backend:
@@ -132,6 +133,12 @@ class Backend:
         self._schemas.append(schema)
         return self._url, {"connect_args": {"options": f"-csearch_path={schema}"}}
 
+    def app(self, url: str, engine_options: dict[str, Any], **config: Any) -> Flask:
+        """:func:`bench_app` on one of this backend's databases, closed with it."""
+        app = bench_app(url, engine_options, **config)
+        self._apps.append(app)
+        return app
+
     def server_version(self) -> str:
         """The database engine's version, for the record."""
         if self.name == "sqlite":
@@ -155,7 +162,11 @@ class Backend:
             engine.dispose()
 
     def close(self) -> None:
-        """Delete every database this backend made."""
+        """Close the apps' connections and delete every database this backend made."""
+        for app in self._apps:
+            with app.app_context():
+                db.engine.dispose()
+        self._apps.clear()
         if self._schemas:
             self._run(*(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE' for schema in self._schemas))
             self._schemas.clear()
@@ -186,7 +197,7 @@ class Seeded:
 
     def app_with(self, **config: Any) -> Flask:
         """Another app on this database, with different settings."""
-        return bench_app(self.url, self.engine_options, **config)
+        return self.backend.app(self.url, self.engine_options, **config)
 
 
 def seed(backend: Backend, size: int, list_keys: int) -> Seeded:
@@ -198,7 +209,7 @@ def seed(backend: Backend, size: int, list_keys: int) -> Seeded:
     list_keys = min(list_keys, size - 1)
     label = f"k{size}"
     url, options = backend.database(label)
-    app = bench_app(url, options)
+    app = backend.app(url, options)
     filler = max(0, size - list_keys - 1)
     started = time.perf_counter()
     with app.app_context():

@@ -60,7 +60,9 @@ def micro(seconds: float) -> str:
         return f"{seconds:.2f} s"
     if seconds >= 1e-3:
         return f"{seconds * 1e3:.1f} ms"
-    return f"{seconds * 1e6:.0f} µs"
+    if seconds >= 1e-5:
+        return f"{seconds * 1e6:.0f} µs"
+    return f"{seconds * 1e6:.1f} µs"
 
 
 def spread(stat: dict[str, Any], unit: Callable[[float], str] = micro) -> str:

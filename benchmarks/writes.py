@@ -69,8 +69,6 @@ def run(seeded: Seeded, requests: int, intervals: Sequence[float]) -> Result:
                 str(others),
             )
         )
-        with app.app_context():
-            db.engine.dispose()
     result.notes.append(
         f"on {seeded.backend.name}; statements counted with SQLAlchemy's"
         " before_cursor_execute event on the app's engine"
