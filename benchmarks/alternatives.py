@@ -144,7 +144,8 @@ def run(seeded: Seeded, scan_sizes: Sequence[int], rounds: int, our_calls: int) 
             f" {times(growth['median'])} of {first}"
         )
     result.notes.append(
-        f"median [min–max] over {rounds} rounds; the references are timed in memory, without"
-        " the database work a request would add to them"
+        f"median [min–max] over {rounds} rounds; a round runs each reference once and ours"
+        f" {our_calls} times (median); the references are timed in memory, without the"
+        " database work a request would add to them"
     )
     return result

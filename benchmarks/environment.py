@@ -36,6 +36,7 @@ ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin"  # noqa: S105 - the example app's documented demo password
 #: The demo admin who owns the many keys the list benchmarks page through.
 LIST_USER_EMAIL = "ops@example.com"
+LIST_USER_PASSWORD = "ops"  # noqa: S105 - the example app's documented demo password
 #: Keys per filler user; filler users own the keys that are not the list user's.
 KEYS_PER_FILLER_USER = 100
 #: First id given to filler users, clear of the demo users.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import re
+import statistics
 import time
 from collections.abc import Sequence
 
@@ -18,20 +19,22 @@ from flask.testing import FlaskClient
 
 from .environment import ADMIN_EMAIL, ADMIN_PASSWORD, API_PATH, PUBLIC_PATH, Seeded
 from .report import Result
-from .stats import Batch, interleaved, ratio, spread, summary, times
+from .stats import Batch, interleaved, method, ratio, spread, summary, times
 
 _CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
-def session_client(app: Flask) -> FlaskClient:
-    """A test client logged in as the demo admin through the login form."""
+def session_client(
+    app: Flask, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD
+) -> FlaskClient:
+    """A test client logged in through the login form, as the demo admin by default."""
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     match = _CSRF_FIELD.search(page)
     assert match, "the login page has no CSRF field"
     response = client.post(
         "/login",
-        data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "csrf_token": match.group(1)},
+        data={"email": email, "password": password, "csrf_token": match.group(1)},
     )
     assert response.status_code == 302, response.status_code
     return client
@@ -41,13 +44,13 @@ def request_batch(client: FlaskClient, path: str, headers: dict[str, str], calls
     """Seconds per ``GET path`` with ``headers``; every answer must be a 200."""
 
     def batch() -> float:
-        total = 0.0
+        durations = []
         for _ in range(calls):
             start = time.perf_counter()
             response = client.get(path, headers=headers)
-            total += time.perf_counter() - start
+            durations.append(time.perf_counter() - start)
             assert response.status_code == 200, response.status_code
-        return total / calls
+        return statistics.median(durations)
 
     return batch
 
@@ -101,7 +104,6 @@ def run(databases: Sequence[Seeded], rounds: int, calls: int) -> Result:
             )
         result.data[seeded.backend.name] = {"calls_per_round": calls, "methods": figures}
     result.notes.append(
-        f"median [min–max] over {rounds} rounds of {calls} requests; ratios and differences"
-        " taken per round"
+        method(rounds, calls, "requests") + "; ratios and differences taken per round"
     )
     return result

@@ -12,7 +12,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-#: A batch of work that returns the seconds one operation took on average.
+#: A batch of work that returns the seconds one operation took: the median of
+#: its operations, which a burst of activity elsewhere on the machine moves
+#: far less than it moves the mean.
 Batch = Callable[[], float]
 
 
@@ -47,11 +49,18 @@ def ratio(numerator: Sequence[float], denominator: Sequence[float]) -> dict[str,
 
 
 def per_call(function: Callable[[], object], count: int) -> float:
-    """Seconds per call of ``function``, averaged over ``count`` back-to-back calls."""
-    start = time.perf_counter()
+    """Seconds per call of ``function``: the median of ``count`` back-to-back calls."""
+    durations = []
     for _ in range(count):
+        start = time.perf_counter()
         function()
-    return (time.perf_counter() - start) / count
+        durations.append(time.perf_counter() - start)
+    return statistics.median(durations)
+
+
+def method(rounds: int, calls: int, what: str = "calls") -> str:
+    """How a figure was taken, for a table's notes."""
+    return f"each round: median of {calls} {what}; shown: median [min–max] over {rounds} rounds"
 
 
 def micro(seconds: float) -> str:
@@ -70,8 +79,13 @@ def spread(stat: dict[str, Any], unit: Callable[[float], str] = micro) -> str:
     return f"{unit(stat['median'])} [{unit(stat['min'])}–{unit(stat['max'])}]"
 
 
+def thousands(number: int) -> str:
+    """``1 000 000``: digits grouped by a space, as the tables print counts."""
+    return f"{number:,}".replace(",", " ")
+
+
 def times(value: float) -> str:
     """A ratio, as ``1.02x`` or ``23 000x`` (with a multiplication sign)."""
     if value >= 100:
-        return f"{value:,.0f}×".replace(",", " ")
+        return f"{thousands(round(value))}×"
     return f"{value:.2f}×"

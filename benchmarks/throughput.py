@@ -4,6 +4,10 @@ gunicorn serves the benchmark app on 127.0.0.1 with two sync workers; wrk
 sends ``GET /admin/api/me`` for a fixed time per run, with the key as Bearer,
 with a session cookie, and to the public twin without authentication. The
 methods take turns within each round, and the server is stopped at the end.
+
+Besides requests per second, which on a shared machine also measure whatever
+else the machine is doing, it reports the CPU time the workers spent per
+request (from ``/proc``), which other load hardly moves.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import requests
 
 from .environment import ADMIN_EMAIL, ADMIN_PASSWORD, API_PATH, PUBLIC_PATH, Seeded
 from .report import Result
-from .stats import interleaved, ratio, summary, times
+from .stats import interleaved, ratio, spread, summary, times
 
 WORKERS = 2
 #: wrk's load: one thread, a few connections, so the two workers stay busy
@@ -52,6 +56,24 @@ def missing_tools() -> list[str]:
     except ImportError:
         missing.append("gunicorn (pip install -e '.[bench]')")
     return missing
+
+
+def _worker_cpu_seconds(master: int) -> float:
+    """User and system CPU time used so far by the children of process ``master``."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After the command name: state, ppid, ..., utime and stime are the 12th and 13th.
+        if int(fields[1]) == master:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
 
 
 def _free_port() -> int:
@@ -120,7 +142,17 @@ def run(seeded: Seeded, seconds: int, rounds: int) -> Result:
     result = Result(
         name="throughput",
         title=f"6. Throughput: gunicorn, {WORKERS} workers, {seeded.backend.name}, wrk",
-        header=("method", "requests/s", "vs session", "p50", "p99", "requests", "errors"),
+        header=(
+            "method",
+            "requests/s",
+            "vs session",
+            "worker CPU/request",
+            "vs session",
+            "p50",
+            "p99",
+            "requests",
+            "errors",
+        ),
     )
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
@@ -155,7 +187,11 @@ def run(seeded: Seeded, seconds: int, rounds: int) -> Result:
 
         def load(name: str) -> float:
             url, headers = methods[name]
+            cpu_before = _worker_cpu_seconds(server.pid)
             figures = _wrk(url, headers, seconds, script_file.name)
+            figures["worker_cpu_per_request"] = (
+                _worker_cpu_seconds(server.pid) - cpu_before
+            ) / max(figures["requests"], 1)
             runs[name].append(figures)
             return figures["rps"]
 
@@ -169,9 +205,12 @@ def run(seeded: Seeded, seconds: int, rounds: int) -> Result:
             server.wait()
         os.unlink(script_file.name)
     session = samples["session cookie"]
+    session_cpu = [run["worker_cpu_per_request"] for run in runs["session cookie"]]
     for name, values in samples.items():
         done = runs[name]
         vs_session = ratio(values, session)
+        cpu = [run["worker_cpu_per_request"] for run in done]
+        cpu_vs_session = ratio(cpu, session_cpu)
         p50 = summary([run["p50_us"] / 1e6 for run in done])
         p99 = summary([run["p99_us"] / 1e6 for run in done])
         errors = int(sum(run["errors"] for run in done))
@@ -179,6 +218,8 @@ def run(seeded: Seeded, seconds: int, rounds: int) -> Result:
         result.data[name] = {
             "requests_per_second": summary(values),
             "ratio_to_session": vs_session,
+            "worker_cpu_seconds_per_request": summary(cpu),
+            "worker_cpu_ratio_to_session": cpu_vs_session,
             "latency_p50_seconds": p50,
             "latency_p99_seconds": p99,
             "requests": total,
@@ -190,6 +231,8 @@ def run(seeded: Seeded, seconds: int, rounds: int) -> Result:
                 name,
                 f"{summary(values)['median']:.0f} [{min(values):.0f}–{max(values):.0f}]",
                 times(vs_session["median"]),
+                spread(summary(cpu)),
+                times(cpu_vs_session["median"]),
                 f"{p50['median'] * 1e3:.1f} ms",
                 f"{p99['median'] * 1e3:.1f} ms",
                 str(total),

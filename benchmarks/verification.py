@@ -8,6 +8,7 @@ reports each size's time as a ratio to the smallest.
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Sequence
 
@@ -15,7 +16,7 @@ from flask_secret_keys.auth import authenticate_request
 
 from .environment import API_PATH, Seeded
 from .report import Result
-from .stats import Batch, interleaved, ratio, spread, summary, times
+from .stats import Batch, interleaved, method, ratio, spread, summary, thousands, times
 
 
 def authenticate_batch(seeded: Seeded, calls: int) -> Batch:
@@ -23,14 +24,14 @@ def authenticate_batch(seeded: Seeded, calls: int) -> Batch:
     app, service, token = seeded.app, seeded.service(), seeded.token
 
     def batch() -> float:
-        total = 0.0
+        durations = []
         for _ in range(calls):
             with app.app_context():
                 start = time.perf_counter()
                 key = service.authenticate(token)
-                total += time.perf_counter() - start
+                durations.append(time.perf_counter() - start)
                 assert key is not None
-        return total / calls
+        return statistics.median(durations)
 
     return batch
 
@@ -41,14 +42,14 @@ def loader_batch(seeded: Seeded, calls: int) -> Batch:
     headers = {"Authorization": f"Bearer {seeded.token}"}
 
     def batch() -> float:
-        total = 0.0
+        durations = []
         for _ in range(calls):
             with app.test_request_context(API_PATH, headers=headers):
                 start = time.perf_counter()
                 key = authenticate_request()
-                total += time.perf_counter() - start
+                durations.append(time.perf_counter() - start)
                 assert key is not None
-        return total / calls
+        return statistics.median(durations)
 
     return batch
 
@@ -88,7 +89,7 @@ def run(databases: Sequence[Seeded], rounds: int, calls: int) -> Result:
             result.rows.append(
                 (
                     backend,
-                    f"{seeded.size:,}".replace(",", " "),
+                    thousands(seeded.size),
                     spread(summary(auth)),
                     times(auth_ratio["median"]),
                     spread(summary(loader)),
@@ -97,7 +98,6 @@ def run(databases: Sequence[Seeded], rounds: int, calls: int) -> Result:
             )
         result.data[backend] = {"calls_per_round": calls, "sizes": figures}
     result.notes.append(
-        f"median [min–max] over {rounds} rounds of {calls} calls; ratio = time / time with"
-        " the fewest keys, taken per round"
+        method(rounds, calls) + "; ratio = time / time with the fewest keys, per round"
     )
     return result

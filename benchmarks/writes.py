@@ -19,13 +19,14 @@ from example_app.models import db
 from .environment import API_PATH, Seeded
 from .report import Result
 from .statements import recording
+from .stats import thousands
 
 
 def run(seeded: Seeded, requests: int, intervals: Sequence[float]) -> Result:
     """One burst per throttle interval in ``intervals``."""
     result = Result(
         name="last_used_writes",
-        title=f"4. last_used_at UPDATEs over {requests:,} key requests".replace(",", " "),
+        title=f"4. last_used_at UPDATEs over {thousands(requests)} key requests",
         header=("interval", "requests", "seconds", "UPDATEs", "allowed at most", "other writes"),
     )
     for interval in intervals:
