@@ -54,8 +54,8 @@ FULL = Plan(
     write_requests=10_000,
     write_intervals=(60, 1),
     list_calls=50,
-    load_seconds=10,
-    load_rounds=3,
+    load_seconds=8,
+    load_rounds=5,
     profile_calls=3_000,
 )
 QUICK = Plan(
