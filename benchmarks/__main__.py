@@ -14,6 +14,7 @@ import os
 import shlex
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     versions = {backend.name: backend.server_version() for backend in backends}
 
     results: list[Result] = []
+    failed: list[str] = []
     try:
         needs_large = wanted & {"keys", "listing"}
         sizes = plan.sizes if needs_large else plan.sizes[:1]
@@ -161,7 +163,13 @@ def main(argv: list[str] | None = None) -> int:
             if name not in wanted:
                 continue
             _progress(f"running {name}")
-            outcome = step()
+            try:
+                outcome = step()
+            except Exception as error:
+                # One broken benchmark must not lose the figures of the others.
+                traceback.print_exc()
+                failed.append(name)
+                outcome = Result(name=name, title=name, header=(), notes=[f"failed: {error!r}"])
             for result in outcome if isinstance(outcome, list) else [outcome]:
                 results.append(result)
                 print()
@@ -178,10 +186,14 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
         "databases": versions,
         "notes": notes,
+        "failed": failed,
         "seconds": time.monotonic() - started,
     }
     path = save(args.output, stamp, meta, results)
     print(f"figures written to {path} ({meta['seconds']:.0f} s)")
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 

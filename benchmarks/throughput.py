@@ -82,15 +82,20 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_until_up(base: str, server: subprocess.Popen[bytes], timeout: float = 30) -> None:
+def _wait_until_up(base: str, server: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    """Wait until both workers answer; a worker builds the app on its first request."""
     deadline = time.monotonic() + timeout
+    answered = 0
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"gunicorn exited with status {server.returncode}")
         try:
-            if requests.get(base + PUBLIC_PATH, timeout=2).status_code == 200:
-                return
-        except requests.ConnectionError:
+            if requests.get(base + PUBLIC_PATH, timeout=10).status_code == 200:
+                answered += 1
+                if answered >= 4 * WORKERS:
+                    return
+                continue
+        except requests.RequestException:
             pass
         time.sleep(0.2)
     raise RuntimeError("gunicorn did not answer in time")
