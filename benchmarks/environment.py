@@ -20,7 +20,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -191,7 +191,6 @@ class Seeded:
     token: str
     list_keys: int
     seed_seconds: float
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def service(self) -> Any:
         return self.app.extensions["secret_keys"].service
