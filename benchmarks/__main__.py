@@ -117,11 +117,11 @@ def main(argv: list[str] | None = None) -> int:
         notes.append("PostgreSQL skipped: pass --postgres URL or set BENCH_POSTGRES_URL")
     for note in notes:
         print(f"note: {note}")
-    versions = {backend.name: backend.server_version() for backend in backends}
 
     results: list[Result] = []
     failed: list[str] = []
     try:
+        versions = {backend.name: backend.server_version() for backend in backends}
         needs_large = wanted & {"keys", "listing"}
         sizes = plan.sizes if needs_large else plan.sizes[:1]
         databases: dict[str, list[Seeded]] = {}

@@ -193,6 +193,7 @@ class Seeded:
     seed_seconds: float
 
     def service(self) -> Any:
+        """The app's :class:`~flask_secret_keys.KeyService`."""
         return self.app.extensions["secret_keys"].service
 
     def app_with(self, **config: Any) -> Flask:
