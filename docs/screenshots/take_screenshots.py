@@ -1,6 +1,6 @@
 """Take the README's screenshots of the example app in headless Chromium.
 
-Run from the repository root after ``npm install``::
+Run from the repository root after ``npm install --no-save htmx.org@2``::
 
     python docs/screenshots/take_screenshots.py
 
