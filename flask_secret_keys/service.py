@@ -12,6 +12,7 @@ import datetime as dt
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -277,6 +278,20 @@ class KeyService:
 
     # Authenticating
 
+    @cached_property
+    def _by_hash(self) -> sa.Select[SecretKeyMixin]:
+        """The key lookup, owner joined in, with the digest as a bound parameter.
+
+        Built once and reused: building a statement and computing its cache
+        key on every call cost a fifth of the lookup itself.
+        """
+        Key = self.model
+        return (
+            sa.select(Key)
+            .options(orm.joinedload(Key.owner))
+            .where(Key.token_hash == sa.bindparam("digest"))
+        )
+
     def authenticate(self, token: str) -> SecretKeyMixin | None:
         """The key a token belongs to, if it may authenticate a request now.
 
@@ -288,11 +303,8 @@ class KeyService:
         if not crypto.is_well_formed(token, self.prefix):
             signals.key_rejected.send(app, reason="malformed", key=None)
             return None
-        Key = self.model
         digest = crypto.hash_token(token, self.pepper)
-        key = self.db.session.execute(
-            sa.select(Key).options(orm.joinedload(Key.owner)).where(Key.token_hash == digest)
-        ).scalar_one_or_none()
+        key = self.db.session.execute(self._by_hash, {"digest": digest}).scalar_one_or_none()
         reason = None
         if key is None or not crypto.digests_equal(key.token_hash, digest):
             reason = "unknown"

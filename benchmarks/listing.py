@@ -1,0 +1,189 @@
+"""Item 5: listing one user's keys when the table is large.
+
+For the list user (who owns many keys) in a table of many more, with each
+kind of request the list makes (plain, search, status filter, date filter,
+each sort, a later page), measures both :meth:`KeyService.list`, the service
+behind the Settings → Secret API Keys page, and the page itself: a session
+request through the test client, template rendering included. Reports the SQL
+statements per request and the median time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from flask import url_for
+from flask.testing import FlaskClient
+
+from example_app.models import User, db
+from flask_secret_keys import KeyQuery
+
+from .environment import LIST_USER_EMAIL, LIST_USER_PASSWORD, Seeded
+from .methods import session_client
+from .report import Result
+from .statements import recording
+from .stats import Batch, interleaved, method, spread, summary, thousands
+
+QUERIES: dict[str, KeyQuery] = {
+    "first page": KeyQuery(),
+    "search title 'deploy'": KeyQuery(search="deploy"),
+    "search redacted 'sk_0'": KeyQuery(search="sk_0"),
+    "filter active": KeyQuery(status="active"),
+    "filter revoked": KeyQuery(status="revoked"),
+    "filter created Jan 2025": KeyQuery(
+        created_from=dt.date(2025, 1, 1), created_to=dt.date(2025, 1, 31)
+    ),
+    "sort title asc": KeyQuery(sort="title", direction="asc"),
+    "sort last used desc": KeyQuery(sort="last_used"),
+    "sort revoked asc": KeyQuery(sort="revoked", direction="asc"),
+    "page 5": KeyQuery(page=5),
+}
+
+
+def query_string(query: KeyQuery) -> dict[str, str]:
+    """The list page's URL parameters for ``query``."""
+    params = {
+        "q": query.search,
+        "status": query.status,
+        "sort": query.sort,
+        "dir": query.direction,
+        "page": str(query.page),
+        "created_from": query.created_from.isoformat() if query.created_from else "",
+        "created_to": query.created_to.isoformat() if query.created_to else "",
+    }
+    return {name: value for name, value in params.items() if value}
+
+
+def _list_user(seeded: Seeded) -> Any:
+    with seeded.app.app_context():
+        return db.session.execute(sa.select(User).where(User.email == LIST_USER_EMAIL)).scalar_one()
+
+
+def list_batch(seeded: Seeded, user: Any, query: KeyQuery, calls: int) -> Batch:
+    """Seconds per ``list(user, query)`` with its rows loaded, each in a fresh app context."""
+    app, service = seeded.app, seeded.service()
+
+    def batch() -> float:
+        durations = []
+        for _ in range(calls):
+            with app.app_context():
+                start = time.perf_counter()
+                page = service.list(user, query)
+                items = list(page.items)
+                durations.append(time.perf_counter() - start)
+                assert page.total is not None and len(items) <= query.per_page
+        return statistics.median(durations)
+
+    return batch
+
+
+def page_batch(client: FlaskClient, path: str, query: KeyQuery, calls: int) -> Batch:
+    """Seconds per list page request, a full page render by a logged-in session."""
+    params = query_string(query)
+
+    def batch() -> float:
+        durations = []
+        for _ in range(calls):
+            start = time.perf_counter()
+            response = client.get(path, query_string=params)
+            durations.append(time.perf_counter() - start)
+            assert response.status_code == 200, response.status_code
+        return statistics.median(durations)
+
+    return batch
+
+
+def statements_per_page(
+    seeded: Seeded, client: FlaskClient, path: str, query: KeyQuery
+) -> tuple[int, int]:
+    """Statements one list page request runs in all, and those on the key table.
+
+    The others are the host's: its session user loader reads the user.
+    """
+    with seeded.app.app_context():
+        engine = db.engine
+    with recording(engine) as log:
+        response = client.get(path, query_string=query_string(query))
+    assert response.status_code == 200, response.status_code
+    return len(log), log.count("SELECT", "secret_api_keys")
+
+
+def statements_per_list(seeded: Seeded, user: Any, query: KeyQuery) -> tuple[int, int, int]:
+    """Statements one list request runs, and the rows it shows and counts."""
+    with seeded.app.app_context(), recording(db.engine) as log:
+        page = seeded.service().list(user, query)
+        shown = len(list(page.items))
+        total = page.total or 0
+        return len(log), shown, total
+
+
+def run(databases: Sequence[Seeded], rounds: int, calls: int) -> Result:
+    """Every query of :data:`QUERIES` on each database, timed in the same rounds."""
+    result = Result(
+        name="list_at_scale",
+        title="5. Listing one user's keys in a large table (KeyService.list)",
+        header=(
+            "backend",
+            "request",
+            "rows",
+            "matching",
+            "list() statements",
+            "list() time",
+            "page statements",
+            "page time",
+        ),
+    )
+    for seeded in databases:
+        user = _list_user(seeded)
+        client = session_client(seeded.app, LIST_USER_EMAIL, LIST_USER_PASSWORD)
+        with seeded.app.test_request_context():
+            path = url_for("secret_keys.index")
+        cases: dict[str, Batch] = {}
+        for name, query in QUERIES.items():
+            cases[f"list/{name}"] = list_batch(seeded, user, query, calls)
+            cases[f"page/{name}"] = page_batch(client, path, query, calls)
+        samples = interleaved(cases, rounds)
+        figures = {}
+        for name, query in QUERIES.items():
+            count, shown, total = statements_per_list(seeded, user, query)
+            page_count, page_key_count = statements_per_page(seeded, client, path, query)
+            service_time = summary(samples[f"list/{name}"])
+            page_time = summary(samples[f"page/{name}"])
+            figures[name] = {
+                "statements": count,
+                "rows_shown": shown,
+                "rows_matching": total,
+                "seconds": service_time,
+                "page_statements": page_count,
+                "page_statements_on_keys": page_key_count,
+                "page_seconds": page_time,
+            }
+            result.rows.append(
+                (
+                    seeded.backend.name,
+                    name,
+                    str(shown),
+                    str(total),
+                    str(count),
+                    spread(service_time),
+                    f"{page_count} ({page_key_count} on keys)",
+                    spread(page_time),
+                )
+            )
+        result.data[seeded.backend.name] = {
+            "keys_in_table": seeded.size,
+            "keys_of_user": seeded.list_keys,
+            "calls_per_round": calls,
+            "queries": figures,
+        }
+        result.notes.append(
+            f"{seeded.backend.name}: {thousands(seeded.list_keys)} keys for the user,"
+            f" {thousands(seeded.size)} in the table"
+        )
+    result.notes.append(method(rounds, calls))
+    return result

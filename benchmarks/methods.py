@@ -1,0 +1,109 @@
+"""Item 2: the cost of one Admin API request by the way it is authenticated.
+
+The example app's ``GET /admin/api/me`` is called through Flask's test client
+(the whole WSGI app, without a network) with a session cookie, with the key as
+``Bearer``, as ``Basic base64(key:)`` and in ``X-Api-Key``; the public twin
+endpoint, which returns the same answer without authentication, is the floor.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import statistics
+import time
+from collections.abc import Sequence
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from .environment import ADMIN_EMAIL, ADMIN_PASSWORD, API_PATH, PUBLIC_PATH, Seeded
+from .report import Result
+from .stats import Batch, interleaved, method, ratio, spread, summary, times
+
+_CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def session_client(
+    app: Flask, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD
+) -> FlaskClient:
+    """A test client logged in through the login form, as the demo admin by default."""
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    match = _CSRF_FIELD.search(page)
+    assert match, "the login page has no CSRF field"
+    response = client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": match.group(1)},
+    )
+    assert response.status_code == 302, response.status_code
+    return client
+
+
+def request_batch(client: FlaskClient, path: str, headers: dict[str, str], calls: int) -> Batch:
+    """Seconds per ``GET path`` with ``headers``; every answer must be a 200."""
+
+    def batch() -> float:
+        durations = []
+        for _ in range(calls):
+            start = time.perf_counter()
+            response = client.get(path, headers=headers)
+            durations.append(time.perf_counter() - start)
+            assert response.status_code == 200, response.status_code
+        return statistics.median(durations)
+
+    return batch
+
+
+def cases(seeded: Seeded, calls: int) -> dict[str, Batch]:
+    """A batch per authentication method, on ``seeded``'s app."""
+    app, token = seeded.app, seeded.token
+    anonymous = app.test_client(use_cookies=False)
+    basic = base64.b64encode(f"{token}:".encode()).decode()
+    return {
+        "none (public twin)": request_batch(anonymous, PUBLIC_PATH, {}, calls),
+        "session cookie": request_batch(session_client(app), API_PATH, {}, calls),
+        "key: Bearer": request_batch(
+            anonymous, API_PATH, {"Authorization": f"Bearer {token}"}, calls
+        ),
+        "key: Basic": request_batch(
+            anonymous, API_PATH, {"Authorization": f"Basic {basic}"}, calls
+        ),
+        "key: X-Api-Key": request_batch(anonymous, API_PATH, {"X-Api-Key": token}, calls),
+    }
+
+
+def run(databases: Sequence[Seeded], rounds: int, calls: int) -> Result:
+    """Time each method in the same rounds; compare keys with sessions and with no auth."""
+    result = Result(
+        name="request_by_auth_method",
+        title="2. Request cost by auth method (GET /admin/api/me, test client)",
+        header=("backend", "method", "per request", "vs session", "over no auth"),
+    )
+    for seeded in databases:
+        samples = interleaved(cases(seeded, calls), rounds)
+        public = samples["none (public twin)"]
+        session = samples["session cookie"]
+        figures = {}
+        for name, values in samples.items():
+            vs_session = ratio(values, session)
+            overhead = summary([a - b for a, b in zip(values, public, strict=True)])
+            figures[name] = {
+                "seconds": summary(values),
+                "ratio_to_session": vs_session,
+                "overhead_over_no_auth_seconds": overhead,
+            }
+            result.rows.append(
+                (
+                    seeded.backend.name,
+                    name,
+                    spread(summary(values)),
+                    times(vs_session["median"]),
+                    "—" if values is public else f"{overhead['median'] * 1e6:+.0f} µs",
+                )
+            )
+        result.data[seeded.backend.name] = {"calls_per_round": calls, "methods": figures}
+    result.notes.append(
+        method(rounds, calls, "requests") + "; ratios and differences taken per round"
+    )
+    return result
