@@ -26,7 +26,7 @@ from flask.sessions import SessionInterface, SessionMixin
 from flask_login import current_user
 from werkzeug.local import LocalProxy
 
-from .errors import AdminRequired, AuthenticationRequired, InvalidKey
+from .errors import AdminRequired, AuthenticationRequired, InvalidKey, TooManyAttempts
 from .models import SecretKeyMixin
 
 if TYPE_CHECKING:
@@ -87,7 +87,9 @@ def authenticate_request() -> SecretKeyMixin | None:
 
     Returns None when the request presents no key; raises
     :class:`~flask_secret_keys.errors.InvalidKey` when it presents one that
-    does not authenticate.
+    does not authenticate, and
+    :class:`~flask_secret_keys.errors.TooManyAttempts` without looking at the
+    key when the client has used up its failed attempts.
     """
     if "_secret_keys_key" in g:
         key = g._secret_keys_key
@@ -100,12 +102,30 @@ def authenticate_request() -> SecretKeyMixin | None:
     if credential is None:
         g._secret_keys_key = None
         return None
+    limiter = state.limiter
+    if limiter is not None:
+        retry_after = limiter.retry_after(_client())
+        if retry_after is not None:
+            g._secret_keys_key = False
+            raise TooManyAttempts(retry_after)
     key = state.service.authenticate(credential)
     if key is None:
         g._secret_keys_key = False
+        if limiter is not None:
+            limiter.record_failure(_client())
         raise InvalidKey()
     g._secret_keys_key = key
     return key
+
+
+def _client() -> str:
+    """Who a failed attempt is counted against: the client's address.
+
+    Behind a reverse proxy this is the proxy's address unless the host trusts
+    ``X-Forwarded-For`` explicitly, with werkzeug's ``ProxyFix``; the header
+    itself is never read here, so a client cannot pick its own identity.
+    """
+    return request.remote_addr or "unknown"
 
 
 def load_user_from_request(request: Request) -> Any | None:

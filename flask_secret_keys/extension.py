@@ -14,6 +14,7 @@ from flask import Flask
 
 from . import auth, crypto
 from .models import SecretKeyMixin, make_key_model
+from .ratelimit import FailedAttemptLimiter
 from .service import KeyService
 
 #: Every configuration key and its default. Anything else starting with
@@ -29,6 +30,8 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEYS_PER_PAGE": 20,
     "SECRET_KEYS_HTMX_URL": "https://cdn.jsdelivr.net/npm/htmx.org@2.0.11/dist/htmx.min.js",
     "SECRET_KEYS_HTMX_INTEGRITY": None,
+    "SECRET_KEYS_RATE_LIMIT": None,
+    "SECRET_KEYS_RATE_LIMIT_STORAGE": "memory://",
 }
 
 _HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
@@ -54,6 +57,8 @@ class Settings:
     per_page: int
     htmx_url: str | None
     htmx_integrity: str | None
+    rate_limit: str | None
+    rate_limit_storage: str
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Settings:
@@ -132,6 +137,19 @@ class Settings:
         if not isinstance(per_page, int) or isinstance(per_page, bool) or not 1 <= per_page <= 200:
             _fail("SECRET_KEYS_PER_PAGE must be a whole number from 1 to 200, such as 20.")
 
+        rate_limit = config["SECRET_KEYS_RATE_LIMIT"] or None
+        if rate_limit is not None and not isinstance(rate_limit, str):
+            _fail(
+                "SECRET_KEYS_RATE_LIMIT must be None or a rate of failed key attempts per"
+                " client, such as '10 per minute'."
+            )
+        rate_limit_storage = config["SECRET_KEYS_RATE_LIMIT_STORAGE"]
+        if not isinstance(rate_limit_storage, str) or "://" not in rate_limit_storage:
+            _fail(
+                f"SECRET_KEYS_RATE_LIMIT_STORAGE={rate_limit_storage!r} must be a storage URI:"
+                " 'memory://' for one process, or 'redis://host:6379/0' shared by workers."
+            )
+
         return cls(
             prefix=prefix,
             pepper=pepper,
@@ -143,11 +161,33 @@ class Settings:
             per_page=per_page,
             htmx_url=config["SECRET_KEYS_HTMX_URL"] or None,
             htmx_integrity=config["SECRET_KEYS_HTMX_INTEGRITY"] or None,
+            rate_limit=rate_limit,
+            rate_limit_storage=rate_limit_storage,
         )
 
 
 def _fail(message: str) -> NoReturn:
     raise RuntimeError(f"flask-secret-keys: {message}")
+
+
+def _make_limiter(settings: Settings) -> FailedAttemptLimiter | None:
+    """The failed-attempt limiter the settings ask for, checked now rather than per request."""
+    if settings.rate_limit is None:
+        return None
+    try:
+        return FailedAttemptLimiter(settings.rate_limit, settings.rate_limit_storage)
+    except ImportError:
+        _fail(
+            "SECRET_KEYS_RATE_LIMIT needs the 'limits' package:"
+            " pip install 'flask-secret-keys[limiter]'."
+        )
+    except ValueError as error:
+        _fail(
+            f"SECRET_KEYS_RATE_LIMIT={settings.rate_limit!r} with SECRET_KEYS_RATE_LIMIT_STORAGE="
+            f"{settings.rate_limit_storage!r} cannot be used ({error}). Give a rate such as"
+            " '10 per minute' and a storage such as 'memory://' or 'redis://host:6379/0'"
+            " (pip install redis)."
+        )
 
 
 @dataclass(frozen=True)
@@ -157,6 +197,8 @@ class _State:
     ext: SecretKeys
     settings: Settings
     service: KeyService
+    #: Counts failed key attempts per client, when ``SECRET_KEYS_RATE_LIMIT`` is set.
+    limiter: FailedAttemptLimiter | None = None
 
 
 class SecretKeys:
@@ -268,7 +310,9 @@ class SecretKeys:
             pepper=settings.pepper,
             last_used_interval=settings.last_used_interval,
         )
-        app.extensions["secret_keys"] = _State(ext=self, settings=settings, service=service)
+        app.extensions["secret_keys"] = _State(
+            ext=self, settings=settings, service=service, limiter=_make_limiter(settings)
+        )
 
         # First among before_request functions, so CSRF protection and every
         # view see the key's owner.
