@@ -40,6 +40,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(
         SQLALCHEMY_DATABASE_URI=os.environ.get("DATABASE_URL", "sqlite:///example.db"),
         SECRET_KEYS_BASE_TEMPLATE="base.html",
+        # Check pooled connections before use, so the app recovers by itself
+        # after a database restart; keep bound values (a key lookup's hash)
+        # out of error messages and logs.
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "hide_parameters": True},
     )
     if HTMX_FILE.exists():
         app.config["SECRET_KEYS_HTMX_URL"] = "/vendor/htmx.min.js"

@@ -26,7 +26,14 @@ from flask.sessions import SessionInterface, SessionMixin
 from flask_login import current_user
 from werkzeug.local import LocalProxy
 
-from .errors import AdminRequired, AuthenticationRequired, InvalidKey, TooManyAttempts
+from .errors import (
+    AdminRequired,
+    AuthenticationRequired,
+    DatabaseUnavailable,
+    InvalidKey,
+    TooManyAttempts,
+)
+from .faults import DATABASE_UNAVAILABLE, log_unavailable
 from .models import SecretKeyMixin
 
 if TYPE_CHECKING:
@@ -89,7 +96,9 @@ def authenticate_request() -> SecretKeyMixin | None:
     :class:`~flask_secret_keys.errors.InvalidKey` when it presents one that
     does not authenticate, and
     :class:`~flask_secret_keys.errors.TooManyAttempts` without looking at the
-    key when the client has used up its failed attempts.
+    key when the client has used up its failed attempts, and
+    :class:`~flask_secret_keys.errors.DatabaseUnavailable` when the database
+    fails during the check.
     """
     if "_secret_keys_key" in g:
         key = g._secret_keys_key
@@ -108,7 +117,11 @@ def authenticate_request() -> SecretKeyMixin | None:
         if retry_after is not None:
             g._secret_keys_key = False
             raise TooManyAttempts(retry_after)
-    key = state.service.authenticate(credential)
+    try:
+        key = state.service.authenticate(credential)
+    except DATABASE_UNAVAILABLE as error:
+        log_unavailable(error)
+        raise DatabaseUnavailable() from None
     if key is None:
         g._secret_keys_key = False
         if limiter is not None:

@@ -10,7 +10,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from werkzeug.exceptions import Forbidden, HTTPException, TooManyRequests, Unauthorized
+from werkzeug.exceptions import (
+    Forbidden,
+    HTTPException,
+    ServiceUnavailable,
+    TooManyRequests,
+    Unauthorized,
+)
 
 
 class SecretKeyError(Exception):
@@ -133,3 +139,17 @@ class TooManyAttempts(_JSONError, TooManyRequests):
 
     def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
         return [*super().get_headers(environ, scope), ("Retry-After", str(self.retry_after))]
+
+
+class DatabaseUnavailable(_JSONError, ServiceUnavailable):
+    """The database failed while checking a key or serving an API call.
+
+    A 503 rather than a 500 tells clients to retry; it carries no detail of
+    the failure.
+    """
+
+    description = "The service is temporarily unavailable. Try again shortly."
+    error = "service_unavailable"
+
+    def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
+        return [*super().get_headers(environ, scope), ("Retry-After", "30")]

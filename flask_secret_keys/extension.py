@@ -321,7 +321,8 @@ class SecretKeys:
             login_manager.request_loader(auth.load_user_from_request)
         app.session_interface = auth.KeySessionInterface(app.session_interface)
 
-        from . import cli, views
+        from . import cli, faults, views
 
+        faults.handle_on(views.bp)
         app.register_blueprint(views.bp, url_prefix=settings.url_prefix)
         app.cli.add_command(cli.group)
