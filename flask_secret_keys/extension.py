@@ -28,8 +28,12 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEYS_BASE_TEMPLATE": "secret_keys/layout.html",
     "SECRET_KEYS_CONTENT_BLOCK": "content",
     "SECRET_KEYS_PER_PAGE": 20,
+    # htmx.org 2.0.11's dist/htmx.min.js and its Subresource Integrity hash;
+    # change both together, or set the URL to None when the layout loads htmx.
     "SECRET_KEYS_HTMX_URL": "https://cdn.jsdelivr.net/npm/htmx.org@2.0.11/dist/htmx.min.js",
-    "SECRET_KEYS_HTMX_INTEGRITY": None,
+    "SECRET_KEYS_HTMX_INTEGRITY": (
+        "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg"
+    ),
     "SECRET_KEYS_RATE_LIMIT": None,
     "SECRET_KEYS_RATE_LIMIT_STORAGE": "memory://",
 }
@@ -37,6 +41,7 @@ DEFAULTS: dict[str, Any] = {
 _HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
 _RESERVED_HEADERS = {"authorization", "cookie", "host", "content-type", "content-length"}
 _BLOCK_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_INTEGRITY = re.compile(r"(sha256|sha384|sha512)-[A-Za-z0-9+/]+={0,2}")
 
 
 def _default_is_admin(user: Any) -> bool:
@@ -137,6 +142,17 @@ class Settings:
         if not isinstance(per_page, int) or isinstance(per_page, bool) or not 1 <= per_page <= 200:
             _fail("SECRET_KEYS_PER_PAGE must be a whole number from 1 to 200, such as 20.")
 
+        htmx_url = config["SECRET_KEYS_HTMX_URL"] or None
+        if htmx_url is not None and not isinstance(htmx_url, str):
+            _fail("SECRET_KEYS_HTMX_URL must be the URL of htmx 2, or None if the layout loads it.")
+        htmx_integrity = config["SECRET_KEYS_HTMX_INTEGRITY"] or None
+        if htmx_integrity is not None and (
+            not isinstance(htmx_integrity, str) or not _INTEGRITY.fullmatch(htmx_integrity)
+        ):
+            _fail(
+                "SECRET_KEYS_HTMX_INTEGRITY must be a Subresource Integrity hash such as"
+                " 'sha384-…' of the file at SECRET_KEYS_HTMX_URL, or None."
+            )
         rate_limit = config["SECRET_KEYS_RATE_LIMIT"] or None
         if rate_limit is not None and not isinstance(rate_limit, str):
             _fail(
@@ -159,8 +175,8 @@ class Settings:
             base_template=base_template,
             content_block=content_block,
             per_page=per_page,
-            htmx_url=config["SECRET_KEYS_HTMX_URL"] or None,
-            htmx_integrity=config["SECRET_KEYS_HTMX_INTEGRITY"] or None,
+            htmx_url=htmx_url,
+            htmx_integrity=htmx_integrity,
             rate_limit=rate_limit,
             rate_limit_storage=rate_limit_storage,
         )

@@ -1,0 +1,840 @@
+"""The Settings → Secret API Keys pages, through the Flask test client.
+
+Setup happens in short app contexts of its own: a context held open around
+client requests would share ``g`` and the database session between them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from jinja2 import ChoiceLoader, DictLoader
+
+from example_app.models import db
+from flask_secret_keys.views import exact_time, time_ago
+from tests.conftest import csrf_token, get_user, log_in
+
+BASE = "/settings/secret-api-keys"
+HX = {"HX-Request": "true"}
+TOKEN = re.compile(r"sk_[0-9A-Za-z]{49}")
+
+
+def service_of(app: Flask) -> Any:
+    return app.extensions["secret_keys"].service
+
+
+def make_key(
+    app: Flask,
+    title: str = "Deploy bot",
+    *,
+    email: str = "admin@example.com",
+    revoked: bool = False,
+    created_at: dt.datetime | None = None,
+    last_used_at: dt.datetime | None = None,
+) -> int:
+    """A key of ``email``'s, revoked if asked, with chosen times; returns its id."""
+    with app.app_context():
+        service = service_of(app)
+        key, _token = service.create(get_user(email), title)
+        if revoked:
+            service.revoke(key)
+        values = {
+            name: value
+            for name, value in (("created_at", created_at), ("last_used_at", last_used_at))
+            if value is not None
+        }
+        if values:
+            Key = service.model
+            db.session.execute(sa.update(Key).where(Key.id == key.id).values(**values))
+            db.session.commit()
+        return int(key.id)
+
+
+def key_exists(app: Flask, key_id: int) -> bool:
+    with app.app_context():
+        return db.session.get(service_of(app).model, key_id) is not None
+
+
+def is_revoked(app: Flask, key_id: int) -> bool:
+    with app.app_context():
+        return db.session.get(service_of(app).model, key_id).revoked_at is not None
+
+
+def key_title(app: Flask, key_id: int) -> str:
+    with app.app_context():
+        return str(db.session.get(service_of(app).model, key_id).title)
+
+
+def key_count(app: Flask) -> int:
+    with app.app_context():
+        return len(service_of(app).keys_of(get_user("admin@example.com")))
+
+
+def text(response: Any) -> str:
+    return str(response.get_data(as_text=True))
+
+
+def post(client: FlaskClient, path: str, data: dict[str, str] | None = None, **kw: Any) -> Any:
+    """A form post with a valid CSRF token."""
+    return client.post(path, data={"csrf_token": csrf_token(client), **(data or {})}, **kw)
+
+
+def routes(key_id: int) -> list[tuple[str, str]]:
+    """Every page of the blueprint, as (method, path)."""
+    return [
+        ("GET", BASE),
+        ("GET", f"{BASE}/new"),
+        ("POST", f"{BASE}/new"),
+        ("GET", f"{BASE}/{key_id}"),
+        ("GET", f"{BASE}/{key_id}/edit"),
+        ("POST", f"{BASE}/{key_id}/edit"),
+        ("GET", f"{BASE}/{key_id}/revoke"),
+        ("POST", f"{BASE}/{key_id}/revoke"),
+        ("GET", f"{BASE}/{key_id}/delete"),
+        ("POST", f"{BASE}/{key_id}/delete"),
+    ]
+
+
+ROUTE_IDS = [f"{method} {path}" for method, path in routes(0)]
+
+
+# Who may see the pages
+
+
+@pytest.mark.parametrize("index", range(len(ROUTE_IDS)), ids=ROUTE_IDS)
+def test_anonymous_user_is_sent_to_the_login_page(
+    app: Flask, client: FlaskClient, index: int
+) -> None:
+    key_id = make_key(app)
+    method, path = routes(key_id)[index]
+    data = {"csrf_token": csrf_token(client)} if method == "POST" else None
+    response = client.open(path, method=method, data=data)
+    assert response.status_code == 302
+    assert response.location.startswith("/login")
+    assert key_exists(app, key_id)
+
+
+def test_anonymous_htmx_request_is_told_to_load_the_login_page(client: FlaskClient) -> None:
+    response = client.get(BASE, headers=HX)
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"].startswith("/login")
+
+
+@pytest.mark.parametrize("index", range(len(ROUTE_IDS)), ids=ROUTE_IDS)
+def test_user_who_is_not_an_admin_gets_403(
+    app: Flask, viewer_client: FlaskClient, index: int
+) -> None:
+    key_id = make_key(app)
+    method, path = routes(key_id)[index]
+    data = {"csrf_token": csrf_token(viewer_client), "title": "New"}
+    response = viewer_client.open(path, method=method, data=data if method == "POST" else None)
+    assert response.status_code == 403
+    assert key_exists(app, key_id)
+
+
+@pytest.mark.parametrize("index", range(len(ROUTE_IDS)), ids=ROUTE_IDS)
+def test_request_authenticated_by_a_secret_key_gets_403(
+    app: Flask, client: FlaskClient, admin_token: str, index: int
+) -> None:
+    with app.app_context():
+        key_id = service_of(app).active_key(get_user("admin@example.com")).id
+    method, path = routes(key_id)[index]
+    response = client.open(
+        path,
+        method=method,
+        headers={"Authorization": f"Bearer {admin_token}"},
+        data={"title": "Renamed"} if method == "POST" else None,
+    )
+    assert response.status_code == 403
+    assert "browser session" in text(response)
+    assert not is_revoked(app, key_id)
+    assert key_title(app, key_id) == "Test key"
+
+
+def test_key_wins_over_a_session_on_these_pages(
+    app: Flask, admin_client: FlaskClient, admin_token: str
+) -> None:
+    response = admin_client.get(BASE, headers={"X-Api-Key": admin_token})
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "index",
+    [i for i, route in enumerate(routes(0)) if "/0" in route[1]],
+    ids=[r for r in ROUTE_IDS if "/0" in r],
+)
+def test_another_users_key_is_not_found(app: Flask, admin_client: FlaskClient, index: int) -> None:
+    key_id = make_key(app, "Ops key", email="ops@example.com", revoked=True)
+    method, path = routes(key_id)[index]
+    response = admin_client.open(
+        path, method=method, data={"csrf_token": csrf_token(admin_client), "title": "Mine now"}
+    )
+    assert response.status_code == 404
+    assert key_exists(app, key_id)
+    assert key_title(app, key_id) == "Ops key"
+
+
+@pytest.mark.parametrize("path", ["/999", "/999/edit", "/999/revoke", "/999/delete"])
+def test_missing_key_is_not_found(admin_client: FlaskClient, path: str) -> None:
+    assert admin_client.get(BASE + path).status_code == 404
+
+
+# Full pages and partials
+
+
+@pytest.mark.parametrize("index", range(len(ROUTE_IDS)), ids=ROUTE_IDS)
+@pytest.mark.parametrize("headers", [{}, HX], ids=["plain", "htmx"])
+def test_every_response_varies_on_hx_request(
+    app: Flask, admin_client: FlaskClient, index: int, headers: dict[str, str]
+) -> None:
+    key_id = make_key(app, revoked=True)
+    method, path = routes(key_id)[index]
+    data = {"csrf_token": csrf_token(admin_client), "title": "A title"}
+    response = admin_client.open(
+        path, method=method, headers=headers, data=data if method == "POST" else None
+    )
+    assert response.status_code < 500
+    assert "HX-Request" in response.vary
+
+
+@pytest.mark.parametrize(
+    ("path", "marker"),
+    [
+        ("", 'id="sk-results"'),
+        ("/new", '<dialog class="sk-dialog"'),
+        ("/{id}", 'id="sk-key"'),
+        ("/{id}/edit", "sk-dialog--panel"),
+        ("/{id}/revoke", 'id="sk-revoke-dialog"'),
+        ("/{id}/delete", 'id="sk-delete-dialog"'),
+    ],
+)
+def test_htmx_gets_a_partial_and_a_browser_the_whole_page(
+    app: Flask, admin_client: FlaskClient, path: str, marker: str
+) -> None:
+    key_id = make_key(app, revoked=True)
+    url = BASE + path.format(id=key_id)
+
+    page = text(admin_client.get(url))
+    assert page.startswith("<!doctype html>")
+    assert "Example Store Admin" in page
+    assert 'id="sk-root"' in page
+
+    partial = text(admin_client.get(url, headers=HX))
+    assert marker in partial
+    assert "<html" not in partial
+    assert 'id="sk-root"' not in partial
+
+
+def test_history_restore_gets_the_whole_page(admin_client: FlaskClient) -> None:
+    response = admin_client.get(BASE, headers={**HX, "HX-History-Restore-Request": "true"})
+    assert text(response).startswith("<!doctype html>")
+
+
+def test_page_carries_the_csrf_token_for_htmx(admin_client: FlaskClient) -> None:
+    page = text(admin_client.get(BASE))
+    match = re.search(r"hx-headers='\{&#34;X-CSRFToken&#34;: &#34;([^&]+)&#34;\}'", page)
+    if match is None:
+        match = re.search(r"""hx-headers='\{"X-CSRFToken": "([^"]+)"\}'""", page)
+    assert match, "no hx-headers with the CSRF token"
+    assert match.group(1) == csrf_token(admin_client)
+
+
+# The list
+
+
+def test_empty_list_invites_to_create_a_key(admin_client: FlaskClient) -> None:
+    page = text(admin_client.get(BASE))
+    assert "No secret API keys yet" in page
+    assert f'href="{BASE}/new"' in page
+
+
+def test_list_shows_only_the_users_own_keys(app: Flask, admin_client: FlaskClient) -> None:
+    make_key(app, "Admin key")
+    make_key(app, "Ops key", email="ops@example.com")
+    page = text(admin_client.get(BASE))
+    assert "Admin key" in page
+    assert "Ops key" not in page
+
+
+def test_list_row_shows_title_redacted_key_status_and_times(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    now = dt.datetime.now(dt.timezone.utc)
+    make_key(app, "Old one", revoked=True)
+    key_id = make_key(app, "CI runner", last_used_at=now - dt.timedelta(minutes=3))
+    page = text(admin_client.get(BASE))
+    row = page[page.index("CI runner") - 200 :]
+    with app.app_context():
+        redacted = db.session.get(service_of(app).model, key_id).redacted
+    assert f'href="{BASE}/{key_id}"' in row
+    assert redacted in row
+    assert "Active" in row
+    assert "3 minutes ago" in row
+    assert "Revoked" in page
+    assert "Never" in page
+
+
+def _titles(html: str) -> list[str]:
+    return re.findall(r'class="sk-row-link" href="[^"]+">([^<]+)</a>', html)
+
+
+@pytest.fixture
+def three_keys(app: Flask) -> None:
+    """Alpha (revoked, oldest), Beta (revoked), Gamma (active, newest, used)."""
+    day = dt.datetime(2026, 3, 10, 12, tzinfo=dt.timezone.utc)
+    make_key(app, "Alpha sync", revoked=True, created_at=day)
+    make_key(app, "Beta export", revoked=True, created_at=day + dt.timedelta(days=5))
+    make_key(
+        app,
+        "Gamma sync",
+        created_at=day + dt.timedelta(days=10),
+        last_used_at=day + dt.timedelta(days=11),
+    )
+
+
+@pytest.mark.usefixtures("three_keys")
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", ["Gamma sync", "Beta export", "Alpha sync"]),
+        ("?q=sync", ["Gamma sync", "Alpha sync"]),
+        ("?q=SYNC", ["Gamma sync", "Alpha sync"]),
+        ("?q=sk_", ["Gamma sync", "Beta export", "Alpha sync"]),
+        ("?status=active", ["Gamma sync"]),
+        ("?status=revoked", ["Beta export", "Alpha sync"]),
+        ("?created_from=2026-03-15", ["Gamma sync", "Beta export"]),
+        ("?created_to=2026-03-15", ["Beta export", "Alpha sync"]),
+        ("?created_from=2026-03-11&created_to=2026-03-19", ["Beta export"]),
+        ("?sort=title&dir=asc", ["Alpha sync", "Beta export", "Gamma sync"]),
+        ("?sort=title&dir=desc", ["Gamma sync", "Beta export", "Alpha sync"]),
+        ("?sort=created&dir=asc", ["Alpha sync", "Beta export", "Gamma sync"]),
+        ("?sort=last_used&dir=desc", ["Gamma sync", "Beta export", "Alpha sync"]),
+        ("?q=sync&status=revoked", ["Alpha sync"]),
+    ],
+)
+def test_list_search_filters_and_sort(
+    admin_client: FlaskClient, query: str, expected: list[str]
+) -> None:
+    assert _titles(text(admin_client.get(BASE + query))) == expected
+    assert _titles(text(admin_client.get(BASE + query, headers=HX))) == expected
+
+
+@pytest.mark.usefixtures("three_keys")
+def test_sort_by_revoked_puts_active_keys_last(admin_client: FlaskClient) -> None:
+    assert _titles(text(admin_client.get(f"{BASE}?sort=revoked&dir=desc")))[-1] == "Gamma sync"
+
+
+@pytest.mark.usefixtures("three_keys")
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?status=bogus",
+        "?sort=token_hash",
+        "?dir=sideways",
+        "?page=abc",
+        "?page=-3",
+        "?page=99999999999999999999999",
+        "?created_from=yesterday",
+        "?created_to=2026-02-31",
+    ],
+)
+def test_list_ignores_bad_query_values(admin_client: FlaskClient, query: str) -> None:
+    response = admin_client.get(BASE + query)
+    assert response.status_code == 200
+    html = text(response)
+    assert (
+        _titles(html) == ["Gamma sync", "Beta export", "Alpha sync"] or "This page is empty" in html
+    )
+
+
+@pytest.mark.usefixtures("three_keys")
+def test_search_without_a_match_says_so(admin_client: FlaskClient) -> None:
+    html = text(admin_client.get(f"{BASE}?q=nothing-like-this", headers=HX))
+    assert "No keys match “nothing-like-this”" in html
+    assert "Clear filters" in html
+    assert "No secret API keys yet" not in html
+
+
+@pytest.mark.usefixtures("three_keys")
+def test_sort_header_links_keep_the_filters_and_flip_direction(admin_client: FlaskClient) -> None:
+    html = text(admin_client.get(f"{BASE}?q=sync&sort=title&dir=asc"))
+    assert 'aria-sort="ascending"' in html
+    assert f'href="{BASE}?q=sync&amp;sort=title&amp;dir=desc"' in html
+    assert f'href="{BASE}?q=sync&amp;sort=last_used&amp;dir=desc"' in html
+    assert f'href="{BASE}?q=sync"' in html
+
+
+@pytest.mark.usefixtures("three_keys")
+def test_htmx_list_updates_the_result_summary_out_of_band(admin_client: FlaskClient) -> None:
+    html = text(admin_client.get(f"{BASE}?status=active", headers=HX))
+    assert re.search(r'<p id="sk-summary" hx-swap-oob="innerHTML">1–1 of 1 key</p>', html)
+
+
+@pytest.mark.parametrize("app_config", [{"SECRET_KEYS_PER_PAGE": 2}], indirect=True)
+def test_list_is_paginated_by_the_configured_page_size(
+    app_config: dict[str, Any], app: Flask, admin_client: FlaskClient
+) -> None:
+    for title in ("One", "Two", "Three", "Four"):
+        make_key(app, title, revoked=True)
+    make_key(app, "Five")
+    first = text(admin_client.get(BASE))
+    assert len(_titles(first)) == 2
+    assert "1–2 of 5 keys" in first
+    assert f'href="{BASE}?page=2"' in first
+    last = text(admin_client.get(f"{BASE}?page=3"))
+    assert _titles(last) == ["One"]
+    assert "5–5 of 5 keys" in last
+    beyond = text(admin_client.get(f"{BASE}?page=9"))
+    assert "This page is empty" in beyond
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any], request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The shared config, plus whatever a test parametrises it with."""
+    return {**app_config, **getattr(request, "param", {})}
+
+
+# Create and the one-time reveal
+
+
+def test_create_form_has_a_labelled_title_field(admin_client: FlaskClient) -> None:
+    html = text(admin_client.get(f"{BASE}/new"))
+    assert '<label class="sk-label" for="title">Title</label>' in html
+    assert 'name="csrf_token"' in html
+    assert ">Save</button>" in html
+
+
+def test_create_reveals_the_key_once_and_never_caches_it(
+    app: Flask, admin_client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    response = post(admin_client, f"{BASE}/new", {"title": "  Billing sync  "})
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    tokens = TOKEN.findall(text(response))
+    assert len(set(tokens)) == 1
+    token = tokens[0]
+    assert "You won’t be able to see this key again" in text(response)
+
+    with app.app_context():
+        key = service_of(app).active_key(get_user("admin@example.com"))
+        assert key.title == "Billing sync"
+        assert service_of(app).authenticate(token).id == key.id
+    assert f'href="{BASE}/{key.id}"' in text(response)
+    assert "Location" not in response.headers
+    assert token not in "".join(response.headers.getlist("Set-Cookie"))
+    with admin_client.session_transaction() as session:
+        assert token not in repr(dict(session))
+    assert token not in caplog.text
+
+    for path in (BASE, f"{BASE}/{key.id}", f"{BASE}/new"):
+        assert token not in text(admin_client.get(path))
+
+
+def test_posting_the_create_form_again_is_refused_and_shows_no_key(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    first = post(admin_client, f"{BASE}/new", {"title": "First"})
+    token = TOKEN.findall(text(first))[0]
+    again = post(admin_client, f"{BASE}/new", {"title": "First"})
+    assert again.status_code == 409
+    html = text(again)
+    assert token not in html
+    assert TOKEN.search(html) is None
+    assert "You already have an active key" in html
+    assert key_count(app) == 1
+
+
+def test_create_with_an_active_key_explains_and_links_to_it(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    key_id = make_key(app, "In use")
+    for headers in ({}, HX):
+        html = text(admin_client.get(f"{BASE}/new", headers=headers))
+        assert "You already have an active key" in html
+        assert "revoke it first" in html
+        assert f'href="{BASE}/{key_id}"' in html
+        assert 'name="title"' not in html
+
+
+def test_htmx_create_answers_with_the_reveal_dialog(app: Flask, admin_client: FlaskClient) -> None:
+    response = post(admin_client, f"{BASE}/new", {"title": "Via htmx"}, headers=HX)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    html = text(response)
+    assert html.lstrip().startswith('<dialog class="sk-dialog"')
+    assert 'hx-history="false"' in html
+    assert TOKEN.search(html)
+    with app.app_context():
+        key = service_of(app).active_key(get_user("admin@example.com"))
+    assert f'data-sk-close-href="{BASE}/{key.id}"' in html
+
+
+@pytest.mark.parametrize(
+    ("title", "message"),
+    [
+        ("", "Enter a title."),
+        ("   ", "Enter a title."),
+        ("x" * 101, "at most 100 characters"),
+        ("tab\there", "control characters"),
+    ],
+    ids=["empty", "blank", "too-long", "control-character"],
+)
+@pytest.mark.parametrize("headers", [{}, HX], ids=["plain", "htmx"])
+def test_create_with_a_bad_title_shows_the_error_by_the_field(
+    app: Flask, admin_client: FlaskClient, title: str, message: str, headers: dict[str, str]
+) -> None:
+    response = post(admin_client, f"{BASE}/new", {"title": title}, headers=headers)
+    assert response.status_code == 422
+    html = text(response)
+    assert message in html
+    assert 'aria-invalid="true"' in html
+    assert 'aria-describedby="title-hint title-error"' in html
+    assert TOKEN.search(html) is None
+    assert key_count(app) == 0
+
+
+# Details
+
+
+def test_details_page_shows_status_times_and_actions(app: Flask, admin_client: FlaskClient) -> None:
+    key_id = make_key(app, "Warehouse")
+    html = text(admin_client.get(f"{BASE}/{key_id}"))
+    assert '<h1 class="sk-page-title" id="sk-key-title">Warehouse</h1>' in html
+    assert "sk-badge--active" in html
+    assert 'aria-label="Key actions"' in html
+    assert 'aria-haspopup="menu"' in html
+    assert f'href="{BASE}/{key_id}/edit"' in html
+    assert f'href="{BASE}/{key_id}/revoke"' in html
+    assert 'aria-disabled="true"' in html
+    assert "Revoke the key before deleting it" in html
+    assert f'href="{BASE}/{key_id}/delete"' not in html
+    assert "Revoked by" not in html
+    assert re.search(r'<time datetime="[^"]+\+00:00" title="[^"]+ UTC">just now</time>', html)
+
+
+def test_details_of_a_revoked_key_show_when_and_by_whom(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    key_id = make_key(app)
+    post(admin_client, f"{BASE}/{key_id}/revoke")
+    html = text(admin_client.get(f"{BASE}/{key_id}"))
+    assert "sk-badge--revoked" in html
+    assert "Revoked by" in html
+    assert "<dd>you</dd>" in html
+    assert f'href="{BASE}/{key_id}/delete"' in html
+    assert f'href="{BASE}/{key_id}/revoke"' not in html
+
+
+# Edit
+
+
+def test_edit_without_javascript_redirects_to_the_details_with_a_notice(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    key_id = make_key(app, "Old name")
+    form = text(admin_client.get(f"{BASE}/{key_id}/edit"))
+    assert 'value="Old name"' in form
+    response = post(admin_client, f"{BASE}/{key_id}/edit", {"title": "New name"})
+    assert response.status_code == 303
+    assert response.location == f"{BASE}/{key_id}"
+    assert key_title(app, key_id) == "New name"
+    page = text(admin_client.get(response.location))
+    assert "Title updated." in page
+
+
+def test_htmx_edit_replaces_the_key_card_and_announces_it(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    key_id = make_key(app, "Old name")
+    response = post(admin_client, f"{BASE}/{key_id}/edit", {"title": "New name"}, headers=HX)
+    assert response.status_code == 200
+    assert response.headers["HX-Retarget"] == "#sk-key"
+    assert response.headers["HX-Reswap"] == "outerHTML"
+    triggers = response.headers["HX-Trigger-After-Settle"]
+    assert '"sk-toast": {"message": "Title updated."}' in triggers
+    assert "sk-done" in triggers
+    assert 'id="sk-key-title">New name</h1>' in text(response)
+
+
+@pytest.mark.parametrize("headers", [{}, HX], ids=["plain", "htmx"])
+def test_edit_with_a_bad_title_keeps_the_old_one(
+    app: Flask, admin_client: FlaskClient, headers: dict[str, str]
+) -> None:
+    key_id = make_key(app, "Keep me")
+    response = post(admin_client, f"{BASE}/{key_id}/edit", {"title": " "}, headers=headers)
+    assert response.status_code == 422
+    assert "Enter a title." in text(response)
+    assert key_title(app, key_id) == "Keep me"
+
+
+# Revoke
+
+
+def test_revoke_asks_for_confirmation_first(app: Flask, admin_client: FlaskClient) -> None:
+    key_id = make_key(app)
+    html = text(admin_client.get(f"{BASE}/{key_id}/revoke"))
+    assert "This cannot be undone." in html
+    assert ">Revoke API key</button>" in html
+    assert not is_revoked(app, key_id)
+
+
+def test_revoke_without_javascript_redirects_to_the_details(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    key_id = make_key(app)
+    response = post(admin_client, f"{BASE}/{key_id}/revoke")
+    assert response.status_code == 303
+    assert response.location == f"{BASE}/{key_id}"
+    assert is_revoked(app, key_id)
+    assert "Secret API key “Deploy bot” revoked." in text(admin_client.get(response.location))
+
+
+def test_htmx_revoke_replaces_the_key_card(app: Flask, admin_client: FlaskClient) -> None:
+    key_id = make_key(app)
+    response = post(admin_client, f"{BASE}/{key_id}/revoke", headers=HX)
+    assert response.status_code == 200
+    assert response.headers["HX-Retarget"] == "#sk-key"
+    assert "sk-badge--revoked" in text(response)
+    assert "revoked." in response.headers["HX-Trigger-After-Settle"]
+
+
+def test_revoking_twice_is_refused(app: Flask, admin_client: FlaskClient) -> None:
+    key_id = make_key(app, revoked=True)
+    response = post(admin_client, f"{BASE}/{key_id}/revoke")
+    assert response.status_code == 409
+    assert "is already revoked" in text(response)
+
+
+# Delete
+
+
+def test_active_key_cannot_be_deleted(app: Flask, admin_client: FlaskClient) -> None:
+    key_id = make_key(app)
+    page = text(admin_client.get(f"{BASE}/{key_id}/delete"))
+    assert "Only a revoked key can be deleted" in page
+    assert ">Delete</button>" not in page
+    response = post(admin_client, f"{BASE}/{key_id}/delete")
+    assert response.status_code == 409
+    assert key_exists(app, key_id)
+
+
+def test_delete_without_javascript_lands_on_the_list_with_a_notice(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    key_id = make_key(app, "Gone soon", revoked=True)
+    assert ">Delete</button>" in text(admin_client.get(f"{BASE}/{key_id}/delete"))
+    response = post(admin_client, f"{BASE}/{key_id}/delete")
+    assert response.status_code == 303
+    assert response.location == BASE
+    assert not key_exists(app, key_id)
+    page = text(admin_client.get(BASE))
+    assert "Secret API key “Gone soon” deleted." in page
+    assert 'class="sk-row-link"' not in page
+
+
+def test_htmx_delete_sends_the_browser_to_the_list(app: Flask, admin_client: FlaskClient) -> None:
+    key_id = make_key(app, revoked=True)
+    response = post(admin_client, f"{BASE}/{key_id}/delete", headers=HX)
+    assert response.status_code == 200
+    assert response.headers["HX-Redirect"] == BASE
+    assert not key_exists(app, key_id)
+
+
+# CSRF
+
+
+@pytest.mark.parametrize("action", ["new", "edit", "revoke", "delete"])
+@pytest.mark.parametrize("token", [None, "forged"], ids=["missing", "forged"])
+def test_posts_without_a_valid_csrf_token_are_refused(
+    app: Flask, admin_client: FlaskClient, action: str, token: str | None
+) -> None:
+    key_id = make_key(app, "Untouched", revoked=action == "delete")
+    path = f"{BASE}/new" if action == "new" else f"{BASE}/{key_id}/{action}"
+    data = {"title": "Changed"}
+    if token is not None:
+        data["csrf_token"] = token
+    response = admin_client.post(path, data=data, headers=HX)
+    assert response.status_code == 400
+    assert key_exists(app, key_id)
+    assert key_title(app, key_id) == "Untouched"
+    assert is_revoked(app, key_id) == (action == "delete")
+    assert key_count(app) == 1
+
+
+def test_htmx_post_may_send_the_csrf_token_in_a_header(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    key_id = make_key(app)
+    token = csrf_token(admin_client)
+    response = admin_client.post(f"{BASE}/{key_id}/revoke", headers={**HX, "X-CSRFToken": token})
+    assert response.status_code == 200
+    assert is_revoked(app, key_id)
+
+
+@pytest.mark.parametrize(
+    "app_config", [{"WTF_CSRF_CHECK_DEFAULT": False}], indirect=True, ids=["no-csrf-protect"]
+)
+def test_forms_check_csrf_even_when_the_host_does_not(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    key_id = make_key(app)
+    response = admin_client.post(f"{BASE}/{key_id}/revoke", data={})
+    assert response.status_code == 400
+    assert not is_revoked(app, key_id)
+    assert post(admin_client, f"{BASE}/{key_id}/revoke").status_code == 303
+
+
+# Layout, templates and htmx loading
+
+
+@pytest.mark.parametrize(
+    "app_config",
+    [{"SECRET_KEYS_BASE_TEMPLATE": "secret_keys/layout.html"}],
+    indirect=True,
+    ids=["default-layout"],
+)
+def test_default_layout_is_a_standalone_page(app: Flask, admin_client: FlaskClient) -> None:
+    html = text(admin_client.get(BASE))
+    assert "<title>Secret API Keys</title>" in html
+    assert 'class="sk-standalone"' in html
+    assert "Example Store Admin" not in html
+
+
+@pytest.mark.parametrize(
+    "app_config",
+    [{"SECRET_KEYS_BASE_TEMPLATE": "host.html", "SECRET_KEYS_CONTENT_BLOCK": "body"}],
+    indirect=True,
+    ids=["host-layout"],
+)
+def test_pages_render_in_the_configured_layout_and_block(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    app.jinja_env.loader = ChoiceLoader(
+        [
+            DictLoader(
+                {
+                    "host.html": "<main data-host>{% block body %}{% endblock %}</main>",
+                    "secret_keys/_summary.html": "custom summary",
+                }
+            ),
+            app.jinja_env.loader,  # type: ignore[list-item]
+        ]
+    )
+    make_key(app)
+    html = text(admin_client.get(BASE))
+    assert html.startswith('<main data-host><link rel="stylesheet"')
+    assert html.endswith("</main>")
+    assert "custom summary" in html
+
+
+def test_htmx_and_assets_are_loaded_by_the_page_body(admin_client: FlaskClient) -> None:
+    html = text(admin_client.get(BASE))
+    assert '<script src="/vendor/htmx.min.js" defer></script>' in html
+    assert f'href="{BASE}/static/secret_keys.css"' in html
+    assert f'<script src="{BASE}/static/secret_keys.js" defer></script>' in html
+
+
+@pytest.mark.parametrize(
+    "app_config",
+    [
+        {
+            "SECRET_KEYS_HTMX_URL": "https://cdn.example/htmx.min.js",
+            "SECRET_KEYS_HTMX_INTEGRITY": "sha384-abc+/=",
+        }
+    ],
+    indirect=True,
+    ids=["cdn"],
+)
+def test_htmx_from_a_url_carries_its_integrity_hash(admin_client: FlaskClient) -> None:
+    assert (
+        '<script src="https://cdn.example/htmx.min.js" defer integrity="sha384-abc+/="'
+        ' crossorigin="anonymous"></script>'
+    ) in text(admin_client.get(BASE))
+
+
+@pytest.mark.parametrize(
+    "app_config", [{"SECRET_KEYS_HTMX_URL": None}], indirect=True, ids=["host"]
+)
+def test_htmx_url_none_leaves_loading_htmx_to_the_layout(admin_client: FlaskClient) -> None:
+    html = text(admin_client.get(BASE))
+    assert "htmx.min.js" not in html
+    assert "secret_keys.js" in html
+
+
+@pytest.mark.parametrize("integrity", ["md5-abc", "sha384 abc", 42])
+def test_malformed_htmx_integrity_fails_at_init_app(
+    app_config: dict[str, Any], integrity: object
+) -> None:
+    from example_app import create_app
+
+    with pytest.raises(RuntimeError, match="SECRET_KEYS_HTMX_INTEGRITY"):
+        create_app({**app_config, "SECRET_KEYS_HTMX_INTEGRITY": integrity})
+
+
+def test_stylesheet_and_script_are_served_without_login(client: FlaskClient) -> None:
+    for name in ("secret_keys.css", "secret_keys.js"):
+        response = client.get(f"{BASE}/static/{name}")
+        assert response.status_code == 200
+        response.close()
+
+
+def test_default_htmx_integrity_matches_the_installed_htmx_2_0_11() -> None:
+    import base64
+    import hashlib
+    import json
+    from pathlib import Path
+
+    from flask_secret_keys.extension import DEFAULTS
+
+    package = Path(__file__).resolve().parent.parent / "node_modules/htmx.org"
+    if json.loads((package / "package.json").read_text())["version"] != "2.0.11":
+        pytest.skip("node_modules holds another htmx version than the default URL's")
+    digest = hashlib.sha384((package / "dist/htmx.min.js").read_bytes()).digest()
+    assert DEFAULTS["SECRET_KEYS_HTMX_INTEGRITY"] == "sha384-" + base64.b64encode(digest).decode()
+    assert "htmx.org@2.0.11/dist/htmx.min.js" in DEFAULTS["SECRET_KEYS_HTMX_URL"]
+
+
+# Times in words
+
+NOW = dt.datetime(2026, 11, 26, 20, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("ago", "words"),
+    [
+        (dt.timedelta(seconds=-30), "just now"),
+        (dt.timedelta(seconds=10), "just now"),
+        (dt.timedelta(seconds=60), "a minute ago"),
+        (dt.timedelta(minutes=3, seconds=20), "3 minutes ago"),
+        (dt.timedelta(minutes=44), "44 minutes ago"),
+        (dt.timedelta(minutes=60), "an hour ago"),
+        (dt.timedelta(hours=5), "5 hours ago"),
+        (dt.timedelta(hours=30), "a day ago"),
+        (dt.timedelta(days=3), "3 days ago"),
+        (dt.timedelta(days=35), "a month ago"),
+        (dt.timedelta(days=120), "4 months ago"),
+        (dt.timedelta(days=400), "a year ago"),
+        (dt.timedelta(days=1100), "3 years ago"),
+    ],
+)
+def test_times_are_shown_in_words(ago: dt.timedelta, words: str) -> None:
+    assert time_ago(NOW - ago, NOW) == words
+
+
+def test_exact_time_is_unambiguous_utc() -> None:
+    assert exact_time(NOW) == "26 Nov 2026, 20:00:00 UTC"
+
+
+def test_logged_out_after_login_cannot_reach_the_pages(app: Flask, client: FlaskClient) -> None:
+    log_in(client, "ops@example.com", "ops")
+    assert client.get(BASE).status_code == 200
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+    assert client.get(BASE).status_code == 302
