@@ -269,9 +269,10 @@ class KeyService:
             if session.get(Key, key_id) is None:
                 raise KeyNotFound()
             raise KeyNotRevoked()
-        session.commit()
+        # Detach before the commit expires it, so the caller keeps a readable record.
         if key in session:
             session.expunge(key)
+        session.commit()
         signals.key_deleted.send(_app(), key_id=key_id, user_id=user_id, redacted=redacted)
 
     # Authenticating

@@ -7,10 +7,11 @@ server database, e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test`` or
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -58,14 +59,27 @@ def app_config(tmp_path: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(app_config: dict[str, Any]) -> Iterator[Flask]:
-    app = create_app(app_config)
-    reset_database(app)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
+def make_app(app_config: dict[str, Any]) -> Iterator[Callable[..., Flask]]:
+    """Make example apps with config overrides; each is cleaned up after the test."""
+    made: list[Flask] = []
+
+    def make(**overrides: Any) -> Flask:
+        app = create_app({**app_config, **overrides})
+        reset_database(app)
+        made.append(app)
+        return app
+
+    yield make
+    for app in reversed(made):
+        with app.app_context():
+            db.session.remove()
+            db.drop_all()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
 
 
 @pytest.fixture
@@ -156,3 +170,30 @@ def live_server(app: Flask) -> Iterator[str]:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+
+
+class StatementLog:
+    """The SQL statements an engine executes while the log is open."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.statements)
+
+    def matching(self, prefix: str) -> list[str]:
+        return [s for s in self.statements if s.lstrip().upper().startswith(prefix)]
+
+
+@contextlib.contextmanager
+def count_statements(engine: sa.Engine) -> Iterator[StatementLog]:
+    log = StatementLog()
+
+    def before_cursor_execute(*args: Any) -> None:
+        log.statements.append(args[2])
+
+    sa.event.listen(engine, "before_cursor_execute", before_cursor_execute)
+    try:
+        yield log
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", before_cursor_execute)

@@ -1,0 +1,211 @@
+"""Header authentication through the Flask test client: every header form and its rules."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from example_app.models import db
+from flask_secret_keys import KeyService, crypto, current_key
+from tests.conftest import csrf_token, get_user
+
+
+def basic(value: str) -> str:
+    return "Basic " + base64.b64encode(value.encode()).decode()
+
+
+ACCEPTED_FORMS = {
+    "bearer": lambda k: {"Authorization": f"Bearer {k}"},
+    "bearer lowercase scheme": lambda k: {"Authorization": f"bearer {k}"},
+    "bearer extra spaces": lambda k: {"Authorization": f"Bearer   {k} "},
+    "basic key and empty password": lambda k: {"Authorization": basic(f"{k}:")},
+    "basic bare key": lambda k: {"Authorization": f"Basic {k}"},
+    "custom header": lambda k: {"X-Api-Key": k},
+}
+
+
+@pytest.mark.parametrize("form", ACCEPTED_FORMS)
+def test_key_authenticates_in_every_header_form(
+    client: FlaskClient, admin_token: str, form: str
+) -> None:
+    response = client.get("/admin/api/me", headers=ACCEPTED_FORMS[form](admin_token))
+    assert response.status_code == 200
+    assert response.json == {"id": 1, "email": "admin@example.com"}
+
+
+REFUSED_FORMS = {
+    "basic with a password": lambda k: {"Authorization": basic(f"{k}:secret")},
+    "basic with key as password": lambda k: {"Authorization": basic(f":{k}")},
+    "basic key without colon": lambda k: {"Authorization": basic(k)},
+    "basic broken base64": lambda k: {"Authorization": "Basic !!!notbase64"},
+    "bearer empty": lambda k: {"Authorization": "Bearer "},
+    "bearer wrong checksum": lambda k: {
+        "Authorization": f"Bearer {k[:-1]}{'A' if k[-1] != 'A' else 'B'}"
+    },
+    "bearer truncated": lambda k: {"Authorization": f"Bearer {k[:-5]}"},
+    "bearer two keys": lambda k: {"Authorization": f"Bearer {k} {k}"},
+    "custom header empty": lambda k: {"X-Api-Key": ""},
+    "custom header unknown key": lambda k: {"X-Api-Key": crypto.generate_token()},
+    "two credentials": lambda k: {"Authorization": f"Bearer {k}", "X-Api-Key": k},
+}
+
+
+@pytest.mark.parametrize("form", REFUSED_FORMS)
+def test_bad_credentials_get_401_json(client: FlaskClient, admin_token: str, form: str) -> None:
+    response = client.get("/admin/api/me", headers=REFUSED_FORMS[form](admin_token))
+    assert response.status_code == 401
+    assert response.json == {
+        "error": "invalid_api_key",
+        "message": "The secret API key is not valid.",
+    }
+    challenge = response.headers["WWW-Authenticate"]
+    assert challenge.startswith("Bearer ")
+    assert "Basic" not in challenge
+    assert "Location" not in response.headers
+
+
+def test_revoked_and_deleted_keys_get_the_same_answer_as_unknown_ones(
+    app: Flask, client: FlaskClient, admin_token: str
+) -> None:
+    service: KeyService = app.extensions["secret_keys"].service
+    unknown = client.get("/admin/api/me", headers={"X-Api-Key": crypto.generate_token()})
+    with app.app_context():
+        key = service.authenticate(admin_token)
+        assert key is not None
+        key_id = key.id
+        service.revoke(key)
+    revoked = client.get("/admin/api/me", headers={"X-Api-Key": admin_token})
+    with app.app_context():
+        service.delete(service.get_by_id(key_id))
+    deleted = client.get("/admin/api/me", headers={"X-Api-Key": admin_token})
+    for response in (revoked, deleted):
+        assert response.status_code == unknown.status_code == 401
+        assert response.get_data() == unknown.get_data()
+        assert response.headers["WWW-Authenticate"] == unknown.headers["WWW-Authenticate"]
+
+
+@pytest.mark.parametrize("change", ["inactive", "not admin"])
+def test_key_of_a_user_who_may_no_longer_use_it_is_refused(
+    app: Flask, client: FlaskClient, admin_token: str, change: str
+) -> None:
+    with app.app_context():
+        admin = get_user("admin@example.com")
+        if change == "inactive":
+            admin.active = False
+        else:
+            admin.is_admin = False
+        db.session.commit()
+    assert client.get("/admin/api/me", headers={"X-Api-Key": admin_token}).status_code == 401
+
+
+def test_key_in_the_query_string_is_ignored(client: FlaskClient, admin_token: str) -> None:
+    for name in ("api_key", "key", "token", "access_token", "X-Api-Key"):
+        response = client.get(f"/admin/api/me?{name}={admin_token}")
+        assert response.status_code == 401
+        assert response.json is not None
+        assert response.json["error"] == "authentication_required"
+
+
+def test_anonymous_api_call_gets_401_not_a_redirect(client: FlaskClient) -> None:
+    response = client.get("/admin/api/me")
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert "Location" not in response.headers
+
+
+def test_other_authorization_schemes_are_not_keys(client: FlaskClient, admin_token: str) -> None:
+    response = client.get("/admin/api/me", headers={"Authorization": f"Token {admin_token}"})
+    assert response.status_code == 401
+    assert response.json is not None
+    assert response.json["error"] == "authentication_required"
+
+
+def test_key_requests_get_no_session_cookie(client: FlaskClient, admin_token: str) -> None:
+    for method, path in (("GET", "/admin/api/me"), ("POST", "/admin/api/echo")):
+        response = client.open(path, method=method, json={}, headers={"X-Api-Key": admin_token})
+        assert response.status_code == 200
+        assert "Set-Cookie" not in response.headers
+
+
+def test_key_post_needs_no_csrf_token(client: FlaskClient, admin_token: str) -> None:
+    response = client.post(
+        "/admin/api/echo",
+        json={"hello": "world"},
+        headers={"Authorization": f"Bearer {admin_token}"},
+    )
+    assert response.status_code == 200
+    assert response.json == {"hello": "world"}
+
+
+def test_session_post_without_csrf_token_is_refused(admin_client: FlaskClient) -> None:
+    response = admin_client.post("/admin/api/echo", json={"hello": "world"})
+    assert response.status_code == 400
+    assert b"CSRF" in response.get_data()
+
+
+def test_session_post_with_csrf_header_is_accepted(admin_client: FlaskClient) -> None:
+    token = csrf_token(admin_client)
+    response = admin_client.post(
+        "/admin/api/echo", json={"hello": "world"}, headers={"X-CSRFToken": token}
+    )
+    assert response.status_code == 200
+
+
+def test_session_get_works_without_a_key(admin_client: FlaskClient) -> None:
+    assert admin_client.get("/admin/api/me").json == {"id": 1, "email": "admin@example.com"}
+
+
+def test_a_bad_key_is_refused_even_with_a_valid_session(admin_client: FlaskClient) -> None:
+    response = admin_client.get("/admin/api/me", headers={"X-Api-Key": crypto.generate_token()})
+    assert response.status_code == 401
+
+
+def test_the_key_decides_who_the_user_is_over_a_session(
+    app: Flask, viewer_client: FlaskClient, admin_token: str
+) -> None:
+    response = viewer_client.get("/admin/api/me", headers={"X-Api-Key": admin_token})
+    assert response.json == {"id": 1, "email": "admin@example.com"}
+
+
+def test_non_admin_session_gets_403_json(viewer_client: FlaskClient) -> None:
+    response = viewer_client.get("/admin/api/me")
+    assert response.status_code == 403
+    assert response.json is not None and response.json["error"] == "admin_required"
+
+
+def test_views_see_the_key_in_use(app: Flask, admin_token: str) -> None:
+    seen: list[Any] = []
+
+    @app.get("/whoami-key")
+    def whoami_key() -> str:
+        seen.append(current_key.redacted if current_key else None)
+        return "ok"
+
+    client = app.test_client()
+    client.get("/whoami-key", headers={"X-Api-Key": admin_token})
+    client.get("/whoami-key")
+    assert seen == [crypto.redact(admin_token), None]
+
+
+def test_custom_header_name(make_app: Callable[..., Flask]) -> None:
+    app = make_app(SECRET_KEYS_HEADER="X-Store-Key")
+    with app.app_context():
+        _key, token = app.extensions["secret_keys"].service.create(
+            get_user("admin@example.com"), "K"
+        )
+    client = app.test_client()
+    assert client.get("/admin/api/me", headers={"X-Store-Key": token}).status_code == 200
+    response = client.get("/admin/api/me", headers={"X-Api-Key": token})
+    assert response.json is not None and response.json["error"] == "authentication_required"
+
+
+def test_last_used_at_is_recorded(app: Flask, client: FlaskClient, admin_token: str) -> None:
+    client.get("/admin/api/me", headers={"X-Api-Key": admin_token})
+    with app.app_context():
+        key = app.extensions["secret_keys"].service.authenticate(admin_token)
+        assert key is not None and key.last_used_at is not None

@@ -1,0 +1,216 @@
+"""The extension object: registration, configuration defaults and start-up errors."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask_login import LoginManager, UserMixin
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import orm
+
+from flask_secret_keys import SecretKeys
+from flask_secret_keys.extension import DEFAULTS
+
+
+def make_host(**user_columns: Any) -> tuple[SQLAlchemy, type[Any]]:
+    """A fresh db and user model, as a host application would declare them."""
+
+    class Base(orm.DeclarativeBase):
+        pass
+
+    db = SQLAlchemy(model_class=Base)
+    attrs: dict[str, Any] = {
+        "__tablename__": "accounts",
+        "id": orm.mapped_column(sa.Integer, primary_key=True),
+        **user_columns,
+    }
+    user = type("Account", (UserMixin, db.Model), attrs)
+    return db, user
+
+
+@pytest.fixture
+def host() -> tuple[SQLAlchemy, type[Any]]:
+    return make_host(
+        email=orm.mapped_column(sa.String(100)),
+        is_admin=orm.mapped_column(sa.Boolean, default=True),
+    )
+
+
+@pytest.fixture
+def new_app(tmp_path: Any) -> Callable[..., Flask]:
+    def new(**config: Any) -> Flask:
+        app = Flask(__name__)
+        app.config.update(
+            SECRET_KEY="s", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'x.db'}", **config
+        )
+        return app
+
+    return new
+
+
+def wire(app: Flask, db: SQLAlchemy, secret_keys: SecretKeys) -> None:
+    db.init_app(app)
+    LoginManager().init_app(app)
+    secret_keys.init_app(app)
+
+
+def test_registers_itself_and_sets_defaults(host: Any, new_app: Callable[..., Flask]) -> None:
+    db, user = host
+    secret_keys = SecretKeys(db=db, user_model=user)
+    app = new_app(SECRET_KEYS_PER_PAGE=50)
+    wire(app, db, secret_keys)
+    state = app.extensions["secret_keys"]
+    assert state.ext is secret_keys
+    assert app.config["SECRET_KEYS_PER_PAGE"] == 50  # the host's value is kept
+    assert state.settings.per_page == 50
+    assert {k: app.config[k] for k in DEFAULTS if k != "SECRET_KEYS_PER_PAGE"} == {
+        k: v for k, v in DEFAULTS.items() if k != "SECRET_KEYS_PER_PAGE"
+    }
+    assert "secret_keys" in app.blueprints
+    assert "secret-keys" in app.cli.commands
+
+
+def test_key_table_joins_the_hosts_metadata(host: Any) -> None:
+    db, user = host
+    secret_keys = SecretKeys(db=db, user_model=user, table_name="api_keys")
+    table = db.metadata.tables["api_keys"]
+    assert secret_keys.Key.__table__ is table  # type: ignore[attr-defined]
+    (fk,) = table.c.user_id.foreign_keys
+    assert fk.target_fullname == "accounts.id"
+
+
+def test_uuid_primary_keys_are_referenced_with_their_type() -> None:
+    class Base(orm.DeclarativeBase):
+        pass
+
+    db = SQLAlchemy(model_class=Base)
+
+    class Member(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+        __tablename__ = "members"
+        id: orm.Mapped[uuid.UUID] = orm.mapped_column(primary_key=True, default=uuid.uuid4)
+        email: orm.Mapped[str] = orm.mapped_column(sa.String(100))
+        is_admin: orm.Mapped[bool] = orm.mapped_column(default=True)
+
+    secret_keys = SecretKeys(db=db, user_model=Member)
+    columns = secret_keys.Key.__table__.c  # type: ignore[attr-defined]
+    for name in ("user_id", "revoked_by_id", "active_owner_id"):
+        assert isinstance(columns[name].type, sa.Uuid)
+
+
+def test_a_second_registration_is_refused(host: Any, new_app: Callable[..., Flask]) -> None:
+    db, user = host
+    secret_keys = SecretKeys(db=db, user_model=user)
+    app = new_app()
+    wire(app, db, secret_keys)
+    with pytest.raises(RuntimeError, match="already been registered"):
+        secret_keys.init_app(app)
+
+
+def test_one_extension_serves_several_apps(host: Any, new_app: Callable[..., Flask]) -> None:
+    db, user = host
+    secret_keys = SecretKeys(db=db, user_model=user)
+    first, second = new_app(SECRET_KEYS_PREFIX="one_"), new_app(SECRET_KEYS_PREFIX="two_")
+    wire(first, db, secret_keys)
+    wire(second, db, secret_keys)
+    assert first.extensions["secret_keys"].settings.prefix == "one_"
+    assert second.extensions["secret_keys"].settings.prefix == "two_"
+
+
+def test_needs_flask_login_first(host: Any, new_app: Callable[..., Flask]) -> None:
+    db, user = host
+    app = new_app()
+    db.init_app(app)
+    with pytest.raises(RuntimeError, match=r"login_manager\.init_app"):
+        SecretKeys(app, db=db, user_model=user)
+
+
+def test_needs_the_db_on_the_app(host: Any, new_app: Callable[..., Flask]) -> None:
+    db, user = host
+    app = new_app()
+    LoginManager().init_app(app)
+    with pytest.raises(RuntimeError, match=r"db.init_app\(app\)"):
+        SecretKeys(app, db=db, user_model=user)
+
+
+def test_user_model_without_is_admin_needs_a_predicate() -> None:
+    db, user = make_host(email=orm.mapped_column(sa.String(100)))
+    with pytest.raises(RuntimeError, match="is_admin=lambda user"):
+        SecretKeys(db=db, user_model=user)
+    SecretKeys(db=db, user_model=user, is_admin=lambda u: True)
+
+
+def test_user_model_without_email_needs_a_finder() -> None:
+    db, user = make_host(is_admin=orm.mapped_column(sa.Boolean))
+    with pytest.raises(RuntimeError, match="find_user=lambda identifier"):
+        SecretKeys(db=db, user_model=user)
+    SecretKeys(db=db, user_model=user, find_user=lambda identifier: None)
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "hint"),
+    [
+        ("SECRET_KEYS_PREFIX", "SK_", "lowercase"),
+        ("SECRET_KEYS_PREFIX", "sk", "ending in '_'"),
+        ("SECRET_KEYS_PREFIX", "", "such as 'sk_'"),
+        ("SECRET_KEYS_PEPPER", "short", "at least 32 bytes"),
+        ("SECRET_KEYS_PEPPER", 12345, "at least 32 bytes"),
+        ("SECRET_KEYS_PEPPER", "s" * 40, "must not be the app's SECRET_KEY"),
+        ("SECRET_KEYS_HEADER", "Authorization", "'X-Api-Key'"),
+        ("SECRET_KEYS_HEADER", "X Api Key", "'X-Api-Key'"),
+        ("SECRET_KEYS_LAST_USED_INTERVAL", -1, "zero or more"),
+        ("SECRET_KEYS_LAST_USED_INTERVAL", "60", "number of seconds"),
+        ("SECRET_KEYS_URL_PREFIX", "settings/keys", "starting with '/'"),
+        ("SECRET_KEYS_BASE_TEMPLATE", "", "template the pages extend"),
+        ("SECRET_KEYS_CONTENT_BLOCK", "main content", "name of the block"),
+        ("SECRET_KEYS_PER_PAGE", 0, "from 1 to 200"),
+        ("SECRET_KEYS_PER_PAGE", "20", "from 1 to 200"),
+    ],
+)
+def test_configuration_mistakes_fail_at_start_up(
+    host: Any, new_app: Callable[..., Flask], setting: str, value: Any, hint: str
+) -> None:
+    db, user = host
+    secret_key = "s" * 40 if setting == "SECRET_KEYS_PEPPER" else "s"
+    app = new_app(**{setting: value})
+    app.config["SECRET_KEY"] = secret_key
+    with pytest.raises(RuntimeError, match=setting if "PEPPER" not in setting else "PEPPER") as e:
+        wire(app, db, SecretKeys(db=db, user_model=user))
+    assert hint in str(e.value)
+    assert "secret_keys" not in app.extensions
+
+
+def test_unknown_settings_are_reported(host: Any, new_app: Callable[..., Flask]) -> None:
+    db, user = host
+    app = new_app(SECRET_KEYS_PERPAGE=10)
+    with pytest.warns(UserWarning, match="SECRET_KEYS_PERPAGE"):
+        wire(app, db, SecretKeys(db=db, user_model=user))
+
+
+def test_valid_pepper_and_interval_are_accepted(host: Any, new_app: Callable[..., Flask]) -> None:
+    import datetime as dt
+
+    db, user = host
+    app = new_app(SECRET_KEYS_PEPPER="p" * 32, SECRET_KEYS_LAST_USED_INTERVAL=dt.timedelta(0))
+    wire(app, db, SecretKeys(db=db, user_model=user))
+    settings = app.extensions["secret_keys"].settings
+    assert settings.pepper == b"p" * 32
+    assert settings.last_used_interval == dt.timedelta(0)
+
+
+def test_existing_request_loader_is_kept(host: Any, new_app: Callable[..., Flask]) -> None:
+    db, user = host
+    app = new_app()
+    db.init_app(app)
+    login_manager = LoginManager(app)
+
+    def own_loader(request: Any) -> None:
+        return None
+
+    login_manager.request_loader(own_loader)
+    SecretKeys(app, db=db, user_model=user)
+    assert login_manager._request_callback is own_loader
