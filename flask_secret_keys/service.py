@@ -333,7 +333,12 @@ class KeyService:
                         Key.__table__.c.last_used_at < cutoff,  # type: ignore[attr-defined]
                     ),
                 )
-                .values(last_used_at=now)
+                # Setting updated_at to itself keeps its onupdate default from
+                # firing: using a key is not editing it.
+                .values(
+                    last_used_at=now,
+                    updated_at=Key.__table__.c.updated_at,  # type: ignore[attr-defined]
+                )
             )
         written = bool(result.rowcount)
         if written:
