@@ -337,8 +337,9 @@ class SecretKeys:
             login_manager.request_loader(auth.load_user_from_request)
         app.session_interface = auth.KeySessionInterface(app.session_interface)
 
-        from . import cli, faults, views
+        from . import cli, faults, headers, views
 
         faults.handle_on(views.bp)
         app.register_blueprint(views.bp, url_prefix=settings.url_prefix)
+        app.after_request(headers.add_security_headers)
         app.cli.add_command(cli.group)
