@@ -63,6 +63,10 @@ def clean_title(title: str | None) -> str:
         raise InvalidTitle(f"The title can be at most {TITLE_MAX_LENGTH} characters long.")
     if any(unicodedata.category(char) in ("Cc", "Cs") for char in title):
         raise InvalidTitle("The title cannot contain control characters.")
+    # Only separators and format characters (a zero-width space, say) would
+    # show as a blank title.
+    if all(unicodedata.category(char)[0] in "ZC" for char in title):
+        raise InvalidTitle("Enter a title.")
     return title
 
 
