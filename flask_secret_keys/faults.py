@@ -16,7 +16,7 @@ parameter of a key lookup is the key's hash.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app
 from sqlalchemy import exc
 from werkzeug.wrappers import Response
 
@@ -39,13 +39,15 @@ def log_unavailable(error: Exception) -> None:
 
 
 def unavailable_page(error: Exception) -> tuple[str, int, dict[str, str]]:
-    """The extension's 503 page; it extends nothing, since the host layout may need the database."""
+    """The extension's 503 page (``secret_keys/unavailable.html``, which a host may override).
+
+    Rendered without context processors and without the host's layout: both
+    may read the database (Flask-Login's loads ``current_user``), which is
+    what just failed.
+    """
     log_unavailable(error)
-    return (
-        render_template("secret_keys/unavailable.html"),
-        503,
-        {"Retry-After": "30", "Cache-Control": "no-store"},
-    )
+    template = current_app.jinja_env.get_template("secret_keys/unavailable.html")
+    return template.render(), 503, {"Retry-After": "30", "Cache-Control": "no-store"}
 
 
 def handle_on(bp: Blueprint) -> None:

@@ -27,7 +27,7 @@ from example_app import create_app
 from example_app.models import db
 from flask_secret_keys import crypto
 from tests import servers
-from tests.conftest import DATABASE_URL, get_user, is_server_database, log_in
+from tests.conftest import DATABASE_URL, csrf_token, get_user, is_server_database, log_in
 from tests.tcpproxy import TCPProxy
 
 fast_server = servers.fast_server
@@ -221,15 +221,27 @@ def _check_outage(app: Flask, token: str, proxy: TCPProxy) -> None:
         target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
     )
     thread.start()
-    base = f"http://127.0.0.1:{httpd.server_port}/admin/api/me"
+    base = f"http://127.0.0.1:{httpd.server_port}"
+    api, page = f"{base}/admin/api/me", f"{base}/settings/secret-api-keys"
+    browser = requests.Session()
     try:
-        assert requests.get(base, auth=(token, ""), timeout=10).status_code == 200
+        login = browser.get(f"{base}/login", timeout=10).text
+        csrf = login.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+        browser.post(
+            f"{base}/login",
+            data={"email": "admin@example.com", "password": "admin", "csrf_token": csrf},
+            timeout=10,
+        )
+        assert requests.get(api, auth=(token, ""), timeout=10).status_code == 200
+        assert browser.get(page, timeout=10).status_code == 200
 
         proxy.cut()
-        during = [requests.get(base, auth=(token, ""), timeout=30) for _ in range(5)]
-        malformed = requests.get(base, auth=("sk_nope", ""), timeout=30)
+        during = [requests.get(api, auth=(token, ""), timeout=30) for _ in range(5)]
+        pages = [browser.get(page, timeout=30) for _ in range(3)]
+        malformed = requests.get(api, auth=("sk_nope", ""), timeout=30)
         proxy.restore()
-        after = requests.get(base, auth=(token, ""), timeout=30)
+        after = requests.get(api, auth=(token, ""), timeout=30)
+        page_after = browser.get(page, timeout=30)
     finally:
         httpd.shutdown()
         thread.join(timeout=10)
@@ -237,5 +249,63 @@ def _check_outage(app: Flask, token: str, proxy: TCPProxy) -> None:
 
     for response in during:
         assert_clean_503(response, token)
+    for response in pages:
+        assert response.status_code == 503
+        assert "temporarily unavailable" in response.text
+        assert "Traceback" not in response.text
     assert malformed.status_code == 401
     assert after.status_code == 200
+    assert page_after.status_code == 200
+
+
+def assert_clean_503_page(response: Any) -> None:
+    body = response.get_data(as_text=True)
+    assert response.status_code == 503, body
+    assert response.mimetype == "text/html"
+    assert "temporarily unavailable" in body
+    assert response.headers["Cache-Control"] == "no-store"
+    for leak in ("Traceback", "SELECT", "INSERT", "secret_api_keys", "OperationalError", "sqlite"):
+        assert leak not in body
+
+
+@pytest.mark.parametrize(
+    "path", ["", "/new", "/1", "/1/edit", "/1/revoke", "/1/delete"], ids=lambda p: p or "/"
+)
+def test_pages_answer_a_clear_503_page_when_the_database_fails(
+    admin_client: FlaskClient,
+    admin_token: str,
+    break_database: Callable[[bool], None],
+    path: str,
+) -> None:
+    break_database(True)
+
+    for headers in ({}, {"HX-Request": "true"}):
+        response = admin_client.get("/settings/secret-api-keys" + path, headers=headers)
+        assert_clean_503_page(response)
+
+    break_database(False)
+    assert admin_client.get("/settings/secret-api-keys" + path).status_code == 200
+
+
+def test_a_create_form_cut_off_mid_insert_answers_503_and_leaves_no_key(
+    app: Flask, admin_client: FlaskClient, service: Any
+) -> None:
+    url = "/settings/secret-api-keys/new"
+    token = csrf_token(admin_client, url)
+    undo = kill_own_connection_on_insert(app)
+    try:
+        response = admin_client.post(url, data={"title": "Cut off", "csrf_token": token})
+    finally:
+        undo()
+
+    assert_clean_503_page(response)
+    assert "sk_" not in response.get_data(as_text=True)
+    with app.app_context():
+        assert service.active_key(get_user("admin@example.com")) is None
+        Key = service.model
+        assert db.session.execute(sa.select(sa.func.count()).select_from(Key)).scalar() == 0
+
+    retry = admin_client.post(
+        url, data={"title": "Retried", "csrf_token": csrf_token(admin_client, url)}
+    )
+    assert retry.status_code == 200
