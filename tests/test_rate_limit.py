@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import time
 import uuid
@@ -19,14 +18,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from example_app import create_app
 from example_app.models import db
 from flask_secret_keys import crypto
-from flask_secret_keys.ratelimit import NAMESPACE
 from tests import servers
 
 fast_server = servers.fast_server
+redis_storage = servers.redis_storage
 
 LIMIT = 3
 BAD = {"Authorization": "Bearer " + crypto.generate_token()}
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 
 
 @pytest.fixture
@@ -202,30 +200,6 @@ def test_an_unreachable_storage_lets_requests_through_and_logs_it(
     assert statuses == {401}
     assert good.status_code == 200
     assert "Rate limit storage failed" in caplog.text
-
-
-def _redis_available() -> bool:
-    import redis
-
-    try:
-        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
-    except redis.RedisError:
-        return False
-
-
-@pytest.fixture
-def redis_storage() -> Iterator[str]:
-    """The Redis URL for shared counters; the test's keys are deleted afterwards."""
-    import redis
-
-    if not _redis_available():
-        if os.environ.get("CI"):
-            pytest.fail(f"Redis is not reachable at {REDIS_URL}")
-        pytest.skip(f"Redis is not reachable at {REDIS_URL} (set TEST_REDIS_URL)")
-    yield REDIS_URL
-    connection = redis.Redis.from_url(REDIS_URL)
-    for name in connection.scan_iter(f"*{NAMESPACE}*"):
-        connection.delete(name)
 
 
 def test_workers_sharing_redis_share_the_count(
