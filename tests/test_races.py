@@ -8,11 +8,14 @@ never an active key deleted, never a row that breaks the table's CHECK.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+import requests
 import sqlalchemy as sa
 from flask import Flask
 
@@ -22,8 +25,10 @@ from flask_secret_keys import (
     KeyAlreadyRevoked,
     KeyNotFound,
     KeyNotRevoked,
+    crypto,
 )
 from flask_secret_keys.service import KeyService
+from tests import servers
 from tests.conftest import DATABASE_URL, get_user, is_server_database
 
 pytestmark = [
@@ -38,6 +43,8 @@ pytestmark = [
 ]
 
 THREADS = 20
+
+fast_server = servers.fast_server
 
 
 @pytest.fixture
@@ -257,3 +264,39 @@ def test_no_request_authenticates_once_a_revoke_has_committed(app: Flask) -> Non
     assert results[0] == "revoked"
     assert all(r is None for r in results[1:]), results
     assert after_revoke and not any(after_revoke)
+
+
+def test_twenty_concurrent_create_forms_reveal_one_key_and_explain_the_rest(
+    app: Flask, fast_server: str
+) -> None:
+    """The same race through the pages of a real server: one reveal, 19 clear refusals."""
+    browser = requests.Session()
+    login = browser.get(f"{fast_server}/login", timeout=10).text
+    browser.post(
+        f"{fast_server}/login",
+        data={"email": "admin@example.com", "password": "admin", "csrf_token": csrf_of(login)},
+        timeout=10,
+    )
+    url = f"{fast_server}/settings/secret-api-keys/new"
+    token = csrf_of(browser.get(url, timeout=10).text)
+    barrier = threading.Barrier(THREADS)
+
+    def post(n: int) -> requests.Response:
+        barrier.wait(timeout=30)
+        return browser.post(url, data={"title": f"Key {n}", "csrf_token": token}, timeout=30)
+
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        responses = list(pool.map(post, range(THREADS)))
+
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [200] + [409] * (THREADS - 1)
+    for response in responses:
+        if response.status_code == 409:
+            assert "You already have an active key" in response.text
+            assert not re.search(crypto.token_pattern(), response.text)
+    assert len(rows(app)) == 1
+    assert_rows_consistent(app)
+
+
+def csrf_of(page: str) -> str:
+    return page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
