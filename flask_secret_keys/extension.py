@@ -7,15 +7,17 @@ import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import sqlalchemy as sa
 from flask import Flask
 
 from . import auth, crypto
 from .models import SecretKeyMixin, make_key_model
-from .ratelimit import FailedAttemptLimiter
 from .service import KeyService
+
+if TYPE_CHECKING:
+    from .ratelimit import FailedAttemptLimiter
 
 #: Every configuration key and its default. Anything else starting with
 #: ``SECRET_KEYS_`` is reported as a probable typo.
@@ -191,6 +193,8 @@ def _make_limiter(settings: Settings) -> FailedAttemptLimiter | None:
     if settings.rate_limit is None:
         return None
     try:
+        from .ratelimit import FailedAttemptLimiter
+
         return FailedAttemptLimiter(settings.rate_limit, settings.rate_limit_storage)
     except ImportError:
         _fail(

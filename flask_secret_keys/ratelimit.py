@@ -5,7 +5,8 @@ Flask-Limiter, rather than on a Flask-Limiter instance: the count must cover
 every route (a key is checked before any view runs) and only failures, and it
 must not share ``RATELIMIT_*`` settings or ``app.extensions["limiter"]`` with
 a Flask-Limiter the host may already run. Install it with the ``limiter``
-extra: ``pip install 'flask-secret-keys[limiter]'``.
+extra: ``pip install 'flask-secret-keys[limiter]'``; this module is imported
+only when ``SECRET_KEYS_RATE_LIMIT`` is set.
 
 A 256-bit key cannot be guessed at any rate, so this limit is not what keeps
 keys secret. It caps what a client sending bad keys costs (each well-formed
@@ -17,7 +18,11 @@ from __future__ import annotations
 import logging
 import math
 import time
-from typing import Any
+
+from limits import parse
+from limits.errors import ConfigurationError, StorageError
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -35,17 +40,13 @@ class FailedAttemptLimiter:
     """
 
     def __init__(self, limit: str, storage_uri: str) -> None:
-        from limits import parse
-        from limits.errors import ConfigurationError
-        from limits.storage import storage_from_string
-        from limits.strategies import MovingWindowRateLimiter
-
         self.limit = parse(limit)
         try:
-            self._storage: Any = storage_from_string(storage_uri)
+            # Wrapped, a backend's own errors (redis.ConnectionError …) become StorageError.
+            storage = storage_from_string(storage_uri, wrap_exceptions=True)
         except ConfigurationError as error:
             raise ValueError(str(error)) from error
-        self._strategy = MovingWindowRateLimiter(self._storage)
+        self._strategy = MovingWindowRateLimiter(storage)
 
     def retry_after(self, client: str) -> int | None:
         """Seconds until ``client`` may try a key again, or None if it may now.
@@ -57,7 +58,7 @@ class FailedAttemptLimiter:
             if self._strategy.test(self.limit, NAMESPACE, client):
                 return None
             reset_at, _remaining = self._strategy.get_window_stats(self.limit, NAMESPACE, client)
-        except Exception:
+        except StorageError:
             logger.warning(
                 "Rate limit storage failed; key attempts are not limited.", exc_info=True
             )
@@ -68,7 +69,7 @@ class FailedAttemptLimiter:
         """Count one failed attempt by ``client``; a storage failure is logged, not raised."""
         try:
             self._strategy.hit(self.limit, NAMESPACE, client)
-        except Exception:
+        except StorageError:
             logger.warning(
                 "Rate limit storage failed; a failed attempt went uncounted.", exc_info=True
             )

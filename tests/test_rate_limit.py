@@ -183,6 +183,7 @@ def test_rate_limit_without_the_limits_package_says_what_to_install(
     app_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "limits", None)
+    monkeypatch.delitem(sys.modules, "flask_secret_keys.ratelimit", raising=False)
 
     with pytest.raises(RuntimeError, match=r"pip install 'flask-secret-keys\[limiter\]'"):
         create_app(app_config)
