@@ -6,7 +6,7 @@ import logging
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,9 +16,9 @@ from flask.testing import FlaskClient
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from example_app import create_app
-from example_app.models import db
 from flask_secret_keys import crypto
 from tests import servers
+from tests.conftest import get_user
 
 fast_server = servers.fast_server
 redis_storage = servers.redis_storage
@@ -30,22 +30,6 @@ BAD = {"Authorization": "Bearer " + crypto.generate_token()}
 @pytest.fixture
 def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
     return {**app_config, "SECRET_KEYS_RATE_LIMIT": f"{LIMIT} per minute"}
-
-
-@pytest.fixture
-def make_app(app_config: dict[str, Any]) -> Iterator[Callable[..., Flask]]:
-    """Builds more apps on the test database; their connections are closed afterwards."""
-    made: list[Flask] = []
-
-    def make(**config: Any) -> Flask:
-        app = create_app({**app_config, **config})
-        made.append(app)
-        return app
-
-    yield make
-    for app in made:
-        with app.app_context():
-            db.engine.dispose()
 
 
 def me(client: FlaskClient, headers: dict[str, str], addr: str = "192.0.2.1") -> Any:
@@ -190,13 +174,18 @@ def test_rate_limit_without_the_limits_package_says_what_to_install(
 
 
 def test_an_unreachable_storage_lets_requests_through_and_logs_it(
-    make_app: Callable[..., Flask], admin_token: str, caplog: pytest.LogCaptureFixture
+    make_app: Callable[..., Flask], caplog: pytest.LogCaptureFixture
 ) -> None:
-    client = make_app(SECRET_KEYS_RATE_LIMIT_STORAGE="redis://127.0.0.1:1/0").test_client()
+    app = make_app(SECRET_KEYS_RATE_LIMIT_STORAGE="redis://127.0.0.1:1/0")
+    with app.app_context():
+        _key, token = app.extensions["secret_keys"].service.create(
+            get_user("admin@example.com"), "Key"
+        )
+    client = app.test_client()
 
     with caplog.at_level(logging.WARNING, logger="flask_secret_keys.ratelimit"):
         statuses = {me(client, BAD).status_code for _ in range(LIMIT + 2)}
-        good = me(client, {"X-Api-Key": admin_token})
+        good = me(client, {"X-Api-Key": token})
 
     assert statuses == {401}
     assert good.status_code == 200
@@ -204,7 +193,7 @@ def test_an_unreachable_storage_lets_requests_through_and_logs_it(
 
 
 def test_workers_sharing_redis_share_the_count(
-    app: Flask, make_app: Callable[..., Flask], redis_storage: str
+    make_app: Callable[..., Flask], redis_storage: str
 ) -> None:
     """Two apps stand for two worker processes: failures on one block the client on the other."""
     worker_a = make_app(SECRET_KEYS_RATE_LIMIT_STORAGE=redis_storage)
