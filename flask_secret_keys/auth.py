@@ -92,11 +92,11 @@ def _state() -> _State:
 def authenticate_request() -> SecretKeyMixin | None:
     """The key that authenticates the current request, once per request.
 
-    Returns None when the request presents no key; raises
+    Returns None when the request presents no key. Raises
     :class:`~flask_secret_keys.errors.InvalidKey` when it presents one that
-    does not authenticate, and
-    :class:`~flask_secret_keys.errors.TooManyAttempts` without looking at the
-    key when the client has used up its failed attempts, and
+    does not authenticate;
+    :class:`~flask_secret_keys.errors.TooManyAttempts`, without looking at the
+    key, when the client has used up its failed attempts;
     :class:`~flask_secret_keys.errors.DatabaseUnavailable` when the database
     fails during the check.
     """
