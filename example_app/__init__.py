@@ -19,7 +19,7 @@ from flask import Flask, send_file
 from .extensions import csrf, htmx, login_manager, secret_keys
 from .models import User, create_demo_users, db
 
-#: htmx from the npm package (``npm install``), served by the app itself.
+#: htmx from the npm package (``npm install --no-save htmx.org@2``), served by the app itself.
 HTMX_FILE = Path(__file__).resolve().parent.parent / "node_modules/htmx.org/dist/htmx.min.js"
 
 

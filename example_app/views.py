@@ -8,8 +8,11 @@ import sqlalchemy as sa
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import login_required, login_user, logout_user
 from flask_wtf import FlaskForm
+from werkzeug.exceptions import Forbidden, NotFound
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
+
+from flask_secret_keys import AdminRequired
 
 from .models import User, db
 
@@ -54,3 +57,12 @@ def logout() -> Any:
 @login_required
 def index() -> Any:
     return render_template("index.html")
+
+
+@bp.app_errorhandler(Forbidden)
+@bp.app_errorhandler(NotFound)
+def error_page(error: Forbidden | NotFound) -> Any:
+    """Forbidden and missing pages in the admin layout; Admin API errors stay JSON."""
+    if isinstance(error, AdminRequired):
+        return error
+    return render_template("error.html", error=error), error.code

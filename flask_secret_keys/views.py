@@ -157,7 +157,7 @@ def _bridge() -> Template:
 
 def _page(template: str, title: str, status: int = 200, **context: Any) -> Response:
     """A full page: the body ``template`` rendered inside the configured layout."""
-    body = Markup(render_template(template, sk_title=title, **context))  # noqa: S704
+    body = Markup(render_template(template, **context))  # noqa: S704
     html = render_template(
         _bridge(),
         sk_base_template=_state().settings.base_template,
@@ -232,11 +232,11 @@ def exact_time(when: dt.datetime) -> str:
 
 
 def user_label(user: Any | None) -> str:
-    """How a user is named on a page: "you", their email, or their id."""
+    """How a user is named on a page: "You", their email, or their id."""
     if user is None:
         return "a user who no longer exists"
     if user == _user():
-        return "you"
+        return "You"
     return str(getattr(user, "email", None) or _state().ext.user_id(user))
 
 

@@ -239,9 +239,7 @@ def test_history_restore_gets_the_whole_page(admin_client: FlaskClient) -> None:
 
 def test_page_carries_the_csrf_token_for_htmx(admin_client: FlaskClient) -> None:
     page = text(admin_client.get(BASE))
-    match = re.search(r"hx-headers='\{&#34;X-CSRFToken&#34;: &#34;([^&]+)&#34;\}'", page)
-    if match is None:
-        match = re.search(r"""hx-headers='\{"X-CSRFToken": "([^"]+)"\}'""", page)
+    match = re.search(r"""hx-headers='\{"X-CSRFToken": "([^"]+)"\}'""", page)
     assert match, "no hx-headers with the CSRF token"
     assert match.group(1) == csrf_token(admin_client)
 
@@ -340,7 +338,6 @@ def test_sort_by_revoked_puts_active_keys_last(admin_client: FlaskClient) -> Non
         "?dir=sideways",
         "?page=abc",
         "?page=-3",
-        "?page=99999999999999999999999",
         "?created_from=yesterday",
         "?created_to=2026-02-31",
     ],
@@ -348,10 +345,16 @@ def test_sort_by_revoked_puts_active_keys_last(admin_client: FlaskClient) -> Non
 def test_list_ignores_bad_query_values(admin_client: FlaskClient, query: str) -> None:
     response = admin_client.get(BASE + query)
     assert response.status_code == 200
-    html = text(response)
-    assert (
-        _titles(html) == ["Gamma sync", "Beta export", "Alpha sync"] or "This page is empty" in html
-    )
+    assert _titles(text(response)) == ["Gamma sync", "Beta export", "Alpha sync"]
+
+
+@pytest.mark.usefixtures("three_keys")
+def test_page_number_beyond_any_database_offset_shows_an_empty_page(
+    admin_client: FlaskClient,
+) -> None:
+    response = admin_client.get(f"{BASE}?page=99999999999999999999999")
+    assert response.status_code == 200
+    assert "This page is empty" in text(response)
 
 
 @pytest.mark.usefixtures("three_keys")
@@ -528,7 +531,7 @@ def test_details_of_a_revoked_key_show_when_and_by_whom(
     html = text(admin_client.get(f"{BASE}/{key_id}"))
     assert "sk-badge--revoked" in html
     assert "Revoked by" in html
-    assert "<dd>you</dd>" in html
+    assert "<dd>You</dd>" in html
     assert f'href="{BASE}/{key_id}/delete"' in html
     assert f'href="{BASE}/{key_id}/revoke"' not in html
 
@@ -784,22 +787,6 @@ def test_stylesheet_and_script_are_served_without_login(client: FlaskClient) -> 
         response = client.get(f"{BASE}/static/{name}")
         assert response.status_code == 200
         response.close()
-
-
-def test_default_htmx_integrity_matches_the_installed_htmx_2_0_11() -> None:
-    import base64
-    import hashlib
-    import json
-    from pathlib import Path
-
-    from flask_secret_keys.extension import DEFAULTS
-
-    package = Path(__file__).resolve().parent.parent / "node_modules/htmx.org"
-    if json.loads((package / "package.json").read_text())["version"] != "2.0.11":
-        pytest.skip("node_modules holds another htmx version than the default URL's")
-    digest = hashlib.sha384((package / "dist/htmx.min.js").read_bytes()).digest()
-    assert DEFAULTS["SECRET_KEYS_HTMX_INTEGRITY"] == "sha384-" + base64.b64encode(digest).decode()
-    assert "htmx.org@2.0.11/dist/htmx.min.js" in DEFAULTS["SECRET_KEYS_HTMX_URL"]
 
 
 # Times in words

@@ -236,12 +236,15 @@
   document.addEventListener("htmx:load", function (event) { enhance(event.detail.elt); });
 
   document.addEventListener("htmx:configRequest", function (event) {
-    // Keep list URLs short: leave out empty filters.
-    if (event.detail.verb !== "get" || !inRoot(event.detail.elt)) return;
+    // Keep list URLs short: leave out empty filters and default values.
+    var element = event.detail.elt;
     var data = event.detail.formData;
-    if (!data) return;
+    if (event.detail.verb !== "get" || !inRoot(element) || !data) return;
     Array.from(data.keys()).forEach(function (name) {
       if (data.get(name) === "") data.delete(name);
+    });
+    element.querySelectorAll("[data-sk-default]").forEach(function (field) {
+      if (data.get(field.name) === field.getAttribute("data-sk-default")) data.delete(field.name);
     });
   });
 
