@@ -1,0 +1,153 @@
+"""Secret API Keys inside a Flask-Admin panel, driven by a real Chromium.
+
+The Flask-Admin example host (``example_app/flask_admin_host.py``) is served
+on 127.0.0.1 in place of the main example, for the fixtures of ``conftest.py``.
+Screenshots go to a temporary directory, or to the directory named by
+``SCREENSHOT_DIR`` (``SCREENSHOT_DIR=docs/screenshots`` refreshes the docs' ones).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from flask import Flask
+from playwright.sync_api import Browser, Page, expect
+
+from example_app import flask_admin_host
+from example_app.models import db
+from tests.conftest import reset_database
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any]) -> Iterator[Flask]:
+    """The Flask-Admin host in place of the main example, for ``live_server``."""
+    app = flask_admin_host.create_app(app_config)
+    reset_database(app)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    directory = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def test_create_and_revoke_a_key_inside_the_flask_admin_layout(
+    live_server: str, page: Page, screenshots: Path
+) -> None:
+    page.goto(f"{live_server}/admin/")
+    page.get_by_label("Email").fill("admin@example.com")
+    page.get_by_label("Password").fill("admin")
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(f"{live_server}/admin/")
+
+    navbar = page.locator("nav.navbar")
+    navbar.get_by_role("link", name="Settings").click()
+    navbar.get_by_role("link", name="Secret API Keys").click()
+    expect(page).to_have_url(f"{live_server}/admin/settings/secret-api-keys")
+    # Flask-Admin's layout around the page, with this entry as the current one.
+    expect(navbar.get_by_role("link", name="Example Store Admin")).to_be_visible()
+    expect(navbar.locator("li.active", has_text="Settings")).to_be_visible()
+    expect(navbar.get_by_text("admin@example.com")).to_be_visible()
+    expect(page.get_by_role("heading", name="Secret API Keys", level=1)).to_be_visible()
+
+    page.get_by_role("link", name="Create", exact=True).click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Title").fill("Warehouse sync")
+    dialog.get_by_role("button", name="Save").click()
+    token_field = page.locator("#sk-token")
+    expect(token_field).to_be_visible()
+    token = token_field.input_value()
+    page.screenshot(path=str(screenshots / "flask-admin-reveal.png"))
+
+    me = requests.get(f"{live_server}/admin/api/me", auth=(token, ""), timeout=10)
+    assert me.status_code == 200
+    assert me.json()["email"] == "admin@example.com"
+
+    page.get_by_role("dialog").get_by_role("link", name="Done").click()
+    expect(page.get_by_role("heading", name="Warehouse sync", level=1)).to_be_visible()
+    page.get_by_role("button", name="Key actions").click()
+    page.get_by_role("menuitem", name="Revoke API key").click()
+    page.get_by_role("dialog").get_by_role("button", name="Revoke API key").click()
+    expect(page.locator("#sk-key .sk-badge")).to_have_text("Revoked")
+    expect(navbar).to_be_visible()
+
+    refused = requests.get(f"{live_server}/admin/api/me", auth=(token, ""), timeout=10)
+    assert refused.status_code == 401
+
+    page.locator(".sk-breadcrumb").get_by_role("link", name="Secret API Keys").click()
+    expect(page.get_by_role("link", name="Warehouse sync")).to_be_visible()
+    page.screenshot(path=str(screenshots / "flask-admin.png"))
+
+
+def test_menu_hides_the_entry_from_users_who_are_not_admins(live_server: str, page: Page) -> None:
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Email").fill("viewer@example.com")
+    page.get_by_label("Password").fill("viewer")
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(f"{live_server}/admin/")
+
+    expect(page.locator("nav.navbar").get_by_text("Settings")).to_have_count(0)
+    response = page.goto(f"{live_server}/admin/settings/secret-api-keys")
+    assert response is not None and response.status == 403
+
+
+def test_pages_keep_flask_admins_light_palette_in_a_dark_colour_scheme(
+    browser: Browser, live_server: str
+) -> None:
+    context = browser.new_context(base_url=live_server, color_scheme="dark")
+    try:
+        page = context.new_page()
+        page.goto("/login")
+        page.get_by_label("Email").fill("admin@example.com")
+        page.get_by_label("Password").fill("admin")
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url("**/admin/")
+        page.goto("/admin/settings/secret-api-keys")
+
+        title = page.get_by_role("heading", name="Secret API Keys", level=1)
+        card = page.locator(".sk-card").first
+        assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
+        assert title.evaluate("e => getComputedStyle(e).color") == "rgb(33, 37, 41)"
+        assert card.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(255, 255, 255)"
+    finally:
+        context.close()
+
+
+def test_create_and_revoke_without_javascript_inside_the_flask_admin_layout(
+    admin_no_js_page: Page, live_server: str
+) -> None:
+    page = admin_no_js_page
+    navbar = page.locator("nav.navbar")
+    page.goto("/admin/settings/secret-api-keys")
+
+    page.get_by_role("link", name="Create", exact=True).click()
+    expect(page).to_have_url(f"{live_server}/admin/settings/secret-api-keys/new")
+    expect(navbar).to_be_visible()
+    page.get_by_label("Title").fill("Nightly export")
+    page.get_by_role("button", name="Save").click()
+    token = page.locator("#sk-token").input_value()
+    expect(navbar).to_be_visible()
+    assert requests.get(f"{live_server}/admin/api/me", auth=(token, ""), timeout=10).ok
+
+    page.get_by_role("link", name="Done").click()
+    page.get_by_role("link", name="Revoke API key").click()
+    expect(page.get_by_text("This cannot be undone.")).to_be_visible()
+    expect(navbar).to_be_visible()
+    page.get_by_role("button", name="Revoke API key").click()
+
+    expect(page.locator("#sk-key .sk-badge")).to_have_text("Revoked")
+    expect(navbar.locator("li.active", has_text="Settings")).to_be_visible()
+    assert (
+        requests.get(f"{live_server}/admin/api/me", auth=(token, ""), timeout=10).status_code == 401
+    )

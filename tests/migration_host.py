@@ -1,0 +1,65 @@
+"""A host that manages its schema with Flask-Migrate, for ``tests/test_migrations.py``.
+
+The tests run ``flask --app tests.migration_host db ...`` on it in a subprocess,
+exactly as a host developer would. ``DATABASE_URL`` names the database.
+"""
+
+from __future__ import annotations
+
+import os
+
+import sqlalchemy as sa
+from flask import Flask
+from flask_login import LoginManager, UserMixin, current_user
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import orm
+
+from flask_secret_keys import SecretKeys, admin_api_required
+
+
+class Base(orm.DeclarativeBase):
+    pass
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+class Operator(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "migrated_operators"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    email: orm.Mapped[str] = orm.mapped_column(sa.String(255), unique=True)
+    is_admin: orm.Mapped[bool] = orm.mapped_column(default=False)
+
+
+#: The tables the migration creates, besides ``alembic_version``.
+TABLES = ("migrated_operators", "migrated_api_keys")
+
+login_manager = LoginManager()
+migrate = Migrate()
+secret_keys = SecretKeys(db=db, user_model=Operator, table_name="migrated_api_keys")
+
+
+@login_manager.user_loader
+def load_operator(user_id: str) -> Operator | None:
+    return db.session.get(Operator, int(user_id))
+
+
+def create_app() -> Flask:
+    """No ``create_all`` here: the schema comes from the migrations alone."""
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY="migration-secret", SQLALCHEMY_DATABASE_URI=os.environ["DATABASE_URL"]
+    )
+    db.init_app(app)
+    migrate.init_app(app, db)
+    login_manager.init_app(app)
+    secret_keys.init_app(app)
+
+    @app.get("/api/whoami")
+    @admin_api_required
+    def whoami() -> dict[str, str]:
+        return {"email": current_user.email}
+
+    return app

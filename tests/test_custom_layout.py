@@ -1,0 +1,156 @@
+"""A host whose own layout wraps the pages, through the base-template and block settings only.
+
+The host's templates are in ``tests/custom_layout_templates``: its layout
+``shop/base.html`` names its body block ``main``, and it overrides one
+template of the extension, ``secret_keys/_summary.html``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_login import LoginManager, UserMixin
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+from sqlalchemy import orm
+
+from flask_secret_keys import SecretKeys
+from tests.conftest import csrf_token, database_url
+from tests.hostkit import add_host_routes, create_key_in_pages, fresh_tables, key_headers, log_in
+
+
+class Base(orm.DeclarativeBase):
+    pass
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+class Staff(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "layout_staff"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    email: orm.Mapped[str] = orm.mapped_column(sa.String(255), unique=True)
+    is_admin: orm.Mapped[bool] = orm.mapped_column(default=True)
+
+
+login_manager = LoginManager()
+secret_keys = SecretKeys(db=db, user_model=Staff, table_name="layout_staff_keys")
+
+
+@login_manager.user_loader
+def load_staff(user_id: str) -> Staff | None:
+    return db.session.get(Staff, int(user_id))
+
+
+def find_staff(email: str) -> Staff | None:
+    return db.session.execute(sa.select(Staff).where(Staff.email == email)).scalar_one_or_none()
+
+
+PAGES = "/settings/secret-api-keys"
+
+
+@pytest.fixture
+def app(tmp_path: Any) -> Iterator[Flask]:
+    app = Flask(__name__, template_folder="custom_layout_templates")
+    app.config.update(
+        SECRET_KEY="layout-secret",
+        SQLALCHEMY_DATABASE_URI=database_url(tmp_path),
+        SECRET_KEYS_BASE_TEMPLATE="shop/base.html",
+        SECRET_KEYS_CONTENT_BLOCK="main",
+    )
+    db.init_app(app)
+    login_manager.init_app(app)
+    CSRFProtect(app)
+    secret_keys.init_app(app)
+    add_host_routes(app, find_staff)
+    with fresh_tables(app, db):
+        with app.app_context():
+            db.session.add(Staff(email="ann@shop.test"))
+            db.session.commit()
+        yield app
+
+
+@pytest.fixture
+def staff_client(app: Flask) -> FlaskClient:
+    client = app.test_client()
+    log_in(client, "ann@shop.test")
+    return client
+
+
+def main_of(html: str) -> str:
+    """What the host layout's ``<main>`` holds; fails if the page is not in the layout."""
+    assert html.lstrip().startswith("<!doctype html>")
+    assert '<nav id="shop-nav">' in html
+    assert '<footer id="shop-footer">Shop Admin</footer>' in html
+    match = re.search(r'<main id="shop-main">(.*)</main>', html, re.S)
+    assert match, "no host <main>"
+    return match.group(1)
+
+
+def test_list_page_renders_in_the_host_layout(staff_client: FlaskClient) -> None:
+    html = staff_client.get(PAGES).get_data(as_text=True)
+
+    assert 'id="sk-root"' in main_of(html)
+    assert "<title>Secret API Keys · Shop Admin</title>" in html
+    assert html.count("<html") == 1
+
+
+def test_details_and_confirmation_pages_render_in_the_host_layout(
+    app: Flask, staff_client: FlaskClient
+) -> None:
+    with app.app_context():
+        key, _ = app.extensions["secret_keys"].service.create(find_staff("ann@shop.test"), "CI")
+        key_id = key.id
+
+    detail = staff_client.get(f"{PAGES}/{key_id}").get_data(as_text=True)
+    confirm = staff_client.get(f"{PAGES}/{key_id}/revoke").get_data(as_text=True)
+
+    assert 'id="sk-key"' in main_of(detail)
+    assert "<title>CI · Shop Admin</title>" in detail
+    assert "This cannot be undone." in main_of(confirm)
+
+
+def test_htmx_partials_leave_the_host_layout_out(staff_client: FlaskClient) -> None:
+    html = staff_client.get(PAGES, headers={"HX-Request": "true"}).get_data(as_text=True)
+
+    assert "shop-nav" not in html
+    assert "<html" not in html
+
+
+def test_key_made_and_revoked_in_the_host_layout_without_javascript(
+    app: Flask, staff_client: FlaskClient
+) -> None:
+    token = create_key_in_pages(staff_client, PAGES, "Shop sync")
+    api = app.test_client()
+    me = api.get("/api/whoami", headers=key_headers("bearer", token))
+    assert me.status_code == 200 and me.json is not None
+    key_id = me.json["key_id"]
+
+    revoked = staff_client.post(
+        f"{PAGES}/{key_id}/revoke",
+        data={"csrf_token": csrf_token(staff_client, f"{PAGES}/{key_id}/revoke")},
+        follow_redirects=True,
+    )
+
+    assert "Revoked" in main_of(revoked.get_data(as_text=True))
+    assert api.get("/api/whoami", headers=key_headers("bearer", token)).status_code == 401
+
+
+@pytest.mark.parametrize("headers", [{}, {"HX-Request": "true"}], ids=["page", "htmx"])
+def test_host_template_overrides_the_extensions_own(
+    app: Flask, staff_client: FlaskClient, headers: dict[str, str]
+) -> None:
+    with app.app_context():
+        app.extensions["secret_keys"].service.create(find_staff("ann@shop.test"), "CI")
+
+    html = staff_client.get(PAGES, headers=headers).get_data(as_text=True)
+
+    assert "Showing 1 of 1 (shop wording)" in html
+    assert "1–1 of 1 key" not in html
