@@ -40,7 +40,13 @@ def setup_host(app: Flask, config: dict[str, Any] | None, **defaults: Any) -> No
     ``defaults`` are the host's own settings; ``config`` (from tests) wins over them.
     """
     os.makedirs(app.instance_path, exist_ok=True)
-    app.config.update(defaults)
+    app.config.update(
+        # Check pooled connections before use, so the app recovers by itself
+        # after a database restart; keep bound values (a key lookup's hash)
+        # out of error messages and logs.
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "hide_parameters": True},
+        **defaults,
+    )
     if HTMX_FILE.exists():
         # The installed version may differ from the one the default hash is for.
         app.config["SECRET_KEYS_HTMX_URL"] = "/vendor/htmx.min.js"

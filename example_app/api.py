@@ -8,8 +8,13 @@ from flask import Blueprint, request
 from flask_login import current_user
 
 from flask_secret_keys import admin_api_required
+from flask_secret_keys.faults import DATABASE_UNAVAILABLE, unavailable_json
 
 bp = Blueprint("admin_api", __name__, url_prefix="/admin/api")
+
+# A database outage is a 503 JSON for API clients, not a 500 HTML page.
+for _error in DATABASE_UNAVAILABLE:
+    bp.register_error_handler(_error, unavailable_json)
 
 
 @bp.get("/me")

@@ -7,6 +7,7 @@ from .errors import (
     ActiveKeyExists,
     AdminRequired,
     AuthenticationRequired,
+    DatabaseUnavailable,
     InvalidKey,
     InvalidTitle,
     KeyAlreadyRevoked,
@@ -14,6 +15,7 @@ from .errors import (
     KeyNotRevoked,
     NotAnAdmin,
     SecretKeyError,
+    TooManyAttempts,
 )
 from .extension import SecretKeys
 from .service import KeyQuery, KeyService
@@ -22,6 +24,7 @@ __all__ = [
     "ActiveKeyExists",
     "AdminRequired",
     "AuthenticationRequired",
+    "DatabaseUnavailable",
     "InvalidKey",
     "InvalidTitle",
     "KeyAlreadyRevoked",
@@ -32,6 +35,7 @@ __all__ = [
     "NotAnAdmin",
     "SecretKeyError",
     "SecretKeys",
+    "TooManyAttempts",
     "admin_api_required",
     "current_key",
     "load_user_from_request",

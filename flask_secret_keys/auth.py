@@ -24,9 +24,17 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from flask import Flask, Request, current_app, g, request
 from flask.sessions import SessionInterface, SessionMixin
 from flask_login import current_user
+from werkzeug.exceptions import HTTPException
 from werkzeug.local import LocalProxy
 
-from .errors import AdminRequired, AuthenticationRequired, InvalidKey
+from .errors import (
+    AdminRequired,
+    AuthenticationRequired,
+    DatabaseUnavailable,
+    InvalidKey,
+    TooManyAttempts,
+)
+from .faults import DATABASE_UNAVAILABLE, log_unavailable
 from .models import SecretKeyMixin
 
 if TYPE_CHECKING:
@@ -85,9 +93,13 @@ def _state() -> _State:
 def authenticate_request() -> SecretKeyMixin | None:
     """The key that authenticates the current request, once per request.
 
-    Returns None when the request presents no key; raises
+    Returns None when the request presents no key. Raises
     :class:`~flask_secret_keys.errors.InvalidKey` when it presents one that
-    does not authenticate.
+    does not authenticate;
+    :class:`~flask_secret_keys.errors.TooManyAttempts`, without looking at the
+    key, when the client has used up its failed attempts;
+    :class:`~flask_secret_keys.errors.DatabaseUnavailable` when the database
+    fails during the check.
     """
     if "_secret_keys_key" in g:
         key = g._secret_keys_key
@@ -100,17 +112,47 @@ def authenticate_request() -> SecretKeyMixin | None:
     if credential is None:
         g._secret_keys_key = None
         return None
-    key = state.service.authenticate(credential)
+    limiter = state.limiter
+    if limiter is not None:
+        retry_after = limiter.retry_after(_client())
+        if retry_after is not None:
+            g._secret_keys_key = False
+            raise TooManyAttempts(retry_after)
+    try:
+        key = state.service.authenticate(credential)
+    except DATABASE_UNAVAILABLE as error:
+        log_unavailable(error)
+        raise DatabaseUnavailable() from None
     if key is None:
         g._secret_keys_key = False
+        if limiter is not None:
+            limiter.record_failure(_client())
         raise InvalidKey()
     g._secret_keys_key = key
     return key
 
 
+def _client() -> str:
+    """Who a failed attempt is counted against: the client's address.
+
+    Behind a reverse proxy this is the proxy's address unless the host trusts
+    ``X-Forwarded-For`` explicitly, with werkzeug's ``ProxyFix``; the header
+    itself is never read here, so a client cannot pick its own identity.
+    """
+    return request.remote_addr or "unknown"
+
+
 def load_user_from_request(request: Request) -> Any | None:
-    """A Flask-Login request loader: the owner of the key the request presents."""
-    key = authenticate_request()
+    """A Flask-Login request loader: the owner of the key the request presents.
+
+    A refused key leaves the request anonymous here: :func:`before_request`
+    has already answered the refusal, and an error page that reads
+    ``current_user`` must still render.
+    """
+    try:
+        key = authenticate_request()
+    except HTTPException:
+        return None
     return None if key is None else key.owner
 
 

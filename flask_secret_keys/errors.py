@@ -10,7 +10,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from werkzeug.exceptions import Forbidden, HTTPException, Unauthorized
+from werkzeug.exceptions import (
+    Forbidden,
+    HTTPException,
+    ServiceUnavailable,
+    TooManyRequests,
+    Unauthorized,
+)
 
 
 class SecretKeyError(Exception):
@@ -116,3 +122,34 @@ class AdminRequired(_JSONError, Forbidden):
 
     description = "This API is for admin users only."
     error = "admin_required"
+
+
+class TooManyAttempts(_JSONError, TooManyRequests):
+    """A client sent too many failed keys; it may try again after ``retry_after`` seconds.
+
+    Raised before the key is looked at, so a client over the limit learns
+    nothing about the keys it sends until the window has passed.
+    """
+
+    description = "Too many failed secret API key attempts. Try again later."
+    error = "too_many_attempts"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after=retry_after)
+
+    def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
+        return [*super().get_headers(environ, scope), ("Retry-After", str(self.retry_after))]
+
+
+class DatabaseUnavailable(_JSONError, ServiceUnavailable):
+    """The database failed while checking a key or serving an API call.
+
+    A 503 rather than a 500 tells clients to retry; it carries no detail of
+    the failure.
+    """
+
+    description = "The service is temporarily unavailable. Try again shortly."
+    error = "service_unavailable"
+
+    def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
+        return [*super().get_headers(environ, scope), ("Retry-After", "30")]

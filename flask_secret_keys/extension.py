@@ -7,7 +7,7 @@ import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import sqlalchemy as sa
 from flask import Flask
@@ -15,6 +15,9 @@ from flask import Flask
 from . import auth, crypto
 from .models import SecretKeyMixin, make_key_model
 from .service import KeyService
+
+if TYPE_CHECKING:
+    from .ratelimit import FailedAttemptLimiter
 
 #: Every configuration key and its default. Anything else starting with
 #: ``SECRET_KEYS_`` is reported as a probable typo.
@@ -33,6 +36,8 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEYS_HTMX_INTEGRITY": (
         "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg"
     ),
+    "SECRET_KEYS_RATE_LIMIT": None,
+    "SECRET_KEYS_RATE_LIMIT_STORAGE": "memory://",
 }
 
 _HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
@@ -59,6 +64,8 @@ class Settings:
     per_page: int
     htmx_url: str | None
     htmx_integrity: str | None
+    rate_limit: str | None
+    rate_limit_storage: str
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Settings:
@@ -148,6 +155,18 @@ class Settings:
                 "SECRET_KEYS_HTMX_INTEGRITY must be a Subresource Integrity hash such as"
                 " 'sha384-…' of the file at SECRET_KEYS_HTMX_URL, or None."
             )
+        rate_limit = config["SECRET_KEYS_RATE_LIMIT"] or None
+        if rate_limit is not None and not isinstance(rate_limit, str):
+            _fail(
+                "SECRET_KEYS_RATE_LIMIT must be None or a rate of failed key attempts per"
+                " client, such as '10 per minute'."
+            )
+        rate_limit_storage = config["SECRET_KEYS_RATE_LIMIT_STORAGE"]
+        if not isinstance(rate_limit_storage, str) or "://" not in rate_limit_storage:
+            _fail(
+                f"SECRET_KEYS_RATE_LIMIT_STORAGE={rate_limit_storage!r} must be a storage URI:"
+                " 'memory://' for one process, or 'redis://host:6379/0' shared by workers."
+            )
 
         return cls(
             prefix=prefix,
@@ -160,11 +179,35 @@ class Settings:
             per_page=per_page,
             htmx_url=htmx_url,
             htmx_integrity=htmx_integrity,
+            rate_limit=rate_limit,
+            rate_limit_storage=rate_limit_storage,
         )
 
 
 def _fail(message: str) -> NoReturn:
     raise RuntimeError(f"flask-secret-keys: {message}")
+
+
+def _make_limiter(settings: Settings) -> FailedAttemptLimiter | None:
+    """The failed-attempt limiter the settings ask for, checked now rather than per request."""
+    if settings.rate_limit is None:
+        return None
+    try:
+        from .ratelimit import FailedAttemptLimiter
+
+        return FailedAttemptLimiter(settings.rate_limit, settings.rate_limit_storage)
+    except ImportError:
+        _fail(
+            "SECRET_KEYS_RATE_LIMIT needs the 'limits' package:"
+            " pip install 'flask-secret-keys[limiter]'."
+        )
+    except ValueError as error:
+        _fail(
+            f"SECRET_KEYS_RATE_LIMIT={settings.rate_limit!r} with SECRET_KEYS_RATE_LIMIT_STORAGE="
+            f"{settings.rate_limit_storage!r} cannot be used ({error}). Give a rate such as"
+            " '10 per minute' and a storage such as 'memory://' or 'redis://host:6379/0'"
+            " (pip install redis)."
+        )
 
 
 @dataclass(frozen=True)
@@ -174,6 +217,8 @@ class _State:
     ext: SecretKeys
     settings: Settings
     service: KeyService
+    #: Counts failed key attempts per client, when ``SECRET_KEYS_RATE_LIMIT`` is set.
+    limiter: FailedAttemptLimiter | None = None
 
 
 class SecretKeys:
@@ -285,7 +330,9 @@ class SecretKeys:
             pepper=settings.pepper,
             last_used_interval=settings.last_used_interval,
         )
-        app.extensions["secret_keys"] = _State(ext=self, settings=settings, service=service)
+        app.extensions["secret_keys"] = _State(
+            ext=self, settings=settings, service=service, limiter=_make_limiter(settings)
+        )
 
         # First among before_request functions, so CSRF protection and every
         # view see the key's owner.
@@ -294,7 +341,9 @@ class SecretKeys:
             login_manager.request_loader(auth.load_user_from_request)
         app.session_interface = auth.KeySessionInterface(app.session_interface)
 
-        from . import cli, views
+        from . import cli, faults, headers, views
 
+        faults.handle_on(views.bp)
         app.register_blueprint(views.bp, url_prefix=settings.url_prefix)
+        app.after_request(headers.add_security_headers)
         app.cli.add_command(cli.group)

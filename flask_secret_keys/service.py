@@ -64,6 +64,10 @@ def clean_title(title: str | None) -> str:
         raise InvalidTitle(f"The title can be at most {TITLE_MAX_LENGTH} characters long.")
     if any(unicodedata.category(char) in ("Cc", "Cs") for char in title):
         raise InvalidTitle("The title cannot contain control characters.")
+    # Only separators and format characters (a zero-width space, say) would
+    # show as a blank title.
+    if all(unicodedata.category(char)[0] in "ZC" for char in title):
+        raise InvalidTitle("Enter a title.")
     return title
 
 
@@ -345,7 +349,12 @@ class KeyService:
                         Key.__table__.c.last_used_at < cutoff,  # type: ignore[attr-defined]
                     ),
                 )
-                .values(last_used_at=now)
+                # Setting updated_at to itself keeps its onupdate default from
+                # firing: using a key is not editing it.
+                .values(
+                    last_used_at=now,
+                    updated_at=Key.__table__.c.updated_at,  # type: ignore[attr-defined]
+                )
             )
         written = bool(result.rowcount)
         if written:

@@ -27,7 +27,7 @@ from flask_secret_keys import KeyService
 #: A cheap password hash: the demo users are made for every test.
 FAST_PASSWORD_METHOD = "pbkdf2:sha256:1000"
 
-DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
 
 
 def database_url(tmp_path: Any) -> str:

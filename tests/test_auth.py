@@ -209,3 +209,17 @@ def test_last_used_at_is_recorded(app: Flask, client: FlaskClient, admin_token: 
     with app.app_context():
         key = app.extensions["secret_keys"].service.authenticate(admin_token)
         assert key is not None and key.last_used_at is not None
+
+
+def test_host_error_pages_can_read_the_current_user_after_a_refused_key(app: Flask) -> None:
+    from flask_login import current_user
+
+    @app.errorhandler(401)
+    def unauthorized(error: Exception) -> tuple[str, int]:
+        return f"anonymous={current_user.is_anonymous}", 401
+
+    response = app.test_client().get(
+        "/admin/api/me", headers={"X-Api-Key": crypto.generate_token()}
+    )
+    assert response.status_code == 401
+    assert response.get_data(as_text=True) == "anonymous=True"

@@ -1,0 +1,67 @@
+"""Database outages: a clear 503 instead of a 500, on the extension's own ground.
+
+Covered here: the extension's pages (a 503 page, through an error handler on
+its blueprint) and the key check that runs before every key-bearing request
+(a 503 JSON, raised as :class:`~flask_secret_keys.errors.DatabaseUnavailable`).
+The host's own views are the host's to handle; it can reuse
+:data:`DATABASE_UNAVAILABLE` and ``DatabaseUnavailable`` on its blueprints, as
+the example app does for its Admin API. No app-wide handler is installed, so a
+host's own error handling is left alone.
+
+Nothing from the error reaches the client: no traceback, no SQL, no bound
+parameters. The log gets the error's class and the driver's message only,
+because a statement error's text holds the statement's parameters, and the
+parameter of a key lookup is the key's hash.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app
+from sqlalchemy import exc
+from werkzeug.wrappers import Response
+
+#: What a failing or unreachable database raises, as opposed to a bug in a
+#: query: connection refused or lost, server gone or read-only, a deadlock or
+#: lock timeout, no free connection in the pool.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    exc.OperationalError,
+    exc.InterfaceError,
+    exc.TimeoutError,
+)
+
+_handled: set[str] = set()
+
+
+def log_unavailable(error: Exception) -> None:
+    """Log an outage without the statement or its parameters."""
+    detail = getattr(error, "orig", None) or "no detail"
+    current_app.logger.error("Database unavailable: %s: %s", type(error).__name__, detail)
+
+
+def unavailable_page(error: Exception) -> tuple[str, int, dict[str, str]]:
+    """The extension's 503 page (``secret_keys/unavailable.html``, which a host may override).
+
+    Rendered without context processors and without the host's layout: both
+    may read the database (Flask-Login's loads ``current_user``), which is
+    what just failed.
+    """
+    log_unavailable(error)
+    template = current_app.jinja_env.get_template("secret_keys/unavailable.html")
+    return template.render(), 503, {"Retry-After": "30", "Cache-Control": "no-store"}
+
+
+def handle_on(bp: Blueprint) -> None:
+    """Answer the blueprint's database outages with the 503 page (once per blueprint)."""
+    if bp.name in _handled:
+        return
+    for error in DATABASE_UNAVAILABLE:
+        bp.register_error_handler(error, unavailable_page)
+    _handled.add(bp.name)
+
+
+def unavailable_json(error: Exception) -> Response:
+    """A 503 JSON answer, for a host's API blueprint."""
+    from .errors import DatabaseUnavailable
+
+    log_unavailable(error)
+    return DatabaseUnavailable().get_response()

@@ -1,0 +1,45 @@
+"""Security headers on the extension's own responses.
+
+Added only where the host (or the view) has not set the header already, so a
+host with its own policy — Flask-Talisman, a proxy's headers copied in, a
+stricter CSP — keeps it. Registered app-wide but acting only on requests
+routed to the ``secret_keys`` blueprint; the host's pages are left alone.
+"""
+
+from __future__ import annotations
+
+from flask import request
+from werkzeug.wrappers import Response
+
+#: Headers every page of the extension gets unless already set.
+DEFAULT_HEADERS = {
+    # Never guess a content type: a title rendered into a page stays text.
+    "X-Content-Type-Options": "nosniff",
+    # Key ids and searched titles in URLs stay on this site. Not "no-referrer":
+    # Flask-WTF checks the Referer of HTTPS form posts against the host.
+    "Referrer-Policy": "same-origin",
+    # No framing, so the revoke and delete buttons cannot be clickjacked.
+    "X-Frame-Options": "DENY",
+}
+
+
+def add_security_headers(response: Response) -> Response:
+    """An ``after_request`` function: the defaults above, on the extension's responses.
+
+    Pages also get ``Cache-Control: no-store``, so neither a shared cache nor
+    the browser's history keeps a page about keys (the page that reveals a
+    new key sets it itself), and a ``frame-ancestors 'none'`` policy when the
+    host has set no Content-Security-Policy. Static files keep their caching.
+    """
+    if request.blueprint != "secret_keys":
+        return response
+    headers = response.headers
+    for name, value in DEFAULT_HEADERS.items():
+        headers.setdefault(name, value)
+    if request.endpoint == "secret_keys.static":
+        return response
+    if "Content-Security-Policy" not in headers:
+        headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+    if "Cache-Control" not in headers:
+        headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,150 @@
+"""Titles: a clear validation error, or stored exactly and shown escaped.
+
+Each case goes through the service and through the create and edit forms of
+the pages, so the rules cannot differ between them; stored titles are read
+back from the database and from the rendered pages.
+"""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from markupsafe import escape
+
+from example_app.models import db
+from flask_secret_keys import InvalidTitle
+from flask_secret_keys.models import TITLE_MAX_LENGTH
+from tests.conftest import csrf_token, get_user
+
+NEW = "/settings/secret-api-keys/new"
+
+REFUSED = [
+    pytest.param("", "Enter a title.", id="empty"),
+    pytest.param("   ", "Enter a title.", id="spaces-only"),
+    pytest.param("\t \u3000\u00a0", "Enter a title.", id="unicode-whitespace-only"),
+    pytest.param("\u200b\u200d", "Enter a title.", id="zero-width-only"),
+    pytest.param("x" * (TITLE_MAX_LENGTH + 1), "at most 100 characters", id="one-over-the-limit"),
+    pytest.param(
+        "🔑" * (TITLE_MAX_LENGTH + 1), "at most 100 characters", id="emoji-over-the-limit"
+    ),
+    pytest.param("x" * 10_000, "at most 100 characters", id="ten-thousand-characters"),
+    pytest.param("bad\x00title", "control characters", id="nul"),
+    pytest.param("line\nbreak", "control characters", id="newline-inside"),
+    pytest.param("bell\x07", "control characters", id="bell"),
+    pytest.param("\x1b[31mred", "control characters", id="ansi-escape"),
+    pytest.param("del\x7f", "control characters", id="delete-char"),
+]
+
+STORED = [
+    pytest.param("Billing sync", "Billing sync", id="plain"),
+    pytest.param("  padded  ", "padded", id="trimmed"),
+    pytest.param("x" * TITLE_MAX_LENGTH, "x" * TITLE_MAX_LENGTH, id="at-the-limit"),
+    pytest.param("🔑" * TITLE_MAX_LENGTH, "🔑" * TITLE_MAX_LENGTH, id="emoji-at-the-limit"),
+    pytest.param("Deploy 🚀 👩‍💻", "Deploy 🚀 👩‍💻", id="emoji-and-zwj"),
+    pytest.param("مفتاح الفوترة", "مفتاح الفوترة", id="arabic-rtl"),
+    pytest.param("מפתח API לחיוב", "מפתח API לחיוב", id="hebrew-mixed-direction"),
+    pytest.param("Ключ 北京 κλειδί", "Ключ 北京 κλειδί", id="mixed-scripts"),
+    pytest.param("<script>alert(1)</script>", "<script>alert(1)</script>", id="script-tag"),
+    pytest.param(
+        '"><img src=x onerror=alert(1)>', '"><img src=x onerror=alert(1)>', id="attr-break"
+    ),
+    pytest.param("{{ 7*7 }} {% raw %}", "{{ 7*7 }} {% raw %}", id="template-syntax"),
+    pytest.param("'; DROP TABLE users; --", "'; DROP TABLE users; --", id="sql-ish"),
+    pytest.param("100% _under_ \\back", "100% _under_ \\back", id="like-wildcards"),
+]
+
+
+def stored_titles(app: Flask) -> list[str]:
+    Key = app.extensions["secret_keys"].service.model
+    with app.app_context():
+        return list(db.session.execute(sa.select(Key.title).order_by(Key.id)).scalars())
+
+
+@pytest.mark.parametrize(("title", "message"), REFUSED)
+def test_service_refuses_a_bad_title_with_a_clear_message(
+    app: Flask, title: str, message: str
+) -> None:
+    service = app.extensions["secret_keys"].service
+    with app.app_context(), pytest.raises(InvalidTitle, match=message):
+        service.create(get_user("admin@example.com"), title)
+    assert stored_titles(app) == []
+
+
+@pytest.mark.parametrize(("title", "message"), REFUSED)
+def test_create_form_shows_the_error_and_stores_nothing(
+    app: Flask, admin_client: FlaskClient, title: str, message: str
+) -> None:
+    response = admin_client.post(
+        NEW, data={"title": title, "csrf_token": csrf_token(admin_client, NEW)}
+    )
+
+    assert response.status_code == 422
+    assert message in html.unescape(response.get_data(as_text=True))
+    assert stored_titles(app) == []
+
+
+@pytest.mark.parametrize(("title", "message"), REFUSED)
+def test_edit_form_shows_the_error_and_keeps_the_old_title(
+    app: Flask, admin_client: FlaskClient, admin_token: str, title: str, message: str
+) -> None:
+    url = "/settings/secret-api-keys/1/edit"
+    response = admin_client.post(
+        url, data={"title": title, "csrf_token": csrf_token(admin_client, url)}
+    )
+
+    assert response.status_code == 422
+    assert message in html.unescape(response.get_data(as_text=True))
+    assert stored_titles(app) == ["Test key"]
+
+
+@pytest.mark.parametrize(("title", "expected"), STORED)
+def test_a_title_is_stored_exactly_and_shown_escaped(
+    app: Flask, admin_client: FlaskClient, title: str, expected: str
+) -> None:
+    response = admin_client.post(
+        NEW, data={"title": title, "csrf_token": csrf_token(admin_client, NEW)}
+    )
+    assert response.status_code == 200
+    assert stored_titles(app) == [expected]
+
+    for url in ("/settings/secret-api-keys", "/settings/secret-api-keys/1"):
+        page = admin_client.get(url).get_data(as_text=True)
+        assert str(escape(expected)) in page, url
+        if "<" in expected:
+            assert expected not in page, url
+        if "{{" in expected:
+            assert "49 {%" not in page, url
+
+
+@pytest.mark.parametrize(("title", "expected"), STORED)
+def test_a_title_is_renamed_exactly(
+    app: Flask, admin_client: FlaskClient, admin_token: str, title: str, expected: str
+) -> None:
+    url = "/settings/secret-api-keys/1/edit"
+    response = admin_client.post(
+        url, data={"title": title, "csrf_token": csrf_token(admin_client, url)}
+    )
+
+    assert response.status_code == 303
+    assert stored_titles(app) == [expected]
+
+
+def test_search_finds_titles_with_like_wildcards_literally(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    service = app.extensions["secret_keys"].service
+    with app.app_context():
+        user = get_user("admin@example.com")
+        for title in ("100% done", "100 done"):
+            key, _ = service.create(user, title)
+            service.revoke(key, by=user)
+
+    page = admin_client.get("/settings/secret-api-keys", query_string={"q": "100%"})
+
+    text = page.get_data(as_text=True)
+    assert "100% done" in text
+    assert "100 done" not in text
