@@ -104,7 +104,6 @@ def test_list_requests_run_the_same_few_statements_whatever_the_query(larger: Se
     assert queries["filter active"]["rows_matching"] == 1
 
 
-@pytest.mark.skipif(not profiling.available(), reason="pyinstrument is not installed")
 def test_profile_attributes_time_to_packages(small: Seeded, tmp_path: Path) -> None:
     result = profiling.run(small, calls=20, folder=tmp_path, stamp="test")
     assert "flask_secret_keys" in result.data["by_package"]
