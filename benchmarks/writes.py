@@ -25,7 +25,7 @@ from .stats import thousands
 def run(seeded: Seeded, requests: int, intervals: Sequence[float]) -> Result:
     """One burst per throttle interval in ``intervals``."""
     result = Result(
-        name="last_used_writes",
+        name=f"last_used_writes_{seeded.backend.name}",
         title=f"4. last_used_at UPDATEs over {thousands(requests)} key requests",
         header=("interval", "requests", "seconds", "UPDATEs", "allowed at most", "other writes"),
     )

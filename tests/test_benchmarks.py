@@ -6,6 +6,7 @@ What is checked are counts, not times: statements per list request and
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -110,7 +111,14 @@ def test_profile_attributes_time_to_packages(small: Seeded, tmp_path: Path) -> N
     assert Path(result.data["report_text"]).exists()
 
 
-def test_command_writes_json(tmp_path: Path) -> None:
-    assert main(["--quick", "--only", "writes", "--output", str(tmp_path)]) == 0
+def test_command_writes_the_figures_of_every_backend_to_json(tmp_path: Path) -> None:
+    on_postgres = bool(DATABASE_URL and DATABASE_URL.startswith("postgresql"))
+    backends = {"sqlite", "postgresql"} if on_postgres else {"sqlite"}
+    postgres = DATABASE_URL if on_postgres else ""
+    argv = ["--quick", "--only", "writes", "--postgres", postgres, "--output", str(tmp_path)]
+    assert main(argv) == 0
     [written] = tmp_path.glob("*-quick.json")
-    assert '"last_used_writes"' in written.read_text(encoding="utf-8")
+    results = json.loads(written.read_text(encoding="utf-8"))["results"]
+    assert set(results) == {f"last_used_writes_{name}" for name in backends}
+    for name in backends:
+        assert results[f"last_used_writes_{name}"]["data"]["60s"]["last_used_updates"] == 1
