@@ -9,6 +9,7 @@ Screenshots go to a temporary directory, or to the directory named by
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,8 @@ def test_create_and_revoke_a_key_inside_the_flask_admin_layout(
     navbar = page.locator("nav.navbar")
     navbar.get_by_role("link", name="Settings").click()
     navbar.get_by_role("link", name="Secret API Keys").click()
-    expect(page).to_have_url(f"{live_server}/admin/settings/secret-api-keys")
+    # Waits for the load event too: the Create link needs htmx running.
+    page.wait_for_url(f"{live_server}/admin/settings/secret-api-keys")
     # Flask-Admin's layout around the page, with this entry as the current one.
     expect(navbar.get_by_role("link", name="Example Store Admin")).to_be_visible()
     expect(navbar.locator("li.active", has_text="Settings")).to_be_visible()
@@ -75,6 +77,7 @@ def test_create_and_revoke_a_key_inside_the_flask_admin_layout(
     assert me.json()["email"] == "admin@example.com"
 
     page.get_by_role("dialog").get_by_role("link", name="Done").click()
+    page.wait_for_url(re.compile(r"/admin/settings/secret-api-keys/\d+$"))
     expect(page.get_by_role("heading", name="Warehouse sync", level=1)).to_be_visible()
     page.get_by_role("button", name="Key actions").click()
     page.get_by_role("menuitem", name="Revoke API key").click()

@@ -23,6 +23,11 @@ def rows(page: Page) -> list[str]:
     return page.locator(".sk-row-link").all_inner_texts()
 
 
+# After a click that loads a new page, ``page.wait_for_url`` (which waits for the
+# load event, unlike ``expect(page).to_have_url``) comes before anything that
+# needs the page's scripts and htmx to be running.
+
+
 def mark_document(page: Page) -> None:
     """Tag the loaded document; the tag survives htmx swaps but not a page load."""
     page.evaluate("window.skSamePage = true")
@@ -42,7 +47,7 @@ def test_create_copy_use_rename_revoke_and_delete_a_key(
 ) -> None:
     log_in(page)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Secret API Keys").click()
-    expect(page).to_have_url(re.compile(f"{BASE}$"))
+    page.wait_for_url(re.compile(f"{BASE}$"))
     expect(page.get_by_role("heading", name="No secret API keys yet")).to_be_visible()
 
     page.get_by_role("link", name="Create", exact=True).click()
@@ -64,7 +69,7 @@ def test_create_copy_use_rename_revoke_and_delete_a_key(
     assert api_status(live_server, token) == 200
 
     reveal.get_by_role("link", name="Done").click()
-    expect(page).to_have_url(re.compile(rf"{BASE}/\d+$"))
+    page.wait_for_url(re.compile(rf"{BASE}/\d+$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Inventory sync")
     expect(page.locator("#sk-toasts")).to_contain_text("Secret API key “Inventory sync” created.")
     assert token not in page.content()
