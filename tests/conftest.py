@@ -59,12 +59,20 @@ def app_config(tmp_path: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def make_app(app_config: dict[str, Any]) -> Iterator[Callable[..., Flask]]:
-    """Make example apps with config overrides; each is cleaned up after the test."""
+def app_factory() -> Callable[[dict[str, Any]], Flask]:
+    """The example host under test; override to test another host."""
+    return create_app
+
+
+@pytest.fixture
+def make_app(
+    app_config: dict[str, Any], app_factory: Callable[[dict[str, Any]], Flask]
+) -> Iterator[Callable[..., Flask]]:
+    """Make apps with config overrides; each is cleaned up after the test."""
     made: list[Flask] = []
 
     def make(**overrides: Any) -> Flask:
-        app = create_app({**app_config, **overrides})
+        app = app_factory({**app_config, **overrides})
         reset_database(app)
         made.append(app)
         return app

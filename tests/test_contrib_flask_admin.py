@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -22,25 +22,18 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import orm
 
 from example_app import flask_admin_host
-from example_app.models import db
 from flask_secret_keys import SecretKeys
 from flask_secret_keys.contrib.flask_admin import SecretKeysView
-from tests.conftest import csrf_token, database_url, get_user, reset_database
+from tests.conftest import csrf_token, database_url, get_user
 from tests.hostkit import create_key_in_pages, fresh_tables
 
 PAGES = "/admin/settings/secret-api-keys"
 
 
 @pytest.fixture
-def app(app_config: dict[str, Any]) -> Iterator[Flask]:
+def app_factory() -> Callable[[dict[str, Any]], Flask]:
     """The Flask-Admin example host in place of the main example."""
-    app = flask_admin_host.create_app(app_config)
-    reset_database(app)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
+    return flask_admin_host.create_app
 
 
 def text(response: Any) -> str:
