@@ -24,7 +24,7 @@ from example_app.models import User, db
 from flask_secret_keys import KeyQuery
 
 from .environment import LIST_USER_EMAIL, LIST_USER_PASSWORD, Seeded
-from .methods import session_client
+from .methods import request_batch, session_client
 from .report import Result
 from .statements import recording
 from .stats import Batch, interleaved, method, spread, summary, thousands
@@ -84,18 +84,7 @@ def list_batch(seeded: Seeded, user: Any, query: KeyQuery, calls: int) -> Batch:
 
 def page_batch(client: FlaskClient, path: str, query: KeyQuery, calls: int) -> Batch:
     """Seconds per list page request, a full page render by a logged-in session."""
-    params = query_string(query)
-
-    def batch() -> float:
-        durations = []
-        for _ in range(calls):
-            start = time.perf_counter()
-            response = client.get(path, query_string=params)
-            durations.append(time.perf_counter() - start)
-            assert response.status_code == 200, response.status_code
-        return statistics.median(durations)
-
-    return batch
+    return request_batch(client, path, {}, calls, query_string=query_string(query))
 
 
 def statements_per_page(

@@ -40,14 +40,20 @@ def session_client(
     return client
 
 
-def request_batch(client: FlaskClient, path: str, headers: dict[str, str], calls: int) -> Batch:
+def request_batch(
+    client: FlaskClient,
+    path: str,
+    headers: dict[str, str],
+    calls: int,
+    query_string: dict[str, str] | None = None,
+) -> Batch:
     """Seconds per ``GET path`` with ``headers``; every answer must be a 200."""
 
     def batch() -> float:
         durations = []
         for _ in range(calls):
             start = time.perf_counter()
-            response = client.get(path, headers=headers)
+            response = client.get(path, headers=headers, query_string=query_string)
             durations.append(time.perf_counter() - start)
             assert response.status_code == 200, response.status_code
         return statistics.median(durations)

@@ -314,8 +314,8 @@ def create() -> Response:
     posted = request.method == "POST"
     valid = posted and _validated(form)
     title = "Create a secret API key"
-    active_key = service.active_key(user)
-    if active_key is None and valid:
+    active_key = None
+    if valid:
         try:
             key, token = service.create(user, form.title.data)
         except ActiveKeyExists:
@@ -329,6 +329,8 @@ def create() -> Response:
             )
             response.headers["Cache-Control"] = "no-store"
             return response
+    else:
+        active_key = service.active_key(user)
     status = 200
     if posted:
         status = 409 if active_key is not None else 422

@@ -26,17 +26,9 @@ sys.path.insert(0, str(ROOT))
 
 from example_app import create_app  # noqa: E402
 from example_app.models import User, db  # noqa: E402
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 OUT = Path(__file__).resolve().parent
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 BASE = "/settings/secret-api-keys"
 
 #: Earlier keys of the demo admin: title, age in days, last used (days ago).
@@ -97,9 +89,7 @@ def main() -> None:
     base_url = f"http://127.0.0.1:{server.server_port}"
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-            )
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             for scheme in ("light", "dark"):
                 context = browser.new_context(
                     base_url=base_url,
