@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .auth import admin_api_required, current_key, load_user_from_request
+from .auth import admin_api_blueprint, admin_api_required, current_key
 from .errors import (
     ActiveKeyExists,
     AdminRequired,
@@ -36,7 +36,7 @@ __all__ = [
     "SecretKeyError",
     "SecretKeys",
     "TooManyAttempts",
+    "admin_api_blueprint",
     "admin_api_required",
     "current_key",
-    "load_user_from_request",
 ]

@@ -1,32 +1,40 @@
-"""Header authentication: reading a key from a request and logging its owner in.
+"""Header authentication on the host's Admin API, and nowhere else.
 
-A key is accepted from, and only from:
+A secret API key is a credential for the Admin API: the views protected with
+:func:`admin_api_required` and the blueprints declared with
+:func:`admin_api_blueprint`. On those routes one ``before_request`` hook,
+which runs before every other, reads a key from:
 
-- ``Authorization: Bearer <key>``;
-- ``Authorization: Basic base64(<key>:)`` (what ``requests`` sends for
-  ``auth=(key, "")``), or ``Authorization: Basic <key>`` unencoded;
+- ``Authorization: Bearer sk_…``;
+- ``Authorization: Basic base64(sk_…:)`` (what ``requests`` sends for
+  ``auth=(key, "")``), or ``Authorization: Basic sk_…`` unencoded;
 - the configured custom header (``X-Api-Key`` by default).
 
-Never from the query string, the body or a cookie. A request that carries a
-key is authenticated by that key alone: a valid key logs its owner in for this
-request only (no session is written), anything else is a 401 — even when the
-same request also carries a valid session cookie.
+An ``Authorization`` credential without the key prefix is not ours and is left
+to the host's own authentication (a JWT, a proxy's Basic login). A key is
+never read from the query string, the body or a cookie.
+
+A valid key makes its owner the current user for this request only: no
+session cookie is written, no CSRF token is needed, and the key wins over a
+session cookie. Any other credential of ours is a 401, even next to a valid
+session cookie. On every other route a key authenticates nobody: the request
+is handled exactly as if it carried none.
 """
 
 from __future__ import annotations
 
-import binascii
-from base64 import b64decode
 from collections.abc import Callable
 from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from flask import Flask, Request, current_app, g, request
+from flask import Blueprint, Flask, Request, current_app, g, request
 from flask.sessions import SessionInterface, SessionMixin
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.local import LocalProxy
+from werkzeug.wrappers import Response
 
+from . import _compat
 from .errors import (
     AdminRequired,
     AuthenticationRequired,
@@ -41,63 +49,133 @@ if TYPE_CHECKING:
     from .extension import _State
 
 F = TypeVar("F", bound=Callable[..., Any])
+B = TypeVar("B", bound=Blueprint)
 
-#: What a presented credential that cannot be a key becomes: it fails the
-#: well-formedness check, so it is refused like any other bad key.
+#: The attribute that marks a view function or a blueprint as Admin API.
+ADMIN_API_MARK = "_secret_keys_admin_api"
+
+#: What a presented credential of ours that cannot be a key becomes: it fails
+#: the well-formedness check, so it is refused like any other bad key.
 _UNUSABLE = ""
-
-
-def read_credential(request: Request, header_name: str | None, prefix: str) -> str | None:
-    """The key a request presents, or None if it presents none.
-
-    A request that presents something in a key's place but not in a usable
-    form (a Basic password, two credentials, bad base64) gets a value that
-    will fail verification, so it is refused rather than treated as anonymous.
-    """
-    found: list[str] = []
-    if header_name and header_name in request.headers:
-        found.append(request.headers[header_name].strip())
-    authorization = request.headers.get("Authorization")
-    if authorization is not None:
-        scheme, _, rest = authorization.strip().partition(" ")
-        scheme, rest = scheme.lower(), rest.strip()
-        if scheme == "bearer":
-            found.append(rest)
-        elif scheme == "basic":
-            found.append(_basic_credential(rest, prefix))
-    if not found:
-        return None
-    if len(found) > 1:
-        return _UNUSABLE
-    return found[0]
-
-
-def _basic_credential(value: str, prefix: str) -> str:
-    """The key in a Basic credential: the username, with an empty password."""
-    if value.startswith(prefix):
-        return value
-    try:
-        decoded = b64decode(value.encode("ascii"), validate=True).decode("ascii")
-    except (UnicodeError, binascii.Error, ValueError):
-        return _UNUSABLE
-    username, colon, password = decoded.partition(":")
-    if not colon or password:
-        return _UNUSABLE
-    return username
 
 
 def _state() -> _State:
     return cast("_State", current_app.extensions["secret_keys"])
 
 
-def authenticate_request() -> SecretKeyMixin | None:
-    """The key that authenticates the current request, once per request.
+# Which routes are the Admin API
 
-    Returns None when the request presents no key. Raises
+
+def require_admin() -> None:
+    """Raise unless the current user is a logged-in admin, by session or by key.
+
+    Anonymous callers get a 401 JSON with a Bearer challenge (never a redirect
+    to a login page), non-admins a 403 JSON.
+    """
+    if not current_user.is_authenticated:
+        raise AuthenticationRequired()
+    if not _state().ext.is_admin(current_user._get_current_object()):
+        raise AdminRequired()
+
+
+def admin_api_required(view: F) -> F:
+    """Make a view part of the Admin API: secret API keys authenticate on it.
+
+    Only logged-in admins get through, by session or by key; see
+    :func:`require_admin` for the answers to everyone else.
+    """
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        require_admin()
+        return current_app.ensure_sync(view)(*args, **kwargs)
+
+    setattr(wrapper, ADMIN_API_MARK, True)
+    return cast(F, wrapper)
+
+
+def admin_api_blueprint(blueprint: B) -> B:
+    """Make every view of ``blueprint`` (and of blueprints nested in it) Admin API.
+
+    The same as decorating each view with :func:`admin_api_required`::
+
+        api = admin_api_blueprint(Blueprint("api", __name__, url_prefix="/admin/api"))
+    """
+    blueprint.before_request(require_admin)
+    setattr(blueprint, ADMIN_API_MARK, True)
+    return blueprint
+
+
+def is_admin_api_request() -> bool:
+    """Whether the current request is routed to an Admin API view."""
+    app = current_app
+    endpoint = request.endpoint
+    if endpoint is None:
+        return False
+    if getattr(app.view_functions.get(endpoint), ADMIN_API_MARK, False):
+        return True
+    blueprints = app.blueprints
+    return any(getattr(blueprints.get(name), ADMIN_API_MARK, False) for name in request.blueprints)
+
+
+# Reading a key
+
+
+def read_credential(request: Request, header_name: str | None, prefix: str) -> str | None:
+    """The key a request presents to us, or None if it presents none.
+
+    A credential of ours that cannot be a key (a Basic password beside it, two
+    credentials at once) gets a value that fails verification, so it is
+    refused rather than treated as anonymous.
+    """
+    found: list[str] = []
+    if header_name:
+        value = request.headers.get(header_name)
+        if value is not None:
+            found.append(value.strip())
+    if "Authorization" in request.headers:
+        credential = _from_authorization(request, prefix)
+        if credential is not None:
+            found.append(credential)
+    if not found:
+        return None
+    return found[0] if len(found) == 1 else _UNUSABLE
+
+
+def _from_authorization(request: Request, prefix: str) -> str | None:
+    """Our key in the ``Authorization`` header, or None if the header is not ours."""
+    try:
+        parsed = request.authorization
+    except ValueError:
+        # werkzeug 3.1 lets b64decode's ValueError for non-ASCII Basic values out.
+        parsed = None
+    if parsed is None:
+        # werkzeug refuses a Basic value that is not base64: the key unencoded.
+        scheme, _, rest = request.headers["Authorization"].partition(" ")
+        rest = rest.strip()
+        return rest if scheme.lower() == "basic" and rest.startswith(prefix) else None
+    if parsed.type == "bearer":
+        token = parsed.token
+        return token if token is not None and token.startswith(prefix) else None
+    if parsed.type == "basic":
+        username = parsed.username or ""
+        if not username.startswith(prefix):
+            return None
+        return _UNUSABLE if parsed.password else username
+    return None
+
+
+# Authenticating
+
+
+def authenticate_request() -> SecretKeyMixin | None:
+    """The key that authenticates the current request, checked once per request.
+
+    Returns None when the request presents no key of ours. Raises
     :class:`~flask_secret_keys.errors.InvalidKey` when it presents one that
-    does not authenticate;
-    :class:`~flask_secret_keys.errors.TooManyAttempts`, without looking at the
-    key, when the client has used up its failed attempts;
+    does not authenticate (or
+    :class:`~flask_secret_keys.errors.TooManyAttempts` once its client has
+    used up its failed attempts), and
     :class:`~flask_secret_keys.errors.DatabaseUnavailable` when the database
     fails during the check.
     """
@@ -112,12 +190,6 @@ def authenticate_request() -> SecretKeyMixin | None:
     if credential is None:
         g._secret_keys_key = None
         return None
-    limiter = state.limiter
-    if limiter is not None:
-        retry_after = limiter.retry_after(_client())
-        if retry_after is not None:
-            g._secret_keys_key = False
-            raise TooManyAttempts(retry_after)
     try:
         key = state.service.authenticate(credential)
     except DATABASE_UNAVAILABLE as error:
@@ -125,73 +197,61 @@ def authenticate_request() -> SecretKeyMixin | None:
         raise DatabaseUnavailable() from None
     if key is None:
         g._secret_keys_key = False
-        if limiter is not None:
-            limiter.record_failure(_client())
+        # A valid key is never refused for others' failures: the limit is
+        # applied to failed attempts only, after the key was checked.
+        limiter = state.limiter
+        retry_after = None if limiter is None else limiter.record_failure(request.remote_addr)
+        if retry_after is not None:
+            raise TooManyAttempts(retry_after)
         raise InvalidKey()
     g._secret_keys_key = key
     return key
 
 
-def _client() -> str:
-    """Who a failed attempt is counted against: the client's address.
+def authenticate() -> None:
+    """The ``before_request`` hook: on Admin API routes, log a key's owner in.
 
-    Behind a reverse proxy this is the proxy's address unless the host trusts
-    ``X-Forwarded-For`` explicitly, with werkzeug's ``ProxyFix``; the header
-    itself is never read here, so a client cannot pick its own identity.
+    Registered to run before every other ``before_request`` function, so
+    that ``CSRFProtect`` and the host's own hooks see the key's owner.
     """
-    return request.remote_addr or "unknown"
-
-
-def load_user_from_request(request: Request) -> Any | None:
-    """A Flask-Login request loader: the owner of the key the request presents.
-
-    A refused key leaves the request anonymous here: :func:`before_request`
-    has already answered the refusal, and an error page that reads
-    ``current_user`` must still render.
-    """
+    if not is_admin_api_request():
+        return
+    g._secret_keys_admin_api = True
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
         key = authenticate_request()
     except HTTPException:
-        return None
-    return None if key is None else key.owner
-
-
-def before_request() -> None:
-    """Authenticate a key-bearing request before anything else sees it.
-
-    Runs first among the app's ``before_request`` functions so that CSRF
-    protection and views see the key's owner as the current user.
-    """
-    key = authenticate_request()
+        # The error page must not show the user of a session cookie that
+        # came with the refused key.
+        _compat.set_login_user(app.login_manager.anonymous_user())
+        raise
     if key is None:
         return
-    # Flask-Login keeps the request's user in ``g._login_user``; putting the
-    # key's owner there makes the key win over any session cookie.
-    g._login_user = key.owner
-    _exempt_key_requests_from_csrf(current_app)
+    _compat.set_login_user(key.owner)
+    _compat.exempt_from_csrf(app, _is_key_request)
+    keep_cookies_off(app)
 
 
-def _exempt_key_requests_from_csrf(app: Flask) -> None:
-    """Let Flask-WTF's ``CSRFProtect`` pass requests authenticated by a key.
+def _is_key_request() -> bool:
+    return bool(g.get("_secret_keys_key"))
 
-    A browser cannot attach an ``Authorization`` or custom header to a
-    cross-site request, so such a request is no CSRF risk. Requests that rely
-    on a session cookie are still checked. Done lazily so the order in which
-    the host initialises ``CSRFProtect`` and this extension does not matter.
+
+def add_key_response_headers(response: Response) -> Response:
+    """An ``after_request`` function for Admin API responses.
+
+    They depend on the credential headers, so ``Vary`` names them; a
+    key-authenticated response is ``no-store`` unless the view chose its own
+    caching.
     """
-    csrf = app.extensions.get("csrf")
-    if csrf is None or getattr(csrf, "_secret_keys_exempts_keys", False):
-        return
-    protect = csrf.protect
-
-    @wraps(protect)
-    def protect_unless_key(*args: Any, **kwargs: Any) -> Any:
-        if g.get("_secret_keys_key"):
-            return None
-        return protect(*args, **kwargs)
-
-    csrf.protect = protect_unless_key
-    csrf._secret_keys_exempts_keys = True
+    if not g.get("_secret_keys_admin_api"):
+        return response
+    header = _state().settings.header
+    response.vary.add("Authorization")
+    if header:
+        response.vary.add(header)
+    if _is_key_request() and "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 class KeySessionInterface(SessionInterface):
@@ -214,9 +274,20 @@ class KeySessionInterface(SessionInterface):
         return self.inner.is_null_session(obj)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Any) -> None:
-        if g.get("_secret_keys_key"):
+        if _is_key_request():
             return
         self.inner.save_session(app, session, response)
+
+
+def keep_cookies_off(app: Flask) -> None:
+    """Wrap the app's session interface in :class:`KeySessionInterface`, if it is not.
+
+    Done at ``init_app`` and again on each key request, so a host that sets
+    ``app.session_interface`` later (Flask-Session does) is wrapped too
+    before its response is saved.
+    """
+    if not isinstance(app.session_interface, KeySessionInterface):
+        app.session_interface = KeySessionInterface(app.session_interface)
 
 
 def _current_key() -> SecretKeyMixin | None:
@@ -226,21 +297,3 @@ def _current_key() -> SecretKeyMixin | None:
 
 #: The key that authenticated the current request, or None (session or anonymous).
 current_key: SecretKeyMixin | None = LocalProxy(_current_key)  # type: ignore[assignment]
-
-
-def admin_api_required(view: F) -> F:
-    """Protect an Admin API view: a logged-in admin, by session or by key.
-
-    Anonymous callers get a 401 JSON with a Bearer challenge (never a redirect
-    to a login page), non-admins a 403 JSON.
-    """
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.is_authenticated:
-            raise AuthenticationRequired()
-        if not _state().ext.is_admin(current_user._get_current_object()):
-            raise AdminRequired()
-        return current_app.ensure_sync(view)(*args, **kwargs)
-
-    return cast(F, wrapper)

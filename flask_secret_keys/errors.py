@@ -127,8 +127,8 @@ class AdminRequired(_JSONError, Forbidden):
 class TooManyAttempts(_JSONError, TooManyRequests):
     """A client sent too many failed keys; it may try again after ``retry_after`` seconds.
 
-    Raised before the key is looked at, so a client over the limit learns
-    nothing about the keys it sends until the window has passed.
+    Raised for a failed attempt only, after the key was checked: a valid key
+    passes whatever other clients at the same address have sent.
     """
 
     description = "Too many failed secret API key attempts. Try again later."

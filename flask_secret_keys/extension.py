@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import sqlalchemy as sa
 from flask import Flask
 
-from . import auth, crypto
+from . import _compat, auth, crypto
 from .models import SecretKeyMixin, make_key_model
 from .service import KeyService
 
@@ -38,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
     ),
     "SECRET_KEYS_RATE_LIMIT": None,
     "SECRET_KEYS_RATE_LIMIT_STORAGE": "memory://",
+    "SECRET_KEYS_SQLITE_FOREIGN_KEYS": True,
 }
 
 _HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
@@ -66,6 +67,7 @@ class Settings:
     htmx_integrity: str | None
     rate_limit: str | None
     rate_limit_storage: str
+    sqlite_foreign_keys: bool
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Settings:
@@ -168,6 +170,13 @@ class Settings:
                 " 'memory://' for one process, or 'redis://host:6379/0' shared by workers."
             )
 
+        sqlite_foreign_keys = config["SECRET_KEYS_SQLITE_FOREIGN_KEYS"]
+        if not isinstance(sqlite_foreign_keys, bool):
+            _fail(
+                f"SECRET_KEYS_SQLITE_FOREIGN_KEYS={sqlite_foreign_keys!r} must be True (SQLite"
+                " enforces foreign keys, so a user's keys go with the user) or False."
+            )
+
         return cls(
             prefix=prefix,
             pepper=pepper,
@@ -181,11 +190,33 @@ class Settings:
             htmx_integrity=htmx_integrity,
             rate_limit=rate_limit,
             rate_limit_storage=rate_limit_storage,
+            sqlite_foreign_keys=sqlite_foreign_keys,
         )
 
 
 def _fail(message: str) -> NoReturn:
     raise RuntimeError(f"flask-secret-keys: {message}")
+
+
+def _enforce_sqlite_foreign_keys(engine: sa.Engine) -> None:
+    """Have SQLite enforce foreign keys on every connection ``engine`` hands out.
+
+    SQLite ignores ``ON DELETE CASCADE`` unless ``PRAGMA foreign_keys=ON`` is
+    set on the connection; without it a deleted user's keys survive, and the
+    next user given the same id inherits them. Set at checkout, once per
+    connection, so connections opened before ``init_app`` get it too.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    @sa.event.listens_for(engine, "checkout")
+    def _foreign_keys_on(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if record.info.get("secret_keys_foreign_keys"):
+            return
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+        record.info["secret_keys_foreign_keys"] = True
 
 
 def _make_limiter(settings: Settings) -> FailedAttemptLimiter | None:
@@ -334,12 +365,12 @@ class SecretKeys:
             ext=self, settings=settings, service=service, limiter=_make_limiter(settings)
         )
 
-        # First among before_request functions, so CSRF protection and every
-        # view see the key's owner.
-        app.before_request_funcs.setdefault(None, []).insert(0, auth.before_request)
-        if login_manager._request_callback is None:
-            login_manager.request_loader(auth.load_user_from_request)
-        app.session_interface = auth.KeySessionInterface(app.session_interface)
+        if settings.sqlite_foreign_keys:
+            with app.app_context():
+                _enforce_sqlite_foreign_keys(app.extensions["sqlalchemy"].engine)
+        _compat.run_first(app, auth.authenticate)
+        app.after_request(auth.add_key_response_headers)
+        auth.keep_cookies_off(app)
 
         from . import cli, faults, headers, views
 

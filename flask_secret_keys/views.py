@@ -5,9 +5,9 @@ service errors to responses. Every page and action works as a plain HTML form
 with redirects; a request made by htmx (``HX-Request``) is answered with a
 partial instead, and every response carries ``Vary: HX-Request``.
 
-The pages are for the browser sessions of admin users. A request
-authenticated by a secret API key gets a 403 here, so a leaked key can never
-be used to manage keys.
+The pages are for the browser sessions of admin users. They are not Admin
+API, so a secret API key authenticates nobody here: a leaked key can never be
+used to manage keys.
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ from jinja2 import Environment, Template
 from markupsafe import Markup
 from werkzeug.exceptions import NotFound
 
-from .auth import current_key
 from .errors import ActiveKeyExists, InvalidTitle, KeyAlreadyRevoked, KeyNotFound, KeyNotRevoked
 from .forms import ConfirmForm, ListForm, TitleForm
 from .models import SecretKeyMixin, utcnow
@@ -87,12 +86,6 @@ def _require_admin_session() -> ResponseReturnValue | None:
     """Let only the browser session of an admin user through (the stylesheet excepted)."""
     if request.endpoint == "secret_keys.static":
         return None
-    if current_key:
-        abort(
-            403,
-            "Secret API keys are managed from a browser session: a request"
-            " authenticated by a secret API key cannot manage keys.",
-        )
     if not current_user.is_authenticated:
         return _unauthorized()
     if not _state().ext.is_admin(_user()):

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from example_app.models import db
-from flask_secret_keys import KeyService, crypto, current_key
+from flask_secret_keys import KeyService, admin_api_required, crypto, current_key
 from tests.conftest import csrf_token, get_user
 
 
@@ -25,6 +25,7 @@ ACCEPTED_FORMS = {
     "bearer extra spaces": lambda k: {"Authorization": f"Bearer   {k} "},
     "basic key and empty password": lambda k: {"Authorization": basic(f"{k}:")},
     "basic bare key": lambda k: {"Authorization": f"Basic {k}"},
+    "basic key without colon": lambda k: {"Authorization": basic(k)},
     "custom header": lambda k: {"X-Api-Key": k},
 }
 
@@ -38,12 +39,9 @@ def test_key_authenticates_in_every_header_form(
     assert response.json == {"id": 1, "email": "admin@example.com"}
 
 
+#: Credentials of ours (the key prefix, or the custom header) that are not a usable key.
 REFUSED_FORMS = {
     "basic with a password": lambda k: {"Authorization": basic(f"{k}:secret")},
-    "basic with key as password": lambda k: {"Authorization": basic(f":{k}")},
-    "basic key without colon": lambda k: {"Authorization": basic(k)},
-    "basic broken base64": lambda k: {"Authorization": "Basic !!!notbase64"},
-    "bearer empty": lambda k: {"Authorization": "Bearer "},
     "bearer wrong checksum": lambda k: {
         "Authorization": f"Bearer {k[:-1]}{'A' if k[-1] != 'A' else 'B'}"
     },
@@ -53,6 +51,35 @@ REFUSED_FORMS = {
     "custom header unknown key": lambda k: {"X-Api-Key": crypto.generate_token()},
     "two credentials": lambda k: {"Authorization": f"Bearer {k}", "X-Api-Key": k},
 }
+
+
+#: Authorization credentials that are not ours: left to the host's own authentication.
+FOREIGN_FORMS = {
+    "bearer jwt": lambda k: {"Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig"},
+    "bearer empty": lambda k: {"Authorization": "Bearer "},
+    "bearer key without prefix": lambda k: {"Authorization": f"Bearer {k[3:]}"},
+    "basic user and password": lambda k: {"Authorization": basic("deploy:hunter2")},
+    "basic with key as password": lambda k: {"Authorization": basic(f":{k}")},
+    "basic broken base64": lambda k: {"Authorization": "Basic !!!notbase64"},
+    "token scheme": lambda k: {"Authorization": f"Token {k}"},
+    "digest scheme": lambda k: {"Authorization": 'Digest username="ada", nonce="x"'},
+}
+
+
+@pytest.mark.parametrize("form", FOREIGN_FORMS)
+def test_foreign_authorization_is_left_to_the_host(
+    admin_client: FlaskClient, client: FlaskClient, admin_token: str, form: str
+) -> None:
+    headers = FOREIGN_FORMS[form](admin_token)
+    # Beside a session cookie it changes nothing: the session's user is served ...
+    response = admin_client.get("/admin/api/me", headers=headers)
+    assert response.status_code == 200
+    assert response.json == {"id": 1, "email": "admin@example.com"}
+    # ... and alone it is no credential of ours: anonymous, not a refused key.
+    anonymous = client.application.test_client().get("/admin/api/me", headers=headers)
+    assert anonymous.status_code == 401
+    assert anonymous.json is not None
+    assert anonymous.json["error"] == "authentication_required"
 
 
 @pytest.mark.parametrize("form", REFUSED_FORMS)
@@ -118,13 +145,6 @@ def test_anonymous_api_call_gets_401_not_a_redirect(client: FlaskClient) -> None
     assert "Location" not in response.headers
 
 
-def test_other_authorization_schemes_are_not_keys(client: FlaskClient, admin_token: str) -> None:
-    response = client.get("/admin/api/me", headers={"Authorization": f"Token {admin_token}"})
-    assert response.status_code == 401
-    assert response.json is not None
-    assert response.json["error"] == "authentication_required"
-
-
 def test_key_requests_get_no_session_cookie(client: FlaskClient, admin_token: str) -> None:
     for method, path in (("GET", "/admin/api/me"), ("POST", "/admin/api/echo")):
         response = client.open(path, method=method, json={}, headers={"X-Api-Key": admin_token})
@@ -178,17 +198,25 @@ def test_non_admin_session_gets_403_json(viewer_client: FlaskClient) -> None:
     assert response.json is not None and response.json["error"] == "admin_required"
 
 
-def test_views_see_the_key_in_use(app: Flask, admin_token: str) -> None:
+def test_admin_api_views_see_the_key_in_use_and_other_views_do_not(
+    app: Flask, admin_token: str
+) -> None:
     seen: list[Any] = []
 
-    @app.get("/whoami-key")
-    def whoami_key() -> str:
+    @app.get("/api-key-in-use")
+    @admin_api_required
+    def api_view() -> str:
+        seen.append(current_key.redacted if current_key else None)
+        return "ok"
+
+    @app.get("/page-key-in-use")
+    def page_view() -> str:
         seen.append(current_key.redacted if current_key else None)
         return "ok"
 
     client = app.test_client()
-    client.get("/whoami-key", headers={"X-Api-Key": admin_token})
-    client.get("/whoami-key")
+    client.get("/api-key-in-use", headers={"X-Api-Key": admin_token})
+    client.get("/page-key-in-use", headers={"X-Api-Key": admin_token})
     assert seen == [crypto.redact(admin_token), None]
 
 

@@ -233,3 +233,39 @@ def test_core_package_does_not_import_flask_admin() -> None:
     )
 
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("path", ["/admin/", "/admin/user/"])
+def test_a_key_opens_no_flask_admin_view(app: Flask, admin_token: str, path: str) -> None:
+    response = app.test_client().get(path, headers={"Authorization": f"Bearer {admin_token}"})
+
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+    assert "admin@example.com" not in text(response)
+
+
+def test_flask_admin_render_context_gives_the_names_flask_admin_render_does(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    """Fails when Flask-Admin's ``BaseView.render`` changes the names it gives templates."""
+    from flask import template_rendered
+
+    from flask_secret_keys import _compat
+    from flask_secret_keys.contrib.flask_admin import SecretKeysView
+
+    rendered: dict[str, set[str]] = {}
+
+    def record(sender: Flask, template: Any, context: dict[str, Any]) -> None:
+        rendered[template.name] = set(context)
+
+    with template_rendered.connected_to(record, app):
+        assert admin_client.get("/admin/").status_code == 200  # BaseView.render
+        assert app.test_client().get("/login").status_code == 200  # Flask's render_template
+    plain = rendered["flask_admin_host/login.html"] - {"form", "error"}
+    added_by_flask_admin = rendered["flask_admin_host/home.html"] - plain
+    with app.test_request_context():
+        view = next(v for v in app.extensions["admin"][0]._views if isinstance(v, SecretKeysView))
+        ours = set(_compat.flask_admin_render_context(view))
+
+    # Flask's templates see ``config`` as a Jinja global already.
+    assert added_by_flask_admin - {"config"} == ours

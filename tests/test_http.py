@@ -65,7 +65,7 @@ def test_revoked_and_deleted_keys_stop_working_at_once(
         "Bearer sk_notakey",
         "Bearer " + crypto.generate_token(),
         "Basic " + base64.b64encode(b"sk_x:").decode(),
-        "Bearer " + "A" * 5000,
+        "Bearer sk_" + "A" * 5000,
     ],
 )
 def test_malformed_keys_over_http(live_server: str, header: str) -> None:

@@ -17,6 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from example_app import create_app
 from flask_secret_keys import crypto
+from flask_secret_keys.ratelimit import client_of
 from tests import servers
 from tests.conftest import get_user
 
@@ -53,15 +54,41 @@ def test_failed_attempts_beyond_the_limit_get_429_with_retry_after(client: Flask
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_a_limited_client_is_refused_even_with_a_valid_key(
+def test_a_valid_key_passes_while_its_address_is_over_the_limit(
     client: FlaskClient, admin_token: str
 ) -> None:
-    """Over the limit, keys are not looked at: the answer reveals nothing about them."""
+    """Others' failures behind the same address (an office behind NAT) never lock a key out."""
     exhaust(client)
+    assert me(client, BAD).status_code == 429
 
     response = me(client, {"Authorization": f"Bearer {admin_token}"})
 
-    assert response.status_code == 429
+    assert response.status_code == 200
+    assert me(client, BAD).status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("address", "client"),
+    [
+        ("192.0.2.7", "192.0.2.7"),
+        ("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2::1", "2001:db8:1:2::/64"),
+        ("::ffff:192.0.2.7", "192.0.2.7"),
+        ("", "unknown"),
+        (None, "unknown"),
+        ("not-an-address", "not-an-address"),
+    ],
+)
+def test_failures_count_per_ipv4_address_and_per_ipv6_64(address: str | None, client: str) -> None:
+    assert client_of(address) == client
+
+
+def test_an_ipv6_client_cannot_escape_by_changing_its_low_64_bits(client: FlaskClient) -> None:
+    for n in range(LIMIT):
+        assert me(client, BAD, f"2001:db8:5:6::{n + 1:x}").status_code == 401
+
+    assert me(client, BAD, "2001:db8:5:6:ffff:1:2:3").status_code == 429
+    assert me(client, BAD, "2001:db8:5:7::1").status_code == 401
 
 
 def test_malformed_keys_count_as_failures(client: FlaskClient) -> None:
@@ -132,12 +159,14 @@ def test_the_limit_lifts_when_the_window_passes(make_app: Callable[..., Flask]) 
 def test_over_http_the_429_carries_retry_after(fast_server: str, admin_token: str) -> None:
     url = f"{fast_server}/admin/api/me"
     statuses = [requests.get(url, headers=BAD, timeout=10).status_code for _ in range(LIMIT)]
-    blocked = requests.get(url, auth=(admin_token, ""), timeout=10)
+    blocked = requests.get(url, headers=BAD, timeout=10)
+    valid = requests.get(url, auth=(admin_token, ""), timeout=10)
 
     assert statuses == [401] * LIMIT
     assert blocked.status_code == 429
     assert int(blocked.headers["Retry-After"]) >= 1
     assert "Set-Cookie" not in blocked.headers
+    assert valid.status_code == 200
 
 
 def test_rate_limit_is_off_by_default(make_app: Callable[..., Flask]) -> None:

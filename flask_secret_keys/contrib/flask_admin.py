@@ -21,12 +21,11 @@ from __future__ import annotations
 from typing import Any, cast
 
 from flask import current_app, redirect, url_for
-from flask_admin import BaseView, babel, expose
-from flask_admin import helpers as admin_helpers
+from flask_admin import BaseView, expose
 from flask_login import current_user
-from markupsafe import Markup
 from werkzeug.wrappers import Response
 
+from .. import _compat
 from ..extension import _State
 
 
@@ -81,15 +80,4 @@ class SecretKeysView(BaseView):  # type: ignore[misc]
 
         With this view as ``admin_view``, the menu marks it as the current entry.
         """
-        admin = self.admin
-        nonce = admin.csp_nonce_generator
-        return {
-            "admin_view": self,
-            "admin_base_template": admin.theme.base_template,
-            "admin_csp_nonce_attribute": Markup('nonce="{}"').format(nonce()) if nonce else "",
-            "_gettext": babel.gettext,
-            "_ngettext": babel.ngettext,
-            "h": admin_helpers,
-            "get_url": self.get_url,
-            "theme": admin.theme,
-        }
+        return _compat.flask_admin_render_context(self)

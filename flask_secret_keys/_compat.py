@@ -1,0 +1,88 @@
+"""Every use of another library's private API, in one place.
+
+Each function names the versions it was checked against, and
+``tests/test_compat.py`` fails when a library stops behaving as relied on
+here. Nothing else in the package touches these internals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Flask, g
+from flask.typing import BeforeRequestCallable
+
+#: Marks a ``CSRFProtect`` whose ``protect`` already lets key requests pass.
+_CSRF_PATCHED = "_secret_keys_exempts_keys"
+
+
+def set_login_user(user: Any) -> None:
+    """Make ``user`` Flask-Login's ``current_user`` for this request only.
+
+    Flask-Login 0.6.3 keeps the request's user in ``g._login_user`` and loads
+    it from the session only while that is unset. ``login_user`` is not an
+    option: it writes the user into the session, and a key must never become
+    a session.
+    """
+    g._login_user = user
+
+
+def run_first(app: Flask, hook: BeforeRequestCallable) -> None:
+    """Run ``hook`` before every other ``before_request`` function of ``app``.
+
+    Flask 3.0 to 3.1 runs the app-wide functions in the order of the list
+    ``app.before_request_funcs[None]``, before those of blueprints; the first
+    place there puts the key's owner in front of ``CSRFProtect`` and of the
+    host's own hooks, whenever they were registered.
+    """
+    app.before_request_funcs.setdefault(None, []).insert(0, hook)
+
+
+def exempt_from_csrf(app: Flask, is_exempt: Callable[[], bool]) -> None:
+    """Let Flask-WTF's ``CSRFProtect`` pass the requests for which ``is_exempt()`` is true.
+
+    Flask-WTF 1.2 to 1.3 checks every request in a ``before_request`` function
+    that calls ``csrf.protect``; its public ``exempt`` works per view, but key
+    requests must pass while session requests to the same view are checked,
+    so the instance's ``protect`` is wrapped. Idempotent, and a no-op when the
+    app has no ``CSRFProtect`` (yet).
+    """
+    csrf = app.extensions.get("csrf")
+    if csrf is None or getattr(csrf, _CSRF_PATCHED, False):
+        return
+    protect = csrf.protect
+
+    @wraps(protect)
+    def protect_unless_exempt(*args: Any, **kwargs: Any) -> Any:
+        if is_exempt():
+            return None
+        return protect(*args, **kwargs)
+
+    csrf.protect = protect_unless_exempt
+    setattr(csrf, _CSRF_PATCHED, True)
+
+
+def flask_admin_render_context(view: Any) -> dict[str, Any]:
+    """The names Flask-Admin's ``BaseView.render`` gives its templates, for ``view``.
+
+    Checked against Flask-Admin 2.2: ``render`` is the only place that builds
+    them, and the extension's pages are rendered by Flask, not by a view.
+    """
+    from flask_admin import babel
+    from flask_admin import helpers as admin_helpers
+    from markupsafe import Markup
+
+    admin = view.admin
+    nonce = admin.csp_nonce_generator
+    return {
+        "admin_view": view,
+        "admin_base_template": admin.theme.base_template,
+        "admin_csp_nonce_attribute": Markup('nonce="{}"').format(nonce()) if nonce else "",
+        "_gettext": babel.gettext,
+        "_ngettext": babel.ngettext,
+        "h": admin_helpers,
+        "get_url": view.get_url,
+        "theme": admin.theme,
+    }
