@@ -314,6 +314,10 @@ class KeyService:
             reason = "unknown"
         elif key.revoked_at is not None:
             reason = "revoked"
+        elif key.owner is None:
+            # Foreign keys delete a user's keys with the user; this covers a
+            # database that does not enforce them.
+            reason = "owner_missing"
         elif not getattr(key.owner, "is_active", True):
             reason = "inactive_user"
         elif not self.is_admin(key.owner):

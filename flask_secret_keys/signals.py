@@ -26,6 +26,7 @@ key_deleted = _signals.signal("secret-keys-deleted")
 key_authenticated = _signals.signal("secret-keys-authenticated")
 
 #: Sent when a presented key is refused, with ``reason``: one of ``"malformed"``,
-#: ``"unknown"``, ``"revoked"``, ``"inactive_user"`` or ``"not_admin"``, and
+#: ``"unknown"``, ``"revoked"``, ``"owner_missing"``, ``"inactive_user"`` or
+#: ``"not_admin"``, and
 #: ``key`` (None unless the key was found).
 key_rejected = _signals.signal("secret-keys-rejected")
