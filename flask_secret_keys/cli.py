@@ -12,11 +12,28 @@ from typing import Any, cast
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy.exc import SQLAlchemyError
 
 from .errors import SecretKeyError
 from .extension import _State
 
-group = AppGroup("secret-keys", help="Manage secret API keys.")
+
+class _Commands(AppGroup):
+    """Commands whose failures are a one-line ``Error: …`` and exit code 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SecretKeyError as error:
+            raise click.ClickException(str(error)) from None
+        except SQLAlchemyError as error:
+            # The statement and its parameters stay out of the message.
+            raise click.ClickException(
+                f"The database refused the operation ({type(error).__name__})."
+            ) from None
+
+
+group = _Commands("secret-keys", help="Manage secret API keys.")
 
 
 def _state() -> _State:
@@ -41,10 +58,7 @@ def create(identifier: str, title: str) -> None:
     """Create a key and print it once, alone on the last line."""
     state = _state()
     user = _user(identifier)
-    try:
-        key, token = state.service.create(user, title)
-    except SecretKeyError as error:
-        raise click.ClickException(str(error)) from None
+    key, token = state.service.create(user, title)
     click.echo(
         f"Created secret API key {key.id} ({key.redacted}) for {identifier}."
         " Store it now: it will not be shown again.",
@@ -74,10 +88,7 @@ def list_keys(identifier: str) -> None:
 def revoke(key_id: int) -> None:
     """Revoke a key. This cannot be undone."""
     service = _state().service
-    try:
-        key = service.revoke(service.get_by_id(key_id))
-    except SecretKeyError as error:
-        raise click.ClickException(str(error)) from None
+    key = service.revoke(service.get_by_id(key_id))
     click.echo(f"Revoked secret API key {key.id} ({key.redacted}).")
 
 
@@ -86,10 +97,7 @@ def revoke(key_id: int) -> None:
 def delete(key_id: int) -> None:
     """Delete a revoked key."""
     service = _state().service
-    try:
-        key = service.get_by_id(key_id)
-        redacted = key.redacted
-        service.delete(key)
-    except SecretKeyError as error:
-        raise click.ClickException(str(error)) from None
+    key = service.get_by_id(key_id)
+    redacted = key.redacted
+    service.delete(key)
     click.echo(f"Deleted secret API key {key_id} ({redacted}).")

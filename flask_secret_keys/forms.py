@@ -7,6 +7,7 @@ the title form only runs them early so errors show next to the field.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -20,6 +21,11 @@ from .service import DIRECTIONS, SORT_FIELDS, STATUSES, KeyQuery, clean_title
 #: Pages beyond this are clamped, so a crafted URL cannot ask the database for
 #: an OFFSET it cannot represent.
 _MAX_PAGE = 1_000_000
+
+
+def _printable(text: str) -> str:
+    """``text`` without control characters: a NUL cannot even be sent to PostgreSQL."""
+    return "".join(char for char in text if unicodedata.category(char) not in ("Cc", "Cs"))
 
 
 def _valid_title(form: Any, field: Any) -> None:
@@ -44,17 +50,29 @@ class ConfirmForm(FlaskForm):  # type: ignore[misc]
     """A confirmation of an irreversible action: it carries only the CSRF token."""
 
 
+class _Day(DateField):  # type: ignore[misc]
+    """A ``YYYY-MM-DD`` date whose error says what to enter."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError("Enter a real date, as YYYY-MM-DD.") from None
+
+
 class ListForm(Form):  # type: ignore[misc]
     """The list's search, filters, sort and page, read from the query string.
 
     Values that do not parse fall back to their defaults, so a hand-edited
-    URL shows a list rather than an error.
+    URL shows a list rather than an error; an impossible date is also shown
+    as the field's error.
     """
 
     q = SearchField("Search", render_kw={"placeholder": "Search by title or key"})
     status = StringField("Status", validators=[Optional(), AnyOf(STATUSES)])
-    created_from = DateField("Created from", validators=[Optional()])
-    created_to = DateField("Created to", validators=[Optional()])
+    created_from = _Day("Created from", validators=[Optional()])
+    created_to = _Day("Created to", validators=[Optional()])
     sort = StringField(validators=[Optional(), AnyOf(SORT_FIELDS)])
     dir = StringField(validators=[Optional(), AnyOf(DIRECTIONS)])
     page = IntegerField(default=1, validators=[Optional()])
@@ -70,7 +88,7 @@ class ListForm(Form):  # type: ignore[misc]
         created_from: dt.date | None = value(self.created_from, None)
         created_to: dt.date | None = value(self.created_to, None)
         return KeyQuery(
-            search=(self.q.data or "").strip()[:TITLE_MAX_LENGTH],
+            search=_printable(self.q.data or "").strip()[:TITLE_MAX_LENGTH],
             status=value(self.status, "all"),
             created_from=created_from,
             created_to=created_to,

@@ -20,6 +20,9 @@ TITLE_MAX_LENGTH = 100
 HASH_LENGTH = 64
 #: Length of the display column; redacted forms are far shorter.
 REDACTED_MAX_LENGTH = 40
+#: The largest key id: the id column is a 32-bit INTEGER on PostgreSQL and
+#: MariaDB, and a larger number in a query is an error there, not a miss.
+MAX_KEY_ID = 2**31 - 1
 
 
 class UTCDateTime(sa.TypeDecorator[dt.datetime]):

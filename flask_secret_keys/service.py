@@ -30,7 +30,7 @@ from .errors import (
     KeyNotRevoked,
     NotAnAdmin,
 )
-from .models import TITLE_MAX_LENGTH, SecretKeyMixin, utcnow
+from .models import MAX_KEY_ID, TITLE_MAX_LENGTH, SecretKeyMixin, utcnow
 
 Status = Literal["all", "active", "revoked"]
 SortField = Literal["title", "created", "last_used", "revoked"]
@@ -55,6 +55,12 @@ class KeyQuery:
     per_page: int = 20
 
 
+#: Characters that make a title display as something else: bidi embeddings,
+#: overrides and isolates reorder what follows them (in the list, in a
+#: terminal), and line and paragraph separators break a row in two.
+_SPOOFING = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028\u2029")
+
+
 def clean_title(title: str | None) -> str:
     """The title trimmed, or :class:`InvalidTitle` saying what is wrong with it."""
     title = (title or "").strip()
@@ -64,6 +70,10 @@ def clean_title(title: str | None) -> str:
         raise InvalidTitle(f"The title can be at most {TITLE_MAX_LENGTH} characters long.")
     if any(unicodedata.category(char) in ("Cc", "Cs") for char in title):
         raise InvalidTitle("The title cannot contain control characters.")
+    if any(char in _SPOOFING for char in title):
+        raise InvalidTitle(
+            "The title cannot contain text-direction controls or line and paragraph separators."
+        )
     # Only separators and format characters (a zero-width space, say) would
     # show as a blank title.
     if all(unicodedata.category(char)[0] in "ZC" for char in title):
@@ -118,6 +128,8 @@ class KeyService:
 
     def get(self, user: Any, key_id: int) -> SecretKeyMixin:
         """One of ``user``'s keys, or :class:`KeyNotFound` (also for other users' keys)."""
+        if not 0 < key_id <= MAX_KEY_ID:
+            raise KeyNotFound()
         Key = self.model
         key = self.db.session.execute(
             sa.select(Key).where(Key.id == key_id, Key.user_id == self.user_id(user))
@@ -128,6 +140,8 @@ class KeyService:
 
     def get_by_id(self, key_id: int) -> SecretKeyMixin:
         """Any user's key by id, for administration outside a user's own view."""
+        if not 0 < key_id <= MAX_KEY_ID:
+            raise KeyNotFound()
         key = self.db.session.get(self.model, key_id)
         if key is None:
             raise KeyNotFound()
@@ -169,7 +183,7 @@ class KeyService:
             stmt = stmt.where(Key.revoked_at.is_not(None))
         if query.created_from is not None:
             stmt = stmt.where(Key.created_at >= _start_of_day(query.created_from))
-        if query.created_to is not None:
+        if query.created_to is not None and query.created_to < dt.date.max:
             stmt = stmt.where(
                 Key.created_at < _start_of_day(query.created_to + dt.timedelta(days=1))
             )

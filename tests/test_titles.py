@@ -37,6 +37,13 @@ REFUSED = [
     pytest.param("bell\x07", "control characters", id="bell"),
     pytest.param("\x1b[31mred", "control characters", id="ansi-escape"),
     pytest.param("del\x7f", "control characters", id="delete-char"),
+    *(
+        pytest.param(f"Billing{char}sync", "text-direction controls", id=f"U+{ord(char):04X}")
+        for char in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    ),
+    pytest.param("gnp.\u202eexe", "text-direction controls", id="right-to-left-override-spoof"),
+    pytest.param("line\u2028separator", "line and paragraph separators", id="U+2028"),
+    pytest.param("paragraph\u2029separator", "line and paragraph separators", id="U+2029"),
 ]
 
 STORED = [
