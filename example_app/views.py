@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -25,9 +26,23 @@ class LoginForm(FlaskForm):  # type: ignore[misc]
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths, so ?next= cannot send a user elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
+    r"""``?next=`` if it is a path on this site, else the dashboard.
+
+    Browsers drop tabs and newlines from URLs, trim spaces and control
+    characters, and read a backslash as a slash, so ``/\t/evil.example`` and
+    ``/\evil.example`` lead off-site like ``//evil.example`` and
+    ``///evil.example`` do: a target holding any of them is refused rather
+    than cleaned.
+    """
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not any(char <= " " or char in "\\\x7f" for char in target)
+    ):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
     return url_for("host.index")
 
 

@@ -6,8 +6,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import get_user
-
 PAGES = "/settings/secret-api-keys"
 
 HUGE_IDS = ["2147483648", "9223372036854775808", "18446744073709551616", "99999999999999999999"]

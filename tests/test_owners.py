@@ -59,7 +59,7 @@ def test_a_deleted_owners_key_is_refused_and_not_inherited(app: Flask, deletion:
         owner = get_user("viewer@example.com")
         owner.is_admin = True
         db.session.commit()
-        key, token = service_of(app).create(owner, "Leaves with the owner")
+        _key, token = service_of(app).create(owner, "Leaves with the owner")
         owner_id = owner.id
     client = app.test_client()
     assert client.get("/admin/api/me", headers={"X-Api-Key": token}).status_code == 200
