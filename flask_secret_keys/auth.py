@@ -144,19 +144,21 @@ def read_credential(request: Request, header_name: str | None, prefix: str) -> s
 
 def _from_authorization(request: Request, prefix: str) -> str | None:
     """Our key in the ``Authorization`` header, or None if the header is not ours."""
+    scheme, _, rest = request.headers["Authorization"].partition(" ")
+    rest = rest.strip(" \t")
     try:
         parsed = request.authorization
     except ValueError:
         # werkzeug 3.1 lets b64decode's ValueError for non-ASCII Basic values out.
         parsed = None
-    if parsed is None:
-        # werkzeug refuses a Basic value that is not base64: the key unencoded.
-        scheme, _, rest = request.headers["Authorization"].partition(" ")
-        rest = rest.strip()
-        return rest if scheme.lower() == "basic" and rest.startswith(prefix) else None
+    if parsed is None or (parsed.type == "bearer" and parsed.token is None):
+        # What werkzeug does not read as a token: a Basic value that is not
+        # base64 (the key unencoded), or a Bearer value with an "=" inside.
+        ours = scheme.lower() in ("basic", "bearer") and rest.startswith(prefix)
+        return rest if ours else None
     if parsed.type == "bearer":
-        token = parsed.token
-        return token if token is not None and token.startswith(prefix) else None
+        token = parsed.token or ""
+        return token if token.startswith(prefix) else None
     if parsed.type == "basic":
         username = parsed.username or ""
         if not username.startswith(prefix):

@@ -46,6 +46,7 @@ REFUSED_FORMS = {
         "Authorization": f"Bearer {k[:-1]}{'A' if k[-1] != 'A' else 'B'}"
     },
     "bearer truncated": lambda k: {"Authorization": f"Bearer {k[:-5]}"},
+    "bearer with an equals sign": lambda k: {"Authorization": f"Bearer {k[:10]}={k[11:]}"},
     "bearer two keys": lambda k: {"Authorization": f"Bearer {k} {k}"},
     "custom header empty": lambda k: {"X-Api-Key": ""},
     "custom header unknown key": lambda k: {"X-Api-Key": crypto.generate_token()},
