@@ -328,12 +328,13 @@ class KeyService:
         if not self.is_admin(user):
             raise NotAnAdmin()
         session = self.db.session
-        self._release_expired(user, now)
-        existing = self.active_key(user)
-        if existing is not None:
-            existing_id = existing.id
-            session.rollback()
-            raise ActiveKeyExists(existing_id)
+        holder = self._slot_holder(user)
+        if holder is not None:
+            if holder.expires_at is None or holder.expires_at > now:
+                holder_id = holder.id
+                session.rollback()
+                raise ActiveKeyExists(holder_id)
+            self._release(holder, now)
         key, token = self._new_key(user, title, expires_at, now)
         try:
             session.commit()
@@ -346,18 +347,27 @@ class KeyService:
         signals.key_created.send(_app(), key=key, user=user)
         return key, token
 
-    def _release_expired(self, user: Any, now: dt.datetime) -> None:
-        """Clear the active-owner marker of ``user``'s expired key, in the open transaction.
+    def _slot_holder(self, user: Any) -> SecretKeyMixin | None:
+        """The key holding ``user``'s active slot: their active key, or an expired one."""
+        Key = self.model
+        return self.db.session.execute(  # type: ignore[no-any-return]
+            sa.select(Key).where(Key.active_owner_id == self.user_id(user))
+        ).scalar_one_or_none()
+
+    def _release(self, expired: SecretKeyMixin, now: dt.datetime) -> None:
+        """Take an expired key out of the active slot, in the open transaction.
 
         Time passing changes no row, so an expired key keeps the marker until
-        a new key needs it; the unique index still decides between racers.
+        a new key needs it. The UPDATE goes by primary key, locking that row
+        alone (a range lock on the unique index would let racing creates
+        deadlock on MariaDB); the unique index still decides between racers.
         """
         Key = self.model
         self.db.session.execute(
             sa.update(Key)
             .where(
-                Key.active_owner_id == self.user_id(user),
-                Key.expires_at.is_not(None),
+                Key.id == expired.id,
+                Key.active_owner_id.is_not(None),
                 Key.expires_at <= now,
             )
             .values(active_owner_id=None)
