@@ -51,6 +51,13 @@ def test_create_with_an_expiry(any_page: tuple[Page, bool], live_server: str, cl
     page.get_by_role("link", name="Create", exact=True).click()
     form = container(page, js, "Create secret API key")
     form.get_by_label("Title").fill("Weekly report")  # type: ignore[attr-defined]
+    custom_date = form.get_by_label("Custom expiry date")  # type: ignore[attr-defined]
+    if js:  # asked for only with "Custom date"
+        expect(custom_date).to_be_hidden()
+        form.get_by_label("Expiration").select_option(label="Custom date")  # type: ignore[attr-defined]
+        expect(custom_date).to_be_visible()
+    else:
+        expect(custom_date).to_be_visible()
     form.get_by_label("Expiration").select_option(label="7 days")  # type: ignore[attr-defined]
     form.get_by_role("button", name="Save").click()  # type: ignore[attr-defined]
 
