@@ -173,6 +173,24 @@ def test_upgrade_adds_the_column_and_widens_the_check(upgraded: tuple[Any, dict[
     assert [check["name"] for check in checks] == [f"ck_{KEYS}_active_owner"]
     sqltext = checks[0]["sqltext"].replace("`", "").replace('"', "").lower()
     assert "expires_at is not null" in sqltext
+    with app.app_context():
+        keys = sa.Table(KEYS, sa.MetaData(), autoload_with=migration_host.db.engine)
+        row = {
+            "user_id": 2,
+            "title": "Expired",
+            "redacted": "sk_x…",
+            "created_at": THEN,
+            "updated_at": THEN,
+            "active_owner_id": None,
+        }
+        with migration_host.db.engine.connect() as conn, conn.begin() as transaction:
+            # A key with an expiry may give up the marker; one without may not.
+            conn.execute(keys.insert().values({**row, "token_hash": "e" * 64, "expires_at": THEN}))
+            with pytest.raises((sa.exc.IntegrityError, sa.exc.OperationalError)):
+                conn.execute(
+                    keys.insert().values({**row, "token_hash": "f" * 64, "expires_at": None})
+                )
+            transaction.rollback()
 
 
 def test_keys_made_before_the_upgrade_still_authenticate(
