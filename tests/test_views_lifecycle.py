@@ -218,6 +218,8 @@ def test_revoke_later_keeps_the_key_working_and_frees_the_slot(
         assert message in text(admin_client.get(response.location))
     (key,) = keys(app)
     assert key.revoked_at == clock.now + dt.timedelta(hours=1) and key.active_owner_id is None
+    page = text(admin_client.get(f"{BASE}/{key_id}"))
+    assert "Scheduled by" in page and "Revokes in an hour" in page
     assert 'name="title"' in text(admin_client.get(f"{BASE}/new"))
 
 
