@@ -18,6 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from example_app.models import db
+from flask_secret_keys.views import calendar_date, time_until
 from tests.conftest import Clock, get_user, log_in
 from tests.test_views import BASE, HX, TOKEN, post, service_of, text
 
@@ -283,3 +284,27 @@ def test_a_far_expiry_is_written_as_a_date_and_no_notice_shows(
     html = text(admin_client.get(BASE))
     assert "Expires on 1 March 2027" in html
     assert "Your active key" not in html
+
+
+NOW = dt.datetime(2027, 2, 24, 12, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("delta", "words"),
+    [
+        (dt.timedelta(seconds=10), "in a moment"),
+        (dt.timedelta(minutes=1), "in a minute"),
+        (dt.timedelta(hours=1), "in an hour"),
+        (dt.timedelta(hours=3), "in 3 hours"),
+        (dt.timedelta(days=5), "in 5 days"),
+        (dt.timedelta(seconds=-120), "2 minutes ago"),
+    ],
+)
+def test_time_until_words(delta: dt.timedelta, words: str) -> None:
+    assert time_until(NOW + delta, NOW) == words
+
+
+def test_calendar_date_is_the_utc_day_written_out() -> None:
+    late = dt.datetime(2027, 3, 1, 23, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
+    assert calendar_date(NOW + dt.timedelta(days=5)) == "1 March 2027"
+    assert calendar_date(late) == "2 March 2027"
