@@ -9,16 +9,18 @@ from .errors import (
     AuthenticationRequired,
     DatabaseUnavailable,
     InvalidKey,
+    InvalidLifetime,
     InvalidTitle,
     KeyAlreadyRevoked,
     KeyNotFound,
     KeyNotRevoked,
+    KeyNotRollable,
     NotAnAdmin,
     SecretKeyError,
     TooManyAttempts,
 )
 from .extension import SecretKeys
-from .service import KeyQuery, KeyService
+from .service import KeyQuery, KeyService, parse_duration
 
 __all__ = [
     "ActiveKeyExists",
@@ -26,10 +28,12 @@ __all__ = [
     "AuthenticationRequired",
     "DatabaseUnavailable",
     "InvalidKey",
+    "InvalidLifetime",
     "InvalidTitle",
     "KeyAlreadyRevoked",
     "KeyNotFound",
     "KeyNotRevoked",
+    "KeyNotRollable",
     "KeyQuery",
     "KeyService",
     "NotAnAdmin",
@@ -39,4 +43,5 @@ __all__ = [
     "admin_api_blueprint",
     "admin_api_required",
     "current_key",
+    "parse_duration",
 ]

@@ -49,9 +49,21 @@ class KeyAlreadyRevoked(SecretKeyError):
 
 
 class KeyNotRevoked(SecretKeyError):
-    """Only a revoked key can be deleted."""
+    """Only a revoked or expired key can be deleted."""
 
     message = "Revoke this secret API key before deleting it."
+
+
+class KeyNotRollable(SecretKeyError):
+    """Only the user's active key can be rolled: not a revoked, expired or scheduled one."""
+
+    message = "Only an active secret API key can be rolled."
+
+
+class InvalidLifetime(SecretKeyError, ValueError):
+    """A duration, expiry date or grace period that cannot be used."""
+
+    message = "The duration is not valid."
 
 
 class KeyNotFound(SecretKeyError):

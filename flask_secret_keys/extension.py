@@ -14,7 +14,7 @@ from flask import Flask
 
 from . import _compat, auth, crypto
 from .models import SecretKeyMixin, make_key_model
-from .service import KeyService
+from .service import MAX_DURATION, KeyService
 
 if TYPE_CHECKING:
     from .ratelimit import FailedAttemptLimiter
@@ -39,6 +39,8 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEYS_RATE_LIMIT": None,
     "SECRET_KEYS_RATE_LIMIT_STORAGE": "memory://",
     "SECRET_KEYS_SQLITE_FOREIGN_KEYS": True,
+    "SECRET_KEYS_DEFAULT_EXPIRATION": None,
+    "SECRET_KEYS_MAX_LIFETIME": None,
 }
 
 _HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
@@ -68,6 +70,8 @@ class Settings:
     rate_limit: str | None
     rate_limit_storage: str
     sqlite_foreign_keys: bool
+    default_expiration: dt.timedelta | None = None
+    max_lifetime: dt.timedelta | None = None
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Settings:
@@ -177,6 +181,18 @@ class Settings:
                 " enforces foreign keys, so a user's keys go with the user) or False."
             )
 
+        max_lifetime = _days(config, "SECRET_KEYS_MAX_LIFETIME", "90")
+        default_expiration = _days(config, "SECRET_KEYS_DEFAULT_EXPIRATION", "30")
+        if max_lifetime is not None and (
+            default_expiration is None or default_expiration > max_lifetime
+        ):
+            _fail(
+                f"SECRET_KEYS_DEFAULT_EXPIRATION={config['SECRET_KEYS_DEFAULT_EXPIRATION']!r}"
+                " is longer than SECRET_KEYS_MAX_LIFETIME"
+                f"={config['SECRET_KEYS_MAX_LIFETIME']!r}: set a default expiration within"
+                " the maximum lifetime (None, no expiration, is not allowed with a maximum)."
+            )
+
         return cls(
             prefix=prefix,
             pepper=pepper,
@@ -191,7 +207,28 @@ class Settings:
             rate_limit=rate_limit,
             rate_limit_storage=rate_limit_storage,
             sqlite_foreign_keys=sqlite_foreign_keys,
+            default_expiration=default_expiration,
+            max_lifetime=max_lifetime,
         )
+
+
+def _days(config: dict[str, Any], name: str, example: str) -> dt.timedelta | None:
+    """A lifetime setting: a number of days, a timedelta, or None (no limit)."""
+    value = config[name]
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = dt.timedelta(days=value)
+    if (
+        not isinstance(value, dt.timedelta)
+        or value < dt.timedelta(seconds=1)
+        or value > MAX_DURATION
+    ):
+        _fail(
+            f"{name}={value!r} must be a whole number of days from 1 to {MAX_DURATION.days}"
+            f" (or a timedelta), such as {example}, or None."
+        )
+    return value
 
 
 def _fail(message: str) -> NoReturn:
@@ -360,6 +397,8 @@ class SecretKeys:
             prefix=settings.prefix,
             pepper=settings.pepper,
             last_used_interval=settings.last_used_interval,
+            default_expiration=settings.default_expiration,
+            max_lifetime=settings.max_lifetime,
         )
         app.extensions["secret_keys"] = _State(
             ext=self, settings=settings, service=service, limiter=_make_limiter(settings)

@@ -11,12 +11,13 @@ import unicodedata
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, Form, IntegerField, SearchField, StringField
+from wtforms import DateField, Form, IntegerField, RadioField, SearchField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, Optional, ValidationError
 
 from .errors import InvalidTitle
 from .models import TITLE_MAX_LENGTH
-from .service import DIRECTIONS, SORT_FIELDS, STATUSES, KeyQuery, clean_title
+from .service import DIRECTIONS, SORT_FIELDS, STATUSES, KeyQuery, clean_title, describe_duration
 
 #: Pages beyond this are clamped, so a crafted URL cannot ask the database for
 #: an OFFSET it cannot represent.
@@ -44,6 +45,90 @@ class TitleForm(FlaskForm):  # type: ignore[misc]
         description="A name that tells you where the key is used, such as “Billing sync”.",
         render_kw={"maxlength": TITLE_MAX_LENGTH, "autocomplete": "off", "spellcheck": "false"},
     )
+
+
+#: The expirations the create form offers, in days, besides a custom date and none.
+EXPIRATION_DAYS = (7, 30, 60, 90)
+
+#: The delays the revoke and roll dialogs offer: (value, label, duration).
+DELAYS = (
+    ("now", "Now", dt.timedelta(0)),
+    ("1h", "In 1 hour", dt.timedelta(hours=1)),
+    ("24h", "In 24 hours", dt.timedelta(hours=24)),
+    ("7d", "In 7 days", dt.timedelta(days=7)),
+)
+
+
+def expiration_choices(
+    default: dt.timedelta | None, maximum: dt.timedelta | None
+) -> list[SelectChoice]:
+    """The create form's expiration options within ``maximum``, ``default`` among them."""
+    lifetimes = {dt.timedelta(days=days) for days in EXPIRATION_DAYS}
+    if default is not None:
+        lifetimes.add(default)
+    choices = [
+        SelectChoice(str(int(lifetime.total_seconds())), describe_duration(lifetime))
+        for lifetime in sorted(lifetimes)
+        if maximum is None or lifetime <= maximum
+    ]
+    choices.append(SelectChoice("custom", "Custom date"))
+    if maximum is None:
+        choices.append(SelectChoice("never", "No expiration"))
+    return choices
+
+
+class CreateForm(TitleForm):
+    """A new key's title and expiration.
+
+    The expiration is a number of seconds from now, ``"custom"`` (the key
+    expires at the start of ``expires_on``, UTC) or ``"never"``. The service
+    has the last word on the limits.
+    """
+
+    expiration = SelectField("Expiration")
+    expires_on = DateField(
+        "Custom expiry date",
+        validators=[Optional()],
+        description="Used with “Custom date”: the key stops working at 00:00 UTC that day.",
+    )
+
+    def setup(self, default: dt.timedelta | None, maximum: dt.timedelta | None) -> CreateForm:
+        """Offer the choices the settings allow; the default unless one was posted."""
+        self.expiration.choices = expiration_choices(default, maximum)
+        if not self.expiration.raw_data:
+            self.expiration.data = "never" if default is None else str(int(default.total_seconds()))
+        return self
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = bool(super().validate(extra_validators))
+        field = self.expires_on
+        if self.expiration.data == "custom" and field.data is None and not field.errors:
+            field.errors = ["Choose the date the key expires on."]
+            return False
+        return valid
+
+    def expires_at(self, now: dt.datetime) -> dt.datetime | None:
+        """The chosen expiry, for a key created at ``now``."""
+        choice = self.expiration.data
+        if choice == "never":
+            return None
+        if choice == "custom":
+            return dt.datetime.combine(self.expires_on.data, dt.time.min, tzinfo=dt.timezone.utc)
+        return now + dt.timedelta(seconds=int(choice))
+
+
+class DelayForm(FlaskForm):  # type: ignore[misc]
+    """When a revocation takes effect: now (also if not posted), or after one of :data:`DELAYS`."""
+
+    when = RadioField(
+        "When",
+        choices=[SelectChoice(value, label) for value, label, _delay in DELAYS],
+        default="now",
+    )
+
+    @property
+    def delay(self) -> dt.timedelta:
+        return {value: delay for value, _label, delay in DELAYS}[self.when.data]
 
 
 class ConfirmForm(FlaskForm):  # type: ignore[misc]

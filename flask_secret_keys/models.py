@@ -59,6 +59,20 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
         return value.replace(tzinfo=dt.timezone.utc)
 
 
+#: The rule tying the active-owner marker to the revocation and the expiry.
+#: A key with no revocation and no expiry holds the marker; a revoked or
+#: scheduled key never does; a key with an expiry may drop it (once it has
+#: expired, which only the service can tell, as a CHECK cannot read the clock).
+#: "IS NOT NULL" because a CHECK accepts an unknown result, and
+#: "NULL = user_id" is unknown: an active key without the marker would escape
+#: the unique constraint.
+ACTIVE_OWNER_CHECK = (
+    "(revoked_at IS NULL AND active_owner_id IS NOT NULL AND active_owner_id = user_id)"
+    " OR (revoked_at IS NOT NULL AND active_owner_id IS NULL)"
+    " OR (revoked_at IS NULL AND expires_at IS NOT NULL AND active_owner_id IS NULL)"
+)
+
+
 def utcnow() -> dt.datetime:
     """The current time, aware, in UTC."""
     return dt.datetime.now(dt.timezone.utc)
@@ -67,10 +81,16 @@ def utcnow() -> dt.datetime:
 class SecretKeyMixin:
     """Typed attributes shared by every generated key model.
 
-    ``active_owner_id`` holds the owner's id while the key is active and NULL
-    once it is revoked. A unique constraint on it makes "one active key per
-    user" a rule of the database: NULLs never collide on SQLite, PostgreSQL or
-    MariaDB, so any number of revoked keys can coexist with one active key.
+    ``active_owner_id`` holds the owner's id while the key is the user's
+    active key, and NULL once it is revoked, scheduled for revocation or
+    expired. A unique constraint on it makes "one active key per user" a rule
+    of the database: NULLs never collide on SQLite, PostgreSQL or MariaDB, so
+    any number of other keys can coexist with one active key.
+
+    A key authenticates while it is neither revoked (``revoked_at`` is NULL or
+    still in the future) nor expired (``expires_at`` is NULL or in the
+    future). Time passing changes no row, so an expired key may still carry
+    the marker until the next create or roll for its owner clears it.
     """
 
     id: orm.Mapped[int]
@@ -82,6 +102,7 @@ class SecretKeyMixin:
     updated_at: orm.Mapped[dt.datetime]
     last_used_at: orm.Mapped[dt.datetime | None]
     revoked_at: orm.Mapped[dt.datetime | None]
+    expires_at: orm.Mapped[dt.datetime | None]
     revoked_by_id: orm.Mapped[Any | None]
     active_owner_id: orm.Mapped[Any | None]
     owner: Any
@@ -91,15 +112,32 @@ class SecretKeyMixin:
 
         def __init__(self, **kwargs: Any) -> None: ...
 
-    @property
-    def is_active(self) -> bool:
-        """Whether the key can still authenticate requests."""
-        return self.revoked_at is None
+    def status_at(self, now: dt.datetime) -> str:
+        """``"active"``, ``"revoking"`` (revocation scheduled), ``"expired"`` or ``"revoked"``."""
+        if self.revoked_at is not None and self.revoked_at <= now:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= now:
+            return "expired"
+        return "active" if self.revoked_at is None else "revoking"
+
+    def is_usable_at(self, now: dt.datetime) -> bool:
+        """Whether the key may authenticate a request at ``now``."""
+        return self.status_at(now) in ("active", "revoking")
 
     @property
     def status(self) -> str:
-        """``"active"`` or ``"revoked"``."""
-        return "active" if self.revoked_at is None else "revoked"
+        """The key's status now; see :meth:`status_at`."""
+        return self.status_at(utcnow())
+
+    @property
+    def is_active(self) -> bool:
+        """Whether the key is its owner's active key: usable and not scheduled for revocation."""
+        return self.status == "active"
+
+    @property
+    def is_usable(self) -> bool:
+        """Whether the key can authenticate requests now (a key being revoked still can)."""
+        return self.is_usable_at(utcnow())
 
     def __repr__(self) -> str:
         return f"<SecretKey {self.id} {self.redacted} {self.status}>"
@@ -127,14 +165,7 @@ def make_key_model(db: Any, user_model: type[Any], table_name: str) -> type[Secr
             sa.UniqueConstraint("token_hash", name=f"uq_{table_name}_token_hash"),
             sa.UniqueConstraint("active_owner_id", name=f"uq_{table_name}_active_owner_id"),
             sa.Index(f"ix_{table_name}_user_id", "user_id"),
-            # "IS NOT NULL" because a CHECK accepts an unknown result, and
-            # "NULL = user_id" is unknown: an active key without the marker
-            # would escape the unique constraint.
-            sa.CheckConstraint(
-                "(revoked_at IS NULL AND active_owner_id IS NOT NULL AND active_owner_id = user_id)"
-                " OR (revoked_at IS NOT NULL AND active_owner_id IS NULL)",
-                name=f"ck_{table_name}_active_owner",
-            ),
+            sa.CheckConstraint(ACTIVE_OWNER_CHECK, name=f"ck_{table_name}_active_owner"),
             {"mysql_charset": "utf8mb4", "mariadb_charset": "utf8mb4"},
         ),
         "id": orm.mapped_column(sa.Integer, primary_key=True),
@@ -148,6 +179,7 @@ def make_key_model(db: Any, user_model: type[Any], table_name: str) -> type[Secr
         ),
         "last_used_at": orm.mapped_column(UTCDateTime, nullable=True),
         "revoked_at": orm.mapped_column(UTCDateTime, nullable=True),
+        "expires_at": orm.mapped_column(UTCDateTime, nullable=True),
         "revoked_by_id": revoked_by_id,
         "active_owner_id": orm.mapped_column(pk_type, nullable=True),
         "owner": orm.relationship(user_model, foreign_keys=[user_id.column]),

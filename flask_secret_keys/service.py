@@ -1,4 +1,4 @@
-"""The rules of secret API keys: create, rename, revoke, delete, authenticate, list.
+"""The rules of secret API keys: create, roll, rename, revoke, delete, authenticate, list.
 
 This layer knows the database but not HTTP; views and the CLI translate to and
 from it. Each operation commits its own transaction on the host's
@@ -9,6 +9,7 @@ from it. Each operation commits its own transaction on the host's
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,24 +22,62 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import orm
 from sqlalchemy.exc import IntegrityError
 
-from . import crypto, signals
+from . import crypto, models, signals
 from .errors import (
     ActiveKeyExists,
+    InvalidLifetime,
     InvalidTitle,
     KeyAlreadyRevoked,
     KeyNotFound,
     KeyNotRevoked,
+    KeyNotRollable,
     NotAnAdmin,
 )
-from .models import MAX_KEY_ID, TITLE_MAX_LENGTH, SecretKeyMixin, utcnow
+from .models import MAX_KEY_ID, TITLE_MAX_LENGTH, SecretKeyMixin
 
-Status = Literal["all", "active", "revoked"]
-SortField = Literal["title", "created", "last_used", "revoked"]
+Status = Literal["all", "active", "revoking", "expired", "revoked"]
+SortField = Literal["title", "created", "last_used", "revoked", "expires"]
 Direction = Literal["asc", "desc"]
 
-STATUSES: tuple[Status, ...] = ("all", "active", "revoked")
-SORT_FIELDS: tuple[SortField, ...] = ("title", "created", "last_used", "revoked")
+STATUSES: tuple[Status, ...] = ("all", "active", "revoking", "expired", "revoked")
+SORT_FIELDS: tuple[SortField, ...] = ("title", "created", "last_used", "revoked", "expires")
 DIRECTIONS: tuple[Direction, ...] = ("asc", "desc")
+
+#: The longest grace period of a roll and the longest delay of a scheduled revocation.
+MAX_DELAY = dt.timedelta(days=7)
+#: The longest duration accepted anywhere (ten years): beyond it a typo is likelier.
+MAX_DURATION = dt.timedelta(days=3650)
+#: Keys that expire or are revoked within this window are flagged on the pages.
+EXPIRY_WARNING = dt.timedelta(days=7)
+
+_DURATION = re.compile(r"([0-9]{1,7})([smhd])")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """``"90s"``, ``"15m"``, ``"24h"`` or ``"30d"`` as a timedelta, or :class:`InvalidLifetime`."""
+    match = _DURATION.fullmatch(text.strip())
+    if match is None:
+        raise InvalidLifetime(
+            f"{text!r} is not a duration: give a whole number and a unit, such as 90s, 15m,"
+            " 24h or 30d."
+        )
+    duration = dt.timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    if duration > MAX_DURATION:
+        raise InvalidLifetime(
+            f"{text!r} is too long: the longest duration is {MAX_DURATION.days}d."
+        )
+    return duration
+
+
+def describe_duration(duration: dt.timedelta) -> str:
+    """A duration in words for messages: "90 days", "1 hour", "45 seconds"."""
+    seconds = int(duration.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{seconds} second{'' if seconds == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -103,6 +142,11 @@ class KeyService:
     :param prefix: the token prefix.
     :param pepper: the HMAC key for token hashes, or None for plain SHA-256.
     :param last_used_interval: how stale ``last_used_at`` may get before a use rewrites it.
+    :param default_expiration: how long a new key lives unless told otherwise; None for no expiry.
+    :param max_lifetime: the longest a key may live, or None for no limit.
+
+    Every operation reads the time from :func:`flask_secret_keys.models.utcnow`,
+    the one clock of the package, so all of them agree on "now".
     """
 
     def __init__(
@@ -115,6 +159,8 @@ class KeyService:
         prefix: str,
         pepper: bytes | None,
         last_used_interval: dt.timedelta,
+        default_expiration: dt.timedelta | None = None,
+        max_lifetime: dt.timedelta | None = None,
     ) -> None:
         self.db = db
         self.model = model
@@ -123,6 +169,8 @@ class KeyService:
         self.prefix = prefix
         self.pepper = pepper
         self.last_used_interval = last_used_interval
+        self.default_expiration = default_expiration
+        self.max_lifetime = max_lifetime
 
     # Reading
 
@@ -148,11 +196,54 @@ class KeyService:
         return key  # type: ignore[no-any-return]
 
     def active_key(self, user: Any) -> SecretKeyMixin | None:
-        """The user's active key, if there is one."""
+        """The user's active key, if there is one (an expired key is not, marked or not)."""
         Key = self.model
         return self.db.session.execute(  # type: ignore[no-any-return]
-            sa.select(Key).where(Key.active_owner_id == self.user_id(user))
+            sa.select(Key).where(
+                Key.active_owner_id == self.user_id(user), self._unexpired(models.utcnow())
+            )
         ).scalar_one_or_none()
+
+    def _unexpired(self, now: dt.datetime) -> sa.ColumnElement[bool]:
+        Key = self.model
+        return sa.or_(Key.expires_at.is_(None), Key.expires_at > now)
+
+    def _status_is(self, status: Status, now: dt.datetime) -> sa.ColumnElement[bool]:
+        """The SQL condition for a key's status at ``now``, as ``status_at`` computes it."""
+        Key = self.model
+        not_revoked = sa.or_(Key.revoked_at.is_(None), Key.revoked_at > now)
+        expired = sa.and_(Key.expires_at.is_not(None), Key.expires_at <= now)
+        if status == "revoked":
+            return Key.revoked_at <= now
+        if status == "expired":
+            return sa.and_(not_revoked, expired)
+        if status == "revoking":
+            return sa.and_(Key.revoked_at > now, self._unexpired(now))
+        return sa.and_(Key.revoked_at.is_(None), self._unexpired(now))
+
+    def expiring(self, within: dt.timedelta) -> list[SecretKeyMixin]:
+        """Every user's keys that will expire or be revoked within ``within``, soonest first."""
+        Key = self.model
+        now = models.utcnow()
+        until = now + within
+        ends = sa.case(
+            (
+                sa.and_(
+                    Key.revoked_at.is_not(None),
+                    sa.or_(Key.expires_at.is_(None), Key.revoked_at < Key.expires_at),
+                ),
+                Key.revoked_at,
+            ),
+            else_=Key.expires_at,
+        )
+        return list(
+            self.db.session.execute(
+                sa.select(Key)
+                .options(orm.joinedload(Key.owner))
+                .where(ends > now, ends <= until)
+                .order_by(ends, Key.id)
+            ).scalars()
+        )
 
     def keys_of(self, user: Any) -> list[SecretKeyMixin]:
         """All of ``user``'s keys, newest first."""
@@ -177,10 +268,8 @@ class KeyService:
                     Key.redacted.ilike(pattern, escape="\\"),
                 )
             )
-        if query.status == "active":
-            stmt = stmt.where(Key.revoked_at.is_(None))
-        elif query.status == "revoked":
-            stmt = stmt.where(Key.revoked_at.is_not(None))
+        if query.status != "all":
+            stmt = stmt.where(self._status_is(query.status, models.utcnow()))
         if query.created_from is not None:
             stmt = stmt.where(Key.created_at >= _start_of_day(query.created_from))
         if query.created_to is not None and query.created_to < dt.date.max:
@@ -192,9 +281,10 @@ class KeyService:
             "created": Key.created_at,
             "last_used": Key.last_used_at,
             "revoked": Key.revoked_at,
+            "expires": Key.expires_at,
         }[query.sort]
         ordered = column.desc() if query.direction == "desc" else column.asc()
-        # Empty values (never used, not revoked) go last in either direction;
+        # Empty values (never used, not revoked, no expiry) go last in either direction;
         # "IS NULL" sorts the same on every backend, unlike NULLS LAST.
         tiebreak = Key.id.desc() if query.direction == "desc" else Key.id.asc()
         stmt = stmt.order_by(column.is_(None), ordered, tiebreak)
@@ -204,29 +294,62 @@ class KeyService:
 
     # Writing
 
-    def create(self, user: Any, title: str | None) -> tuple[SecretKeyMixin, str]:
+    def expiry_for(self, expires_in: dt.timedelta | None, now: dt.datetime) -> dt.datetime | None:
+        """The expiry of a key made at ``now`` that lives ``expires_in`` (None: forever)."""
+        return None if expires_in is None else now + expires_in
+
+    def check_expiry(self, expires_at: dt.datetime | None, now: dt.datetime) -> None:
+        """Refuse an expiry in the past, or beyond the maximum lifetime."""
+        if expires_at is None:
+            if self.max_lifetime is not None:
+                raise InvalidLifetime(
+                    "Keys must expire: choose an expiry within"
+                    f" {describe_duration(self.max_lifetime)}."
+                )
+            return
+        if expires_at <= now:
+            raise InvalidLifetime("The expiry must be in the future.")
+        if self.max_lifetime is not None and expires_at > now + self.max_lifetime:
+            raise InvalidLifetime(
+                f"Keys can live at most {describe_duration(self.max_lifetime)}:"
+                " choose an earlier expiry."
+            )
+
+    def check_delay(self, delay: dt.timedelta, what: str) -> None:
+        """Refuse a negative delay, or one longer than :data:`MAX_DELAY`."""
+        if delay < dt.timedelta(0):
+            raise InvalidLifetime(f"The {what} cannot be negative.")
+        if delay > MAX_DELAY:
+            raise InvalidLifetime(f"The {what} can be at most {describe_duration(MAX_DELAY)}.")
+
+    def create(
+        self,
+        user: Any,
+        title: str | None,
+        expires_at: dt.datetime | Literal["default"] | None = "default",
+    ) -> tuple[SecretKeyMixin, str]:
         """Create a key for ``user``; returns the key and its plaintext token.
 
-        The plaintext exists only in this return value: show it once, store
-        it nowhere.
+        ``expires_at`` is when the key stops working; ``"default"`` applies
+        ``default_expiration`` and None means never. The plaintext exists only
+        in this return value: show it once, store it nowhere.
         """
         title = clean_title(title)
+        now = models.utcnow()
+        if expires_at == "default":
+            expires_at = self.expiry_for(self.default_expiration, now)
+        self.check_expiry(expires_at, now)
         if not self.is_admin(user):
             raise NotAnAdmin()
-        existing = self.active_key(user)
-        if existing is not None:
-            raise ActiveKeyExists(existing.id)
-        token = crypto.generate_token(self.prefix)
-        owner_id = self.user_id(user)
-        key = self.model(
-            user_id=owner_id,
-            active_owner_id=owner_id,
-            title=title,
-            redacted=crypto.redact(token, self.prefix),
-            token_hash=crypto.hash_token(token, self.pepper),
-        )
         session = self.db.session
-        session.add(key)
+        holder = self._slot_holder(user)
+        if holder is not None:
+            if holder.expires_at is None or holder.expires_at > now:
+                holder_id = holder.id
+                session.rollback()
+                raise ActiveKeyExists(holder_id)
+            self._release(holder, now)
+        key, token = self._new_key(user, title, expires_at, now)
         try:
             session.commit()
         except IntegrityError:
@@ -238,6 +361,120 @@ class KeyService:
         signals.key_created.send(_app(), key=key, user=user)
         return key, token
 
+    def _slot_holder(self, user: Any) -> SecretKeyMixin | None:
+        """The key holding ``user``'s active slot: their active key, or an expired one."""
+        Key = self.model
+        return self.db.session.execute(  # type: ignore[no-any-return]
+            sa.select(Key).where(Key.active_owner_id == self.user_id(user))
+        ).scalar_one_or_none()
+
+    def _release(self, expired: SecretKeyMixin, now: dt.datetime) -> None:
+        """Take an expired key out of the active slot, in the open transaction.
+
+        Time passing changes no row, so an expired key keeps the marker until
+        a new key needs it. The UPDATE goes by primary key, locking that row
+        alone (a range lock on the unique index would let racing creates
+        deadlock on MariaDB); the unique index still decides between racers.
+        """
+        Key = self.model
+        self.db.session.execute(
+            sa.update(Key)
+            .where(
+                Key.id == expired.id,
+                Key.active_owner_id.is_not(None),
+                Key.expires_at <= now,
+            )
+            .values(active_owner_id=None)
+            .execution_options(synchronize_session=False)
+        )
+
+    def _new_key(
+        self, user: Any, title: str, expires_at: dt.datetime | None, now: dt.datetime
+    ) -> tuple[SecretKeyMixin, str]:
+        """A new active key for ``user``, added to the session but not committed."""
+        token = crypto.generate_token(self.prefix)
+        owner_id = self.user_id(user)
+        key = self.model(
+            user_id=owner_id,
+            active_owner_id=owner_id,
+            title=title,
+            redacted=crypto.redact(token, self.prefix),
+            token_hash=crypto.hash_token(token, self.pepper),
+            created_at=now,
+            updated_at=now,
+            expires_at=expires_at,
+        )
+        self.db.session.add(key)
+        return key, token
+
+    def roll(
+        self, key: SecretKeyMixin, grace: dt.timedelta, by: Any | None = None
+    ) -> tuple[SecretKeyMixin, str]:
+        """Replace an active key by a successor; the old one is revoked after ``grace``.
+
+        Both keys work during the grace period; the successor is the user's
+        active key at once. It keeps the old key's lifetime (none stays none),
+        within the maximum. One transaction: a conditional UPDATE takes the
+        old key out of the active slot, so of two concurrent rolls one wins,
+        and the unique index settles a roll racing a create.
+        Returns the successor and its plaintext, to show once.
+        """
+        self.check_delay(grace, "grace period")
+        Key = self.model
+        now = models.utcnow()
+        session = self.db.session
+        key_id, title, owner = key.id, key.title, key.owner
+        expires_at = key.expires_at
+        if expires_at is not None:
+            expires_at = now + (expires_at - key.created_at)
+        if self.max_lifetime is not None and (
+            expires_at is None or expires_at > now + self.max_lifetime
+        ):
+            expires_at = now + self.max_lifetime
+        result = session.execute(
+            sa.update(Key)
+            .where(
+                Key.id == key_id,
+                Key.revoked_at.is_(None),
+                Key.active_owner_id.is_not(None),
+                self._unexpired(now),
+            )
+            .values(
+                revoked_at=now + grace,
+                revoked_by_id=None if by is None else self.user_id(by),
+                active_owner_id=None,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 0:
+            session.rollback()
+            current = session.get(Key, key_id)
+            if current is None:
+                raise KeyNotFound()
+            status = {"revoking": "scheduled for revocation"}.get(
+                current.status_at(now), current.status_at(now)
+            )
+            raise KeyNotRollable(
+                f"Only an active secret API key can be rolled: this one is {status}."
+            )
+        successor, token = self._new_key(owner, title, expires_at, now)
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            existing = self.active_key(owner)
+            if existing is None:
+                raise
+            raise ActiveKeyExists(existing.id) from None
+        session.refresh(key)
+        signals.key_rolled.send(_app(), key=key, successor=successor, grace=grace, by=by)
+        if grace:
+            signals.key_revocation_scheduled.send(_app(), key=key, at=key.revoked_at, by=by)
+        else:
+            signals.key_revoked.send(_app(), key=key, by=by)
+        return successor, token
+
     def rename(self, key: SecretKeyMixin, title: str | None) -> SecretKeyMixin:
         """Change the title, the one thing about a key that can be edited."""
         title = clean_title(title)
@@ -248,16 +485,28 @@ class KeyService:
             signals.key_title_changed.send(_app(), key=key, old_title=old_title)
         return key
 
-    def revoke(self, key: SecretKeyMixin, by: Any | None = None) -> SecretKeyMixin:
-        """Revoke a key for good. A conditional UPDATE makes a race revoke it once."""
+    def revoke(
+        self, key: SecretKeyMixin, by: Any | None = None, at: dt.datetime | None = None
+    ) -> SecretKeyMixin:
+        """Revoke a key for good, now or at ``at`` (at most :data:`MAX_DELAY` ahead).
+
+        A scheduled key keeps authenticating until ``at`` but leaves the
+        active slot at once, so a successor can be created right away. A
+        revocation can be brought forward, never put off. A conditional
+        UPDATE makes a race revoke it once.
+        """
         Key = self.model
-        now = utcnow()
+        now = models.utcnow()
+        if at is None or at <= now:
+            at = now
+        else:
+            self.check_delay(at - now, "delay before the revocation")
         session = self.db.session
         result = session.execute(
             sa.update(Key)
-            .where(Key.id == key.id, Key.revoked_at.is_(None))
+            .where(Key.id == key.id, sa.or_(Key.revoked_at.is_(None), Key.revoked_at > at))
             .values(
-                revoked_at=now,
+                revoked_at=at,
                 revoked_by_id=None if by is None else self.user_id(by),
                 active_owner_id=None,
                 updated_at=now,
@@ -266,21 +515,30 @@ class KeyService:
         )
         if result.rowcount == 0:
             session.rollback()
-            if session.get(Key, key.id) is None:
+            current = session.get(Key, key.id)
+            if current is None:
                 raise KeyNotFound()
+            if current.revoked_at is not None and current.revoked_at > now:
+                raise KeyAlreadyRevoked(
+                    "This secret API key is already scheduled to be revoked sooner."
+                )
             raise KeyAlreadyRevoked()
         session.commit()
-        signals.key_revoked.send(_app(), key=key, by=by)
+        if at > now:
+            signals.key_revocation_scheduled.send(_app(), key=key, at=at, by=by)
+        else:
+            signals.key_revoked.send(_app(), key=key, by=by)
         return key
 
     def delete(self, key: SecretKeyMixin) -> None:
-        """Delete a revoked key. An active key raises :class:`KeyNotRevoked`."""
+        """Delete a revoked or expired key; one that still works raises :class:`KeyNotRevoked`."""
         Key = self.model
         key_id, user_id, redacted = key.id, key.user_id, key.redacted
+        now = models.utcnow()
         session = self.db.session
         result = session.execute(
             sa.delete(Key)
-            .where(Key.id == key_id, Key.revoked_at.is_not(None))
+            .where(Key.id == key_id, sa.or_(Key.revoked_at <= now, Key.expires_at <= now))
             .execution_options(synchronize_session=False)
         )
         if result.rowcount == 0:
@@ -315,7 +573,7 @@ class KeyService:
 
         Malformed tokens are refused without touching the database; others
         cost one lookup by the unique hash index (owner joined in), whatever
-        the number of keys.
+        the number of keys. Revocation and expiry are read from that same row.
         """
         app = _app()
         if not crypto.is_well_formed(token, self.prefix):
@@ -323,11 +581,14 @@ class KeyService:
             return None
         digest = crypto.hash_token(token, self.pepper)
         key = self.db.session.execute(self._by_hash, {"digest": digest}).scalar_one_or_none()
+        now = models.utcnow()
         reason = None
         if key is None or not crypto.digests_equal(key.token_hash, digest):
             reason = "unknown"
-        elif key.revoked_at is not None:
+        elif key.revoked_at is not None and key.revoked_at <= now:
             reason = "revoked"
+        elif key.expires_at is not None and key.expires_at <= now:
+            reason = "expired"
         elif key.owner is None:
             # Foreign keys delete a user's keys with the user; this covers a
             # database that does not enforce them.
@@ -350,7 +611,7 @@ class KeyService:
         its own short transaction lets exactly one of several concurrent
         requests (or workers) win, and leaves the host's session alone.
         """
-        now = utcnow()
+        now = models.utcnow()
         last = key.last_used_at
         if last is not None and now - last < self.last_used_interval:
             return False

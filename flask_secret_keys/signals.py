@@ -26,7 +26,19 @@ key_deleted = _signals.signal("secret-keys-deleted")
 key_authenticated = _signals.signal("secret-keys-authenticated")
 
 #: Sent when a presented key is refused, with ``reason``: one of ``"malformed"``,
-#: ``"unknown"``, ``"revoked"``, ``"owner_missing"``, ``"inactive_user"`` or
-#: ``"not_admin"``, and
+#: ``"unknown"``, ``"revoked"``, ``"expired"``, ``"owner_missing"``, ``"inactive_user"``
+#: or ``"not_admin"``, and
 #: ``key`` (None unless the key was found).
 key_rejected = _signals.signal("secret-keys-rejected")
+
+#: Sent when a key's revocation is scheduled for later, with ``key``, ``at`` (when
+#: it stops working, in UTC) and ``by`` (the user who asked, or None). The key
+#: leaves its owner's active slot at once; ``key_revoked`` is not sent when the
+#: time comes, as nothing happens then but the clock passing.
+key_revocation_scheduled = _signals.signal("secret-keys-revocation-scheduled")
+
+#: Sent when a key is rolled, with ``key`` (the old key), ``successor`` (the new
+#: active key, same title), ``grace`` (a timedelta: how long the old key keeps
+#: working) and ``by``. Followed by ``key_revocation_scheduled`` for the old key,
+#: or ``key_revoked`` when the grace period is zero.
+key_rolled = _signals.signal("secret-keys-rolled")

@@ -38,10 +38,19 @@ from jinja2 import Environment, Template
 from markupsafe import Markup
 from werkzeug.exceptions import NotFound
 
-from .errors import ActiveKeyExists, InvalidTitle, KeyAlreadyRevoked, KeyNotFound, KeyNotRevoked
-from .forms import ConfirmForm, ListForm, TitleForm
-from .models import SecretKeyMixin, utcnow
-from .service import KeyQuery, KeyService
+from . import models
+from .errors import (
+    ActiveKeyExists,
+    InvalidLifetime,
+    InvalidTitle,
+    KeyAlreadyRevoked,
+    KeyNotFound,
+    KeyNotRevoked,
+    KeyNotRollable,
+)
+from .forms import ConfirmForm, CreateForm, DelayForm, ListForm, TitleForm
+from .models import SecretKeyMixin
+from .service import EXPIRY_WARNING, KeyQuery, KeyService, describe_duration
 
 if TYPE_CHECKING:
     from .extension import _State
@@ -194,7 +203,7 @@ def _key_changed(key: SecretKeyMixin, message: str) -> ResponseReturnValue:
 
 def time_ago(when: dt.datetime, now: dt.datetime | None = None) -> str:
     """``when`` in words relative to ``now``: "just now", "3 minutes ago", "2 days ago"."""
-    seconds = ((now or utcnow()) - when).total_seconds()
+    seconds = ((now or models.utcnow()) - when).total_seconds()
     minutes, hours, days = seconds / 60, seconds / 3600, seconds / 86400
     if seconds < 45:
         return "just now"
@@ -217,6 +226,21 @@ def time_ago(when: dt.datetime, now: dt.datetime | None = None) -> str:
     if days < 548:
         return "a year ago"
     return f"{round(days / 365.25)} years ago"
+
+
+def time_until(when: dt.datetime, now: dt.datetime | None = None) -> str:
+    """A future ``when`` in words: "in 5 days", "in 3 hours", "in a minute"."""
+    now = now or models.utcnow()
+    if when <= now:
+        return time_ago(when, now)
+    words = time_ago(now, when)  # the time from now to when, in the same words
+    return "in a moment" if words == "just now" else "in " + words.removesuffix(" ago")
+
+
+def calendar_date(when: dt.datetime) -> str:
+    """``when``'s UTC date written out: "1 March 2027"."""
+    day = when.astimezone(dt.timezone.utc)
+    return f"{day.day} {day.strftime('%B %Y')}"
 
 
 def exact_time(when: dt.datetime) -> str:
@@ -263,7 +287,12 @@ def _template_helpers() -> dict[str, Any]:
         "sk_settings": _state().settings,
         "sk_csrf_token": generate_csrf,
         "sk_ago": time_ago,
+        "sk_until": time_until,
+        "sk_date": calendar_date,
         "sk_exact": exact_time,
+        "sk_now": models.utcnow(),
+        "sk_expiry_warning": EXPIRY_WARNING,
+        "sk_describe": describe_duration,
         "sk_user_label": user_label,
         "sk_list_url": list_url,
         "sk_flash_category": FLASH_CATEGORY,
@@ -295,6 +324,21 @@ def index() -> Response:
     )
 
 
+def _create_form(formdata: Any = None) -> CreateForm:
+    settings = _state().settings
+    form = CreateForm() if formdata is None else CreateForm(formdata=formdata)
+    return form.setup(settings.default_expiration, settings.max_lifetime)
+
+
+def _reveal(key: SecretKeyMixin, token: str) -> Response:
+    """The new key, shown this once: the POST's own response, never cached."""
+    response = _dialog_or_page(
+        "secret_keys/_reveal.html", "Copy your new secret API key", key=key, token=token
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.route("/new", methods=["GET", "POST"])
 def create() -> Response:
     """The create form; its POST answers with the new key, shown this once.
@@ -303,25 +347,24 @@ def create() -> Response:
     not cached. Posting again (a reload) finds the new key active and is refused.
     """
     service, user = _service(), _user()
-    form = TitleForm()
+    form = _create_form()
     posted = request.method == "POST"
     valid = posted and _validated(form)
     title = "Create a secret API key"
     active_key = None
     if valid:
         try:
-            key, token = service.create(user, form.title.data)
+            key, token = service.create(user, form.title.data, form.expires_at(models.utcnow()))
         except ActiveKeyExists:
             active_key = service.active_key(user)
         except InvalidTitle as error:
             form.title.errors.append(str(error))
+        except InvalidLifetime as error:
+            field = form.expires_on if form.expiration.data == "custom" else form.expiration
+            field.errors = [*field.errors, str(error)]
         else:
             flash(f"Secret API key “{key.title}” created.", FLASH_CATEGORY)
-            response = _dialog_or_page(
-                "secret_keys/_reveal.html", "Copy your new secret API key", key=key, token=token
-            )
-            response.headers["Cache-Control"] = "no-store"
-            return response
+            return _reveal(key, token)
     else:
         active_key = service.active_key(user)
     status = 200
@@ -361,18 +404,68 @@ def edit(key_id: int) -> ResponseReturnValue:
 
 @bp.route("/<int:key_id>/revoke", methods=["GET", "POST"])
 def revoke(key_id: int) -> ResponseReturnValue:
-    """Revoke a key for good, after a confirmation."""
+    """Revoke a key for good, now or later, after a confirmation.
+
+    With ``then=create`` (the "Revoke and create new" step of the create
+    form), a revocation leads straight to the create form.
+    """
     key = _service().get(_user(), key_id)
-    form = ConfirmForm()
-    status = 200
+    form = DelayForm()
+    then_create = request.values.get("then") == "create"
+    status, error = 200, None
+    if request.method == "POST" and _validated(form):
+        delay = form.delay
+        try:
+            _service().revoke(key, by=_user(), at=models.utcnow() + delay if delay else None)
+        except KeyAlreadyRevoked as refused:
+            status, error = 409, str(refused)
+        else:
+            if delay:
+                message = (
+                    f"Secret API key “{key.title}” will be revoked in {describe_duration(delay)}."
+                )
+            else:
+                message = f"Secret API key “{key.title}” revoked."
+            if then_create:
+                flash(message, FLASH_CATEGORY)
+                if _wants_partial():
+                    return _partial(
+                        "secret_keys/_create.html",
+                        as_dialog=True,
+                        form=_create_form(formdata={}),
+                        active_key=None,
+                    )
+                return redirect(url_for(".create"), 303)
+            return _key_changed(key, message)
+    return _dialog_or_page(
+        "secret_keys/_revoke.html",
+        "Revoke API key",
+        status,
+        form=form,
+        key=key,
+        error=error,
+        then_create=then_create,
+    )
+
+
+@bp.route("/<int:key_id>/roll", methods=["GET", "POST"])
+def roll(key_id: int) -> Response:
+    """Roll a key: a successor with the same title, shown once; the old key revoked later."""
+    service, user = _service(), _user()
+    key = service.get(user, key_id)
+    form = DelayForm()
+    status, error = 200, None
     if request.method == "POST" and _validated(form):
         try:
-            _service().revoke(key, by=_user())
-        except KeyAlreadyRevoked:
-            status = 409
+            successor, token = service.roll(key, form.delay, by=user)
+        except (KeyNotRollable, ActiveKeyExists) as refused:
+            status, error = 409, str(refused)
         else:
-            return _key_changed(key, f"Secret API key “{key.title}” revoked.")
-    return _dialog_or_page("secret_keys/_revoke.html", "Revoke API key", status, form=form, key=key)
+            flash(f"Secret API key “{key.title}” rolled.", FLASH_CATEGORY)
+            return _reveal(successor, token)
+    return _dialog_or_page(
+        "secret_keys/_roll.html", "Roll key", status, form=form, key=key, error=error
+    )
 
 
 @bp.route("/<int:key_id>/delete", methods=["GET", "POST"])

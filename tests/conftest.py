@@ -8,6 +8,7 @@ server database, e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test`` or
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import re
 import threading
@@ -22,7 +23,7 @@ from werkzeug.serving import make_server
 
 from example_app import create_app
 from example_app.models import User, create_demo_users, db
-from flask_secret_keys import KeyService
+from flask_secret_keys import KeyService, models
 
 #: A cheap password hash: the demo users are made for every test.
 FAST_PASSWORD_METHOD = "pbkdf2:sha256:1000"
@@ -88,6 +89,28 @@ def make_app(
 @pytest.fixture
 def app(make_app: Callable[..., Flask]) -> Flask:
     return make_app()
+
+
+class Clock:
+    """The package's clock, held still and moved by hand."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> dt.datetime:
+        self.now += dt.timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Drives ``flask_secret_keys.models.utcnow``, the one clock every operation reads."""
+    fake = Clock(models.utcnow().replace(microsecond=0))
+    monkeypatch.setattr(models, "utcnow", fake)
+    return fake
 
 
 @pytest.fixture

@@ -90,15 +90,16 @@ def test_database_enforces_one_active_key_when_the_service_check_is_passed(
     """Every thread passes the "no active key yet" check; the unique index still holds."""
     service = app.extensions["secret_keys"].service
     checked = threading.local()
-    real_active_key = service.active_key
+    real_slot_holder = service._slot_holder
 
-    def active_key_after_the_first_look(user: Any) -> Any:
+    def slot_holder_after_the_first_look(user: Any) -> Any:
         if not getattr(checked, "done", False):
             checked.done = True
             return None
-        return real_active_key(user)
+        return real_slot_holder(user)
 
-    monkeypatch.setattr(service, "active_key", active_key_after_the_first_look)
+    # create() checks who holds the user's active slot before inserting.
+    monkeypatch.setattr(service, "_slot_holder", slot_holder_after_the_first_look)
 
     def create() -> str:
         _key, token = service.create(get_user("admin@example.com"), "Racing")

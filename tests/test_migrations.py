@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -265,29 +264,3 @@ def test_downgrade_drops_the_key_table_and_upgrade_restores_it(migrated: Migrate
 
     migrated.flask_db("upgrade")
     assert {KEYS, OPERATORS} <= migrated.table_names()
-
-
-def test_documented_check_constraint_upgrade_applies(migrated: Migrated) -> None:
-    doc = (TESTS.parent / "docs" / "integration.md").read_text()
-    (snippet,) = re.findall(r"```python\n(def upgrade\(\):\n.*?drop_constraint.*?)```", doc, re.S)
-    migrated.flask_db("revision", "-m", "Change the check")
-    (revision,) = [path for path in migrated.revisions if path.name.endswith("change_the_check.py")]
-    source = revision.read_text()
-    revision.write_text(
-        source.replace("def upgrade():\n    pass\n", snippet.replace("secret_api_keys", KEYS))
-    )
-    try:
-        migrated.flask_db("upgrade")
-
-        checks = sa.inspect(migrated.engine).get_check_constraints(KEYS)
-        assert [c["name"] for c in checks] == [f"ck_{KEYS}_active_owner"]
-        keys = sa.Table(KEYS, sa.MetaData(), autoload_with=migrated.engine)
-        operators = sa.Table(OPERATORS, sa.MetaData(), autoload_with=migrated.engine)
-        with migrated.engine.connect() as conn, conn.begin() as transaction:
-            conn.execute(operators.insert().values(id=1, email="one@ops.test", is_admin=True))
-            with pytest.raises((sa.exc.IntegrityError, sa.exc.OperationalError)):
-                conn.execute(keys.insert().values(_key(1, 1, active_owner_id=None, revoked=False)))
-            transaction.rollback()
-    finally:
-        migrated.flask_db("downgrade")
-        revision.unlink()

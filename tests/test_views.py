@@ -97,6 +97,8 @@ def routes(key_id: int) -> list[tuple[str, str]]:
         ("POST", f"{BASE}/{key_id}/edit"),
         ("GET", f"{BASE}/{key_id}/revoke"),
         ("POST", f"{BASE}/{key_id}/revoke"),
+        ("GET", f"{BASE}/{key_id}/roll"),
+        ("POST", f"{BASE}/{key_id}/roll"),
         ("GET", f"{BASE}/{key_id}/delete"),
         ("POST", f"{BASE}/{key_id}/delete"),
     ]
@@ -467,7 +469,9 @@ def test_create_with_an_active_key_explains_and_links_to_it(
     for headers in ({}, HX):
         html = text(admin_client.get(f"{BASE}/new", headers=headers))
         assert "You already have an active key" in html
-        assert "revoke it first" in html
+        assert f'href="{BASE}/{key_id}/roll"' in html and ">Roll key</a>" in html
+        assert f'href="{BASE}/{key_id}/revoke?then=create"' in html
+        assert ">Revoke and create new</a>" in html
         assert f'href="{BASE}/{key_id}"' in html
         assert 'name="title"' not in html
 

@@ -197,7 +197,20 @@
     scope.querySelectorAll("[data-sk-menu]").forEach(setUpMenu);
     scope.querySelectorAll(".sk-toast").forEach(setUpToast);
     scope.querySelectorAll("[data-sk-copy]").forEach(function (button) { button.hidden = false; });
+    scope.querySelectorAll("select[name=expiration]").forEach(showCustomDate);
   }
+
+  /* The custom expiry date is asked for only when "Custom date" is chosen;
+     without JavaScript both fields show, and the date is used with that choice. */
+  function showCustomDate(select) {
+    var form = select.closest("form");
+    var field = form && form.querySelector("[data-sk-custom-date]");
+    if (field) field.hidden = select.value !== "custom";
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("select[name=expiration]")) showCustomDate(event.target);
+  });
 
   document.addEventListener("click", function (event) {
     var copyButton = event.target.closest("[data-sk-copy]");

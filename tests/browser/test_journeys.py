@@ -233,6 +233,8 @@ def test_keyboard_only_menu_and_dialogs(admin_page: Page, add_key: Callable[...,
     expect(button).to_have_attribute("aria-expanded", "true")
     expect(page.get_by_role("menuitem", name="Edit")).to_be_focused()
     page.keyboard.press("ArrowDown")
+    expect(page.get_by_role("menuitem", name="Roll key")).to_be_focused()
+    page.keyboard.press("ArrowDown")
     expect(page.get_by_role("menuitem", name="Revoke API key")).to_be_focused()
     page.keyboard.press("ArrowDown")
     expect(page.get_by_role("menuitem", name=re.compile("^Delete"))).to_have_attribute(
@@ -244,6 +246,7 @@ def test_keyboard_only_menu_and_dialogs(admin_page: Page, add_key: Callable[...,
 
     page.keyboard.press("ArrowDown")
     page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
     dialog = page.get_by_role("dialog", name="Revoke API key")
     expect(dialog).to_be_visible()
@@ -253,6 +256,7 @@ def test_keyboard_only_menu_and_dialogs(admin_page: Page, add_key: Callable[...,
     expect(button).to_be_focused()
 
     page.keyboard.press("Enter")
+    page.keyboard.press("ArrowDown")
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
     expect(dialog).to_be_visible()
@@ -285,7 +289,7 @@ def test_second_active_key_is_refused_with_the_reason_and_a_link(admin_page: Pag
     page.get_by_role("link", name="Create", exact=True).click()
     dialog = page.get_by_role("dialog", name="You already have an active key")
     expect(dialog).to_contain_text("Each admin can have one active secret API key at a time.")
-    dialog.get_by_role("link", name="View active key").click()
+    dialog.get_by_role("link", name="“First key”").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("First key")
     assert token not in page.content()
 

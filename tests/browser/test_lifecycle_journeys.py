@@ -1,0 +1,177 @@
+"""The key lifecycle in a real browser, with JavaScript (htmx dialogs) and without (pages).
+
+The live server runs in this process, so the ``clock`` fixture moves time
+for the pages and the Admin API alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Page, expect
+
+from tests.browser.test_journeys import BASE, TOKEN, api_status, open_menu_item
+from tests.conftest import Clock, get_user
+
+MODES = ["js", "no_js"]
+
+
+@pytest.fixture(params=MODES)
+def any_page(request: pytest.FixtureRequest) -> tuple[Page, bool]:
+    """An admin's page with JavaScript, or without; and whether it has it."""
+    js = request.param == "js"
+    page: Page = request.getfixturevalue("admin_page" if js else "admin_no_js_page")
+    return page, js
+
+
+def choose_action(page: Page, js: bool, name: str) -> None:
+    """Open an action of the ⋮ menu; without JavaScript its items are plain links."""
+    if js:
+        open_menu_item(page, name)
+    else:
+        page.get_by_role("link", name=name).click()
+
+
+def container(page: Page, js: bool, name: str) -> object:
+    """The dialog named ``name`` with JavaScript, the page itself without."""
+    if js:
+        dialog = page.get_by_role("dialog", name=name)
+        expect(dialog).to_be_visible()
+        return dialog
+    expect(page.get_by_role("heading", name=name, level=1)).to_be_visible()
+    return page
+
+
+def test_create_with_an_expiry(any_page: tuple[Page, bool], live_server: str, clock: Clock) -> None:
+    page, js = any_page
+    page.goto(BASE)
+    page.get_by_role("link", name="Create", exact=True).click()
+    form = container(page, js, "Create secret API key")
+    form.get_by_label("Title").fill("Weekly report")  # type: ignore[attr-defined]
+    custom_date = form.get_by_label("Custom expiry date")  # type: ignore[attr-defined]
+    if js:  # asked for only with "Custom date"
+        expect(custom_date).to_be_hidden()
+        form.get_by_label("Expiration").select_option(label="Custom date")  # type: ignore[attr-defined]
+        expect(custom_date).to_be_visible()
+    else:
+        expect(custom_date).to_be_visible()
+    form.get_by_label("Expiration").select_option(label="7 days")  # type: ignore[attr-defined]
+    form.get_by_role("button", name="Save").click()  # type: ignore[attr-defined]
+
+    token = page.get_by_label("Secret API key “Weekly report”").input_value()
+    assert TOKEN.fullmatch(token)
+    page.get_by_role("link", name="Done").click()
+    page.wait_for_url(re.compile(rf"{BASE}/\d+$"))
+    expect(page.get_by_text("Expires in 7 days")).to_be_visible()
+    assert api_status(live_server, token) == 200
+
+    clock.advance(days=7)
+    assert api_status(live_server, token) == 401
+
+
+def test_roll_with_a_grace_period(
+    any_page: tuple[Page, bool], live_server: str, app: Flask, clock: Clock
+) -> None:
+    page, js = any_page
+    with app.app_context():
+        key, old_token = app.extensions["secret_keys"].service.create(
+            get_user("admin@example.com"), "Billing sync"
+        )
+        key_id = key.id
+    page.goto(f"{BASE}/{key_id}")
+    page.wait_for_load_state("load")
+
+    choose_action(page, js, "Roll key")
+    dialog = container(page, js, "Roll key")
+    dialog.get_by_label("In 24 hours").check()  # type: ignore[attr-defined]
+    dialog.get_by_role("button", name="Roll key").click()  # type: ignore[attr-defined]
+
+    new_token = page.get_by_label("Secret API key “Billing sync”").input_value()
+    assert TOKEN.fullmatch(new_token) and new_token != old_token
+    assert api_status(live_server, old_token) == api_status(live_server, new_token) == 200
+    page.get_by_role("link", name="Done").click()
+    page.wait_for_url(re.compile(rf"{BASE}/(?!{key_id}$)\d+$"))  # the successor's page
+    expect(page.locator(".sk-card-header .sk-badge")).to_have_text("Active")
+
+    page.goto(f"{BASE}/{key_id}")
+    expect(page.locator(".sk-card-header .sk-badge")).to_have_text("Revoking")
+    expect(page.get_by_text("Revokes in a day").first).to_be_visible()
+    clock.advance(hours=24)
+    assert api_status(live_server, old_token) == 401
+    assert api_status(live_server, new_token) == 200
+
+
+def test_scheduled_revoke(
+    any_page: tuple[Page, bool], live_server: str, app: Flask, clock: Clock
+) -> None:
+    page, js = any_page
+    with app.app_context():
+        key, token = app.extensions["secret_keys"].service.create(
+            get_user("admin@example.com"), "Nightly import"
+        )
+        key_id = key.id
+    page.goto(f"{BASE}/{key_id}")
+    page.wait_for_load_state("load")
+
+    choose_action(page, js, "Revoke API key")
+    dialog = container(page, js, "Revoke API key")
+    expect(dialog.get_by_label("Now")).to_be_checked()  # type: ignore[attr-defined]
+    dialog.get_by_label("In 1 hour").check()  # type: ignore[attr-defined]
+    dialog.get_by_role("button", name="Revoke API key").click()  # type: ignore[attr-defined]
+
+    expect(page.locator("#sk-toasts")).to_contain_text("will be revoked in 1 hour.")
+    expect(page.locator(".sk-card-header .sk-badge")).to_have_text("Revoking")
+    expect(page.get_by_text("This key stops working in an hour")).to_be_visible()
+    assert api_status(live_server, token) == 200
+    clock.advance(hours=1)
+    assert api_status(live_server, token) == 401
+    page.reload()
+    expect(page.locator(".sk-card-header .sk-badge")).to_have_text("Revoked")
+
+
+def test_an_expired_keys_page(any_page: tuple[Page, bool], app: Flask, clock: Clock) -> None:
+    page, _js = any_page
+    with app.app_context():
+        key, _token = app.extensions["secret_keys"].service.create(
+            get_user("admin@example.com"), "Old export", clock.now + dt.timedelta(days=1)
+        )
+        key_id = key.id
+    clock.advance(days=2)
+
+    page.goto(f"{BASE}/{key_id}")
+
+    expect(page.locator(".sk-card-header .sk-badge")).to_have_text("Expired")
+    expect(page.get_by_role("heading", name="This key has expired")).to_be_visible()
+    expect(page.get_by_text("Expired a day ago", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="Roll key")).to_have_count(0)
+    page.goto(BASE)
+    expect(page.locator(".sk-row .sk-badge")).to_have_text(["Expired"])
+    page.get_by_role("link", name="Create", exact=True).click()
+    expect(page.get_by_label("Title")).to_be_visible()
+
+
+def test_the_active_key_message_offers_roll_key(
+    any_page: tuple[Page, bool], live_server: str, app: Flask
+) -> None:
+    page, js = any_page
+    with app.app_context():
+        _key, old_token = app.extensions["secret_keys"].service.create(
+            get_user("admin@example.com"), "Deploy"
+        )
+    page.goto(BASE)
+    page.wait_for_load_state("load")
+    page.get_by_role("link", name="Create", exact=True).click()
+    message = container(page, js, "You already have an active key")
+    expect(message.get_by_role("link", name="Revoke and create new")).to_be_visible()  # type: ignore[attr-defined]
+    message.get_by_role("link", name="Roll key").click()  # type: ignore[attr-defined]
+
+    dialog = container(page, js, "Roll key")
+    expect(dialog.get_by_label("Now")).to_be_checked()  # type: ignore[attr-defined]
+    dialog.get_by_role("button", name="Roll key").click()  # type: ignore[attr-defined]
+
+    new_token = page.get_by_label("Secret API key “Deploy”").input_value()
+    assert api_status(live_server, new_token) == 200
+    assert api_status(live_server, old_token) == 401
