@@ -158,9 +158,7 @@ def make_key_model(db: Any, user_model: type[Any], table_name: str) -> type[Secr
         ),
         "last_used_at": orm.mapped_column(UTCDateTime, nullable=True),
         "last_used_ip": orm.mapped_column(sa.String(IP_MAX_LENGTH), nullable=True),
-        "last_used_user_agent": orm.mapped_column(
-            sa.String(USER_AGENT_MAX_LENGTH), nullable=True
-        ),
+        "last_used_user_agent": orm.mapped_column(sa.String(USER_AGENT_MAX_LENGTH), nullable=True),
         "revoked_at": orm.mapped_column(UTCDateTime, nullable=True),
         "revoked_by_id": revoked_by_id,
         "active_owner_id": orm.mapped_column(pk_type, nullable=True),
@@ -218,13 +216,36 @@ class KeyEventMixin:
             return self.actor_name or "command line"
         return "system"
 
+    @property
+    def actor_label(self) -> str:
+        """Who acted, for a sentence: "Ada Admin", "the command line", "ops on the command line"."""
+        if self.actor_kind == "command_line":
+            return (
+                f"{self.actor_name} on the command line" if self.actor_name else "the command line"
+            )
+        if self.actor_kind == "system":
+            return "the system"
+        return self.actor
+
+    @property
+    def summary(self) -> str:
+        """What happened, in words: "Renamed from 'CI' to 'CI deploy'"."""
+        details = self.details
+        if self.event == "created":
+            return f"Created as '{self.key_title}'"
+        if self.event == "renamed":
+            return f"Renamed from '{details.get('old_title')}' to '{details.get('new_title')}'"
+        if self.event == "rolled" and details.get("replacement"):
+            return f"Rolled: replaced by {details['replacement']}"
+        if self.event == "revocation_scheduled" and details.get("revoke_at"):
+            return f"Revocation scheduled for {details['revoke_at']}"
+        return self.event.replace("_", " ").capitalize()
+
     def __repr__(self) -> str:
         return f"<KeyEvent {self.id} {self.event} key={self.key_id} by={self.actor_kind}>"
 
 
-def make_event_model(
-    db: Any, user_model: type[Any], table_name: str
-) -> type[KeyEventMixin]:
+def make_event_model(db: Any, user_model: type[Any], table_name: str) -> type[KeyEventMixin]:
     """Declare the event model on ``db.Model``; the acting user is SET NULL when deleted."""
     user_fk, pk_type = _user_reference(user_model)
     attrs: dict[str, Any] = {

@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
@@ -90,9 +90,7 @@ class Actor:
     user_agent: str | None = None
 
     @classmethod
-    def for_user(
-        cls, user: Any, *, ip: str | None = None, user_agent: str | None = None
-    ) -> Actor:
+    def for_user(cls, user: Any, *, ip: str | None = None, user_agent: str | None = None) -> Actor:
         return cls("user", user=user, ip=ip, user_agent=user_agent)
 
     @classmethod
@@ -231,6 +229,17 @@ class KeyService:
                 .order_by(Key.created_at.desc(), Key.id.desc())
             ).scalars()
         )
+
+    def iter_all(self) -> Iterator[SecretKeyMixin]:
+        """Every key, owners joined in, oldest first, read in batches."""
+        Key = self.model
+        stmt = (
+            sa.select(Key)
+            .options(orm.joinedload(Key.owner))
+            .order_by(Key.id)
+            .execution_options(yield_per=500)
+        )
+        yield from self.db.session.execute(stmt).scalars()
 
     def list(self, user: Any, query: KeyQuery) -> Pagination:
         """A page of ``user``'s keys: two statements, an items query and a count."""
