@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import time
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
@@ -73,6 +73,9 @@ class KeyQuery:
     direction: Direction = "desc"
     page: int = 1
     per_page: int = 20
+    #: On the list of every key: who the owner filter names (as the CLI's
+    #: ``find_user`` takes it); the view resolves it to a user.
+    owner: str = ""
 
 
 @dataclass(frozen=True)
@@ -246,12 +249,12 @@ class KeyService:
         Key = self.model
         return self._page(sa.select(Key).where(Key.user_id == self.user_id(user)), query)
 
-    def list_all(self, query: KeyQuery, owner: Any | None = None) -> Pagination:
-        """A page of every user's keys (or ``owner``'s), owners joined in: two statements."""
+    def list_all(self, query: KeyQuery, owners: Sequence[Any] | None = None) -> Pagination:
+        """A page of every user's keys (or only ``owners``'), owners joined in: two statements."""
         Key = self.model
         stmt = sa.select(Key).options(orm.joinedload(Key.owner))
-        if owner is not None:
-            stmt = stmt.where(Key.user_id == self.user_id(owner))
+        if owners is not None:
+            stmt = stmt.where(Key.user_id.in_([self.user_id(owner) for owner in owners]))
         return self._page(stmt, query)
 
     def _page(self, stmt: sa.Select[Any], query: KeyQuery) -> Pagination:
