@@ -483,15 +483,11 @@ def all_keys() -> Response:
         "filtered": _is_filtered(query),
         "all_keys": True,
         "owner": owner,
+        "active_count": len(service.active_keys_of(owner)) if owner is not None else 0,
     }
     if _wants_partial():
-        return _partial("secret_keys/_results.html", oob=True, **context)
-    return _page(
-        "secret_keys/all.html",
-        "All keys",
-        active_count=len(service.active_keys_of(owner)) if owner is not None else 0,
-        **context,
-    )
+        return _partial("secret_keys/_all_results.html", oob=True, **context)
+    return _page("secret_keys/all.html", "All keys", **context)
 
 
 @bp.route("/all/revoke", methods=["GET", "POST"])
