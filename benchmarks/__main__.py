@@ -155,7 +155,13 @@ def main(argv: list[str] | None = None) -> int:
                     writes.run(s, plan.write_requests, plan.write_intervals) for s in smallest
                 ],
             ),
-            ("listing", lambda: listing.run(largest, plan.rounds, plan.list_calls)),
+            (
+                "listing",
+                lambda: [
+                    listing.run(largest, plan.rounds, plan.list_calls),
+                    listing.run_all_keys(largest, plan.rounds, plan.list_calls),
+                ],
+            ),
             ("throughput", lambda: _throughput(databases, plan)),
             ("profile", lambda: _profile(smallest, plan, args.output, stamp)),
         ]

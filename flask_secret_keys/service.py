@@ -286,9 +286,13 @@ class KeyService:
         }[query.sort]
         ordered = column.desc() if query.direction == "desc" else column.asc()
         # Empty values (never used, not revoked) go last in either direction;
-        # "IS NULL" sorts the same on every backend, unlike NULLS LAST.
+        # "IS NULL" sorts the same on every backend, unlike NULLS LAST. Only
+        # for the columns that can be empty, so that a sort by creation time
+        # can read the (created_at, id) index.
         tiebreak = Key.id.desc() if query.direction == "desc" else Key.id.asc()
-        stmt = stmt.order_by(column.is_(None), ordered, tiebreak)
+        if query.sort in ("last_used", "revoked"):
+            stmt = stmt.order_by(column.is_(None))
+        stmt = stmt.order_by(ordered, tiebreak)
         return self.db.paginate(  # type: ignore[no-any-return]
             stmt, page=query.page, per_page=query.per_page, error_out=False
         )

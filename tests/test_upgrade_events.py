@@ -136,6 +136,7 @@ def test_the_upgrade_adds_the_event_table_and_two_columns_only(
     )
     assert f"create_index('ix_{EVENTS}_key_id', ['key_id', 'at']" in upgrade
     assert f"create_index('ix_{EVENTS}_at', ['at']" in upgrade
+    assert f"create_index('ix_{KEYS}_created_at', ['created_at', 'id']" in upgrade
     assert "add_column(sa.Column('last_used_ip', sa.String(length=45), nullable=True))" in upgrade
     assert (
         "add_column(sa.Column('last_used_user_agent', sa.String(length=255), nullable=True))"
