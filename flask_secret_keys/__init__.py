@@ -18,10 +18,11 @@ from .errors import (
     TooManyAttempts,
 )
 from .extension import SecretKeys
-from .service import KeyQuery, KeyService
+from .service import Actor, KeyQuery, KeyService
 
 __all__ = [
     "ActiveKeyExists",
+    "Actor",
     "AdminRequired",
     "AuthenticationRequired",
     "DatabaseUnavailable",

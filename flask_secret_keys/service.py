@@ -508,15 +508,18 @@ class KeyService:
         return list(self.db.session.execute(stmt).scalars())
 
     def prune_events(self) -> int:
-        """Delete the events older than the retention, in one statement; returns how many."""
+        """Delete the events older than the retention, in one statement; returns how many.
+
+        Runs on a connection of its own, so the host's session is left alone.
+        """
         since = self._kept_since()
         if since is None:
             return 0
         Event = self.event_model
-        result = self.db.session.execute(
-            sa.delete(Event).where(Event.at < since).execution_options(synchronize_session=False)
-        )
-        self.db.session.commit()
+        table: sa.Table = Event.__table__  # type: ignore[attr-defined]
+        engine = self.db.session.get_bind(mapper=sa.inspect(Event))
+        with engine.begin() as connection:
+            result = connection.execute(sa.delete(table).where(table.c.at < since))
         return int(result.rowcount)
 
     def _prune_now_and_then(self) -> None:
@@ -531,7 +534,6 @@ class KeyService:
         try:
             self.prune_events()
         except _BOOKKEEPING_ERRORS as error:
-            self.db.session.rollback()
             _app().logger.warning(
                 "Could not delete old secret API key events: %s: %s",
                 type(error).__name__,

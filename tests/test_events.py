@@ -438,3 +438,29 @@ def test_log_of_a_key_without_events_says_so(app: Flask, service: KeyService) ->
         f"No events recorded for secret API key {key_id}."
     )
     assert json.loads(run(app, "log", str(key_id), "--json")[1]) == []
+
+
+def test_a_failed_prune_is_logged_and_does_not_fail_the_new_key(
+    make_app: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = make_app(SECRET_KEYS_EVENT_RETENTION=30)
+    service = app.extensions["secret_keys"].service
+    service._next_prune = 0.0
+    with app.app_context():
+        engine = db.engine
+    table = app.extensions["secret_keys"].ext.Event.__tablename__
+
+    def fail_event_delete(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.upper().split()[:3] == ["DELETE", "FROM", table.upper()]:
+            raise sa.exc.OperationalError(statement, {}, Exception("database is locked"))
+
+    sa.event.listen(engine, "before_cursor_execute", fail_event_delete)
+    try:
+        with app.app_context(), caplog.at_level(logging.WARNING):
+            key, token = service.create(get_user("ops@example.com"), "New")
+            assert key.title == "New"
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", fail_event_delete)
+
+    assert "Could not delete old secret API key events: OperationalError" in caplog.text
+    assert app.test_client().get("/admin/api/me", headers={"X-Api-Key": token}).status_code == 200
