@@ -155,7 +155,14 @@ def main(argv: list[str] | None = None) -> int:
                     writes.run(s, plan.write_requests, plan.write_intervals) for s in smallest
                 ],
             ),
-            ("listing", lambda: listing.run(largest, plan.rounds, plan.list_calls)),
+            (
+                "listing",
+                lambda: [
+                    listing.run(largest, plan.rounds, plan.list_calls),
+                    # Fewer calls: unfiltered pages of every key count the whole table.
+                    listing.run_all_keys(largest, plan.rounds, max(1, plan.list_calls // 10)),
+                ],
+            ),
             ("throughput", lambda: _throughput(databases, plan)),
             ("profile", lambda: _profile(smallest, plan, args.output, stamp)),
         ]

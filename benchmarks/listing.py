@@ -176,3 +176,129 @@ def run(databases: Sequence[Seeded], rounds: int, calls: int) -> Result:
         )
     result.notes.append(method(rounds, calls))
     return result
+
+
+#: The requests of the All keys page (every user's keys, for an overseer).
+ALL_QUERIES: dict[str, KeyQuery] = {
+    "first page": KeyQuery(),
+    "search title 'deploy'": KeyQuery(search="deploy"),
+    "filter active": KeyQuery(status="active"),
+    "owner: the list user": KeyQuery(owner=LIST_USER_EMAIL),
+    "owner + sort title asc": KeyQuery(owner=LIST_USER_EMAIL, sort="title", direction="asc"),
+    "sort last used desc": KeyQuery(sort="last_used"),
+    "page 5": KeyQuery(page=5),
+}
+
+
+def _owners(seeded: Seeded, query: KeyQuery) -> list[Any] | None:
+    if not query.owner:
+        return None
+    with seeded.app.app_context():
+        return [db.session.execute(sa.select(User).where(User.email == query.owner)).scalar_one()]
+
+
+def all_batch(seeded: Seeded, query: KeyQuery, calls: int) -> Batch:
+    """Seconds per ``list_all(query)`` with its rows and their owners loaded."""
+    app, service = seeded.app, seeded.service()
+    owners = _owners(seeded, query)
+
+    def batch() -> float:
+        durations = []
+        for _ in range(calls):
+            with app.app_context():
+                start = time.perf_counter()
+                page = service.list_all(query, owners)
+                names = [key.owner.email for key in page.items]
+                durations.append(time.perf_counter() - start)
+                assert page.total is not None and len(names) <= query.per_page
+        return statistics.median(durations)
+
+    return batch
+
+
+def all_query_string(query: KeyQuery) -> dict[str, str]:
+    params = query_string(query)
+    if query.owner:
+        params["owner"] = query.owner
+    return params
+
+
+def statements_per_all(seeded: Seeded, query: KeyQuery) -> tuple[int, int, int]:
+    """Statements one ``list_all`` runs with the owners read, and the rows it shows and counts."""
+    owners = _owners(seeded, query)
+    with seeded.app.app_context(), recording(db.engine) as log:
+        page = seeded.service().list_all(query, owners)
+        shown = len([key.owner.email for key in page.items])
+        return len(log), shown, page.total or 0
+
+
+def statements_per_all_page(seeded: Seeded, client: FlaskClient, path: str, query: KeyQuery) -> int:
+    with seeded.app.app_context():
+        engine = db.engine
+    with recording(engine) as log:
+        response = client.get(path, query_string=all_query_string(query))
+    assert response.status_code == 200, response.status_code
+    return len(log)
+
+
+def run_all_keys(databases: Sequence[Seeded], rounds: int, calls: int) -> Result:
+    """Every query of :data:`ALL_QUERIES` on each database: the service and the page."""
+    result = Result(
+        name="list_all_at_scale",
+        title="5b. All keys: every user's keys, owners joined in (KeyService.list_all)",
+        header=(
+            "backend",
+            "request",
+            "rows",
+            "matching",
+            "list_all() statements",
+            "list_all() time",
+            "page statements",
+            "page time",
+        ),
+    )
+    for seeded in databases:
+        client = session_client(seeded.app)  # the demo admin, an overseer in the example app
+        with seeded.app.test_request_context():
+            path = url_for("secret_keys.all_keys")
+        cases: dict[str, Batch] = {}
+        for name, query in ALL_QUERIES.items():
+            cases[f"all/{name}"] = all_batch(seeded, query, calls)
+            cases[f"page/{name}"] = request_batch(
+                client, path, {}, calls, query_string=all_query_string(query)
+            )
+        samples = interleaved(cases, rounds)
+        figures = {}
+        for name, query in ALL_QUERIES.items():
+            count, shown, total = statements_per_all(seeded, query)
+            page_count = statements_per_all_page(seeded, client, path, query)
+            service_time = summary(samples[f"all/{name}"])
+            page_time = summary(samples[f"page/{name}"])
+            figures[name] = {
+                "statements": count,
+                "rows_shown": shown,
+                "rows_matching": total,
+                "seconds": service_time,
+                "page_statements": page_count,
+                "page_seconds": page_time,
+            }
+            result.rows.append(
+                (
+                    seeded.backend.name,
+                    name,
+                    str(shown),
+                    str(total),
+                    str(count),
+                    spread(service_time),
+                    str(page_count),
+                    spread(page_time),
+                )
+            )
+        result.data[seeded.backend.name] = {
+            "keys_in_table": seeded.size,
+            "calls_per_round": calls,
+            "queries": figures,
+        }
+        result.notes.append(f"{seeded.backend.name}: {thousands(seeded.size)} keys in the table")
+    result.notes.append(method(rounds, calls))
+    return result

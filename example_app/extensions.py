@@ -14,7 +14,16 @@ login_manager = LoginManager()
 login_manager.login_view = "host.login"
 csrf = CSRFProtect()
 htmx = HTMX()
-secret_keys = SecretKeys(db=db, user_model=User)
+#: Who may see and revoke every user's keys: in a real app a security team (a
+#: role or a group); here admin@example.com, and not ops@example.com.
+OVERSEERS = frozenset({"admin@example.com"})
+
+secret_keys = SecretKeys(
+    db=db,
+    user_model=User,
+    # Events and pages name users by their ``name`` (the default), e.g. "Ada Admin".
+    can_oversee=lambda user: user.email in OVERSEERS,
+)
 
 
 @login_manager.user_loader

@@ -20,10 +20,11 @@ from .errors import (
     TooManyAttempts,
 )
 from .extension import SecretKeys
-from .service import KeyQuery, KeyService, parse_duration
+from .service import Actor, KeyQuery, KeyService, parse_duration
 
 __all__ = [
     "ActiveKeyExists",
+    "Actor",
     "AdminRequired",
     "AuthenticationRequired",
     "DatabaseUnavailable",

@@ -4,12 +4,15 @@
 new key alone on the last line of its output, so a script can capture it with
 ``| tail -n 1``; so does ``roll``. Durations are written ``90s``, ``15m``,
 ``24h`` or ``30d``. A mistake is a one-line error with a non-zero exit status,
-and changes nothing.
+and changes nothing. Changes are recorded in the key's events with the actor
+``command line``, or the operator named with ``--actor``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Iterable
 from typing import Any, Literal, cast
 
 import click
@@ -20,7 +23,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from . import models
 from .errors import SecretKeyError
 from .extension import _State
-from .service import parse_duration
+from .models import KeyEventMixin, SecretKeyMixin
+from .service import Actor, clean_operator, parse_duration
 
 
 class _Commands(AppGroup):
@@ -63,6 +67,28 @@ def _owner(key: Any) -> str:
     return str(getattr(owner, "email", None) or _state().ext.user_id(owner))
 
 
+def _iso(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _operator(ctx: click.Context, param: click.Parameter, value: str | None) -> Actor:
+    if value is None:
+        return Actor.command_line()
+    try:
+        return Actor.command_line(clean_operator(value))
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+actor_option = click.option(
+    "--actor",
+    "actor",
+    metavar="NAME",
+    callback=_operator,
+    help="Who runs the command, recorded in the key's events (default: command line).",
+)
+
+
 @group.command("create")
 @click.option("--user", "identifier", required=True, help="The owner, e.g. an email address.")
 @click.option("--title", required=True, help="What the key is for.")
@@ -71,7 +97,8 @@ def _owner(key: Any) -> str:
     metavar="DURATION",
     help="How long the key works (30d, 24h …) or 'never'; the app's default otherwise.",
 )
-def create(identifier: str, title: str, expires_in: str | None) -> None:
+@actor_option
+def create(identifier: str, title: str, expires_in: str | None, actor: Actor) -> None:
     """Create a key and print it once, alone on the last line."""
     state = _state()
     expires_at: dt.datetime | Literal["default"] | None = "default"
@@ -80,7 +107,7 @@ def create(identifier: str, title: str, expires_in: str | None) -> None:
     elif expires_in is not None:
         expires_at = models.utcnow() + parse_duration(expires_in)
     user = _user(identifier)
-    key, token = state.service.create(user, title, expires_at)
+    key, token = state.service.create(user, title, expires_at, actor=actor)
     click.echo(
         f"Created secret API key {key.id} ({key.redacted}) for {identifier},"
         f" expiring {_when(key.expires_at)}. Store it now: it will not be shown again.",
@@ -98,11 +125,12 @@ def create(identifier: str, title: str, expires_in: str | None) -> None:
     show_default=True,
     help="How long the old key keeps working (at most 7d).",
 )
-def roll(key_id: int, grace: str) -> None:
+@actor_option
+def roll(key_id: int, grace: str, actor: Actor) -> None:
     """Replace a key by a new one with the same title; print the new key on the last line."""
     service = _state().service
     delay = parse_duration(grace)
-    successor, token = service.roll(service.get_by_id(key_id), delay)
+    successor, token = service.roll(service.get_by_id(key_id), delay, actor=actor)
     old = service.get_by_id(key_id)
     click.echo(
         f"Rolled secret API key {key_id} ({old.redacted}): it is revoked"
@@ -137,39 +165,102 @@ def expiring(within: str) -> None:
         )
 
 
+def _key_record(key: SecretKeyMixin) -> dict[str, Any]:
+    owner = key.owner
+    owner_id = _state().ext.user_id(owner)
+    return {
+        "id": key.id,
+        "title": key.title,
+        "status": key.status,
+        "redacted": key.redacted,
+        "owner": _state().ext.user_name(owner),
+        "owner_id": owner_id if isinstance(owner_id, (int, str)) else str(owner_id),
+        "created_at": _iso(key.created_at),
+        "last_used_at": _iso(key.last_used_at),
+        "last_used_ip": key.last_used_ip,
+        "last_used_user_agent": key.last_used_user_agent,
+        "revoked_at": _iso(key.revoked_at),
+    }
+
+
+def _echo_json_array(records: Iterable[dict[str, Any]]) -> None:
+    """A JSON array, one object a line, written as it is read."""
+    click.echo("[")
+    previous = None
+    for record in records:
+        if previous is not None:
+            click.echo(f"  {previous},")
+        previous = json.dumps(record, ensure_ascii=False)
+    if previous is not None:
+        click.echo(f"  {previous}")
+    click.echo("]")
+
+
 @group.command("list")
-@click.option("--user", "identifier", required=True, help="The owner, e.g. an email address.")
-def list_keys(identifier: str) -> None:
-    """List a user's keys (redacted)."""
-    keys = _state().service.keys_of(_user(identifier))
-    if not keys:
-        click.echo(f"{identifier} has no secret API keys.")
+@click.option("--user", "identifier", help="The owner, e.g. an email address.")
+@click.option("--all", "every", is_flag=True, help="Every user's keys, with their owners.")
+@click.option("--json", "as_json", is_flag=True, help="A JSON array of objects.")
+def list_keys(identifier: str | None, every: bool, as_json: bool) -> None:
+    """List a user's keys, or everyone's with --all (redacted)."""
+    if (identifier is None) == (not every):
+        raise click.UsageError("Give either --user EMAIL or --all.")
+    service = _state().service
+    keys: Iterable[SecretKeyMixin]
+    keys = service.iter_all() if every else service.keys_of(_user(cast(str, identifier)))
+    if as_json:
+        _echo_json_array(_key_record(key) for key in keys)
         return
-    click.echo(
-        f"{'ID':>6}  {'STATUS':8}  {'KEY':18}  {'CREATED':23}  {'LAST USED':23}"
-        f"  {'EXPIRES':23}  {'REVOKED':23}  TITLE"
-    )
+    header = f"{'ID':>6}  {'STATUS':8}  {'KEY':18}  {'CREATED':23}  {'LAST USED':23}"
+    header += f"  {'EXPIRES':23}  {'REVOKED':23}  "
+    header += "OWNER / TITLE" if every else "TITLE"
+    shown = False
     for key in keys:
+        if not shown:
+            click.echo(header)
+            shown = True
+        owner = f"{_state().ext.user_name(key.owner)} / " if every else ""
         click.echo(
             f"{key.id:>6}  {key.status:8}  {key.redacted:18}  {_when(key.created_at):23}"
             f"  {_when(key.last_used_at):23}  {_when(key.expires_at):23}"
-            f"  {_when(key.revoked_at, '-'):23}  {key.title}"
+            f"  {_when(key.revoked_at, '-'):23}  {owner}{key.title}"
+        )
+    if not shown:
+        click.echo(
+            "There are no secret API keys." if every else f"{identifier} has no secret API keys."
         )
 
 
 @group.command("revoke")
-@click.argument("key_id", type=int)
+@click.argument("key_id", type=int, required=False)
+@click.option("--user", "identifier", help="With --all: the user whose keys to revoke.")
+@click.option("--all", "every", is_flag=True, help="Revoke every working key of --user, now.")
 @click.option(
     "--in",
     "delay",
     metavar="DURATION",
     help="Revoke after this delay (at most 7d); the key keeps working until then.",
 )
-def revoke(key_id: int, delay: str | None) -> None:
-    """Revoke a key, now or later. This cannot be undone."""
+@actor_option
+def revoke(
+    key_id: int | None, identifier: str | None, every: bool, delay: str | None, actor: Actor
+) -> None:
+    """Revoke a key, now or later, or all keys of a user (--user EMAIL --all). For good."""
     service = _state().service
+    if identifier is not None or every:
+        if key_id is not None or identifier is None or not every or delay is not None:
+            raise click.UsageError("Give either a KEY_ID, or --user EMAIL --all.")
+        revoked = service.revoke_all(_user(identifier), actor)
+        for key in revoked:
+            click.echo(f"Revoked secret API key {key.id} ({key.redacted}).")
+        count = len(revoked)
+        click.echo(
+            f"Revoked {count} active secret API {'key' if count == 1 else 'keys'} of {identifier}."
+        )
+        return
+    if key_id is None:
+        raise click.UsageError("Give either a KEY_ID, or --user EMAIL --all.")
     at = None if delay is None else models.utcnow() + parse_duration(delay)
-    key = service.revoke(service.get_by_id(key_id), at=at)
+    key = service.revoke(service.get_by_id(key_id), at=at, actor=actor)
     if at is None or key.status == "revoked":
         click.echo(f"Revoked secret API key {key.id} ({key.redacted}).")
     else:
@@ -180,10 +271,57 @@ def revoke(key_id: int, delay: str | None) -> None:
 
 @group.command("delete")
 @click.argument("key_id", type=int)
-def delete(key_id: int) -> None:
-    """Delete a revoked key."""
+@actor_option
+def delete(key_id: int, actor: Actor) -> None:
+    """Delete a revoked key. Its events stay."""
     service = _state().service
     key = service.get_by_id(key_id)
     redacted = key.redacted
-    service.delete(key)
+    service.delete(key, actor)
     click.echo(f"Deleted secret API key {key_id} ({redacted}).")
+
+
+def _event_record(event: KeyEventMixin) -> dict[str, Any]:
+    return {
+        "event": event.event,
+        "actor": event.actor,
+        "actor_kind": event.actor_kind,
+        "at": _iso(event.at),
+        "ip": event.ip,
+        "user_agent": event.user_agent,
+        "key_id": event.key_id,
+        "title": event.key_title,
+        "redacted": event.key_redacted,
+        **event.details,
+    }
+
+
+@group.command("log")
+@click.argument("key_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="A JSON array of objects.")
+def log(key_id: int, as_json: bool) -> None:
+    """Print a key's events, newest first; also for a deleted key."""
+    service = _state().service
+    events = service.events_of(key_id)
+    if not events:
+        service.get_by_id(key_id)
+    if as_json:
+        _echo_json_array(_event_record(event) for event in events)
+        return
+    if not events:
+        click.echo(f"No events recorded for secret API key {key_id}.")
+        return
+    for event in events:
+        where = f" from {event.ip}" if event.ip else ""
+        click.echo(f"{_when(event.at)}  {event.summary} by {event.actor_label}{where}")
+
+
+@group.command("prune-events")
+def prune_events() -> None:
+    """Delete key events older than SECRET_KEYS_EVENT_RETENTION."""
+    state = _state()
+    if state.settings.event_retention is None:
+        click.echo("SECRET_KEYS_EVENT_RETENTION is None: events are kept for good.")
+        return
+    count = state.service.prune_events()
+    click.echo(f"Deleted {count} key {'event' if count == 1 else 'events'}.")

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from . import _compat, auth, crypto
-from .models import SecretKeyMixin, make_key_model
+from .models import KeyEventMixin, SecretKeyMixin, make_event_model, make_key_model
 from .service import MAX_DURATION, KeyService
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEYS_SQLITE_FOREIGN_KEYS": True,
     "SECRET_KEYS_DEFAULT_EXPIRATION": None,
     "SECRET_KEYS_MAX_LIFETIME": None,
+    "SECRET_KEYS_EVENT_RETENTION": 365,
 }
 
 _HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
@@ -51,6 +52,10 @@ _INTEGRITY = re.compile(r"(sha256|sha384|sha512)-[A-Za-z0-9+/]+={0,2}")
 
 def _default_is_admin(user: Any) -> bool:
     return bool(getattr(user, "is_admin", False))
+
+
+def _nobody_oversees(user: Any) -> bool:
+    return False
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,7 @@ class Settings:
     rate_limit: str | None
     rate_limit_storage: str
     sqlite_foreign_keys: bool
+    event_retention: dt.timedelta | None
     default_expiration: dt.timedelta | None = None
     max_lifetime: dt.timedelta | None = None
 
@@ -193,6 +199,17 @@ class Settings:
                 " the maximum lifetime (None, no expiration, is not allowed with a maximum)."
             )
 
+        retention = config["SECRET_KEYS_EVENT_RETENTION"]
+        if isinstance(retention, (int, float)) and not isinstance(retention, bool):
+            retention = dt.timedelta(days=retention)
+        if retention is not None and (
+            not isinstance(retention, dt.timedelta) or retention <= dt.timedelta(0)
+        ):
+            _fail(
+                "SECRET_KEYS_EVENT_RETENTION must be a number of days (or a timedelta) above"
+                " zero, such as 365, or None to keep key events for good."
+            )
+
         return cls(
             prefix=prefix,
             pepper=pepper,
@@ -209,6 +226,7 @@ class Settings:
             sqlite_foreign_keys=sqlite_foreign_keys,
             default_expiration=default_expiration,
             max_lifetime=max_lifetime,
+            event_retention=retention,
         )
 
 
@@ -312,7 +330,13 @@ class SecretKeys:
         attribute of the user.
     :param find_user: finds a user by an identifier given on the command line.
         Defaults to looking the identifier up in the user model's ``email`` column.
-    :param table_name: the key table's name.
+    :param user_name: how pages, events and the CLI name a user. Defaults to
+        the user's ``name`` attribute, else ``email``, else the primary key.
+    :param can_oversee: who may see every user's keys and revoke them (a
+        security team, say). Defaults to nobody. Overseers must also pass
+        ``is_admin`` to reach the pages.
+    :param table_name: the key table's name; the event table is named after
+        it, with ``_events`` appended.
     """
 
     def __init__(
@@ -323,6 +347,8 @@ class SecretKeys:
         user_model: type[Any],
         is_admin: Callable[[Any], bool] | None = None,
         find_user: Callable[[str], Any | None] | None = None,
+        user_name: Callable[[Any], str] | None = None,
+        can_oversee: Callable[[Any], bool] | None = None,
         table_name: str = "secret_api_keys",
     ) -> None:
         if is_admin is None and not hasattr(user_model, "is_admin"):
@@ -339,16 +365,31 @@ class SecretKeys:
         self.user_model = user_model
         self.is_admin: Callable[[Any], bool] = is_admin or _default_is_admin
         self._find_user = find_user
+        self._user_name = user_name
+        #: Who may see and revoke every user's keys.
+        self.can_oversee: Callable[[Any], bool] = can_oversee or _nobody_oversees
         mapper = sa.inspect(user_model)
         self._user_pk = mapper.get_property_by_column(mapper.primary_key[0]).key
         #: The key model, on the host's ``db.Model`` metadata.
         self.Key: type[SecretKeyMixin] = make_key_model(db, user_model, table_name)
+        #: The key event model, on the same metadata.
+        self.Event: type[KeyEventMixin] = make_event_model(db, user_model, f"{table_name}_events")
         if app is not None:
             self.init_app(app)
 
     def user_id(self, user: Any) -> Any:
         """A user's primary key value."""
         return getattr(user, self._user_pk)
+
+    def user_name(self, user: Any) -> str:
+        """How a user is named: ``user_name(user)``, else their name, email or id."""
+        if self._user_name is not None:
+            return str(self._user_name(user))
+        for attribute in ("name", "email"):
+            value = getattr(user, attribute, None)
+            if value:
+                return str(value)
+        return str(self.user_id(user))
 
     def find_user(self, identifier: str) -> Any | None:
         """The user an identifier names on the command line, or None."""
@@ -399,6 +440,9 @@ class SecretKeys:
             last_used_interval=settings.last_used_interval,
             default_expiration=settings.default_expiration,
             max_lifetime=settings.max_lifetime,
+            event_model=self.Event,
+            user_name=self.user_name,
+            event_retention=settings.event_retention,
         )
         app.extensions["secret_keys"] = _State(
             ext=self, settings=settings, service=service, limiter=_make_limiter(settings)

@@ -6,6 +6,7 @@ the title form only runs them early so errors show next to the field.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import unicodedata
 from typing import Any
@@ -22,6 +23,8 @@ from .service import DIRECTIONS, SORT_FIELDS, STATUSES, KeyQuery, clean_title, d
 #: Pages beyond this are clamped, so a crafted URL cannot ask the database for
 #: an OFFSET it cannot represent.
 _MAX_PAGE = 1_000_000
+#: Longer owner filters are cut: no user identifier is that long.
+_MAX_OWNER_LENGTH = 255
 
 
 def _printable(text: str) -> str:
@@ -182,3 +185,18 @@ class ListForm(Form):  # type: ignore[misc]
             page=min(max(page, 1), _MAX_PAGE),
             per_page=per_page,
         )
+
+
+class AllKeysForm(ListForm):
+    """The list of every user's keys: the same fields, and an owner."""
+
+    owner = SearchField(
+        "Owner",
+        render_kw={"placeholder": "Email address"},
+        description="Show the keys of one user.",
+    )
+
+    def to_query(self, per_page: int) -> KeyQuery:
+        query = super().to_query(per_page)
+        owner = "".join(ch for ch in (self.owner.data or "") if ch.isprintable()).strip()
+        return dataclasses.replace(query, owner=owner[:_MAX_OWNER_LENGTH])

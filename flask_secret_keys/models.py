@@ -8,6 +8,7 @@ only known when the extension is constructed.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -23,6 +24,12 @@ REDACTED_MAX_LENGTH = 40
 #: The largest key id: the id column is a 32-bit INTEGER on PostgreSQL and
 #: MariaDB, and a larger number in a query is an error there, not a miss.
 MAX_KEY_ID = 2**31 - 1
+#: Longest client address stored: an IPv6 address with an embedded IPv4 one.
+IP_MAX_LENGTH = 45
+#: User agents are cut to this many characters before they are stored.
+USER_AGENT_MAX_LENGTH = 255
+#: Longest stored actor name (a user's display name, or an operator's ``--actor``).
+ACTOR_NAME_MAX_LENGTH = 100
 
 
 class UTCDateTime(sa.TypeDecorator[dt.datetime]):
@@ -101,6 +108,8 @@ class SecretKeyMixin:
     created_at: orm.Mapped[dt.datetime]
     updated_at: orm.Mapped[dt.datetime]
     last_used_at: orm.Mapped[dt.datetime | None]
+    last_used_ip: orm.Mapped[str | None]
+    last_used_user_agent: orm.Mapped[str | None]
     revoked_at: orm.Mapped[dt.datetime | None]
     expires_at: orm.Mapped[dt.datetime | None]
     revoked_by_id: orm.Mapped[Any | None]
@@ -143,8 +152,8 @@ class SecretKeyMixin:
         return f"<SecretKey {self.id} {self.redacted} {self.status}>"
 
 
-def make_key_model(db: Any, user_model: type[Any], table_name: str) -> type[SecretKeyMixin]:
-    """Declare the key model on ``db.Model`` with foreign keys to ``user_model``."""
+def _user_reference(user_model: type[Any]) -> tuple[str, Any]:
+    """The foreign key target (``table.column``) and column type of the user's primary key."""
     mapper = sa.inspect(user_model)
     if len(mapper.primary_key) != 1:
         raise RuntimeError(
@@ -152,8 +161,12 @@ def make_key_model(db: Any, user_model: type[Any], table_name: str) -> type[Secr
             " flask-secret-keys to reference it."
         )
     user_pk = mapper.primary_key[0]
-    user_fk = f"{user_pk.table.name}.{user_pk.name}"
-    pk_type = user_pk.type
+    return f"{user_pk.table.name}.{user_pk.name}", user_pk.type
+
+
+def make_key_model(db: Any, user_model: type[Any], table_name: str) -> type[SecretKeyMixin]:
+    """Declare the key model on ``db.Model`` with foreign keys to ``user_model``."""
+    user_fk, pk_type = _user_reference(user_model)
 
     user_id = orm.mapped_column(pk_type, sa.ForeignKey(user_fk, ondelete="CASCADE"), nullable=False)
     revoked_by_id = orm.mapped_column(
@@ -165,6 +178,9 @@ def make_key_model(db: Any, user_model: type[Any], table_name: str) -> type[Secr
             sa.UniqueConstraint("token_hash", name=f"uq_{table_name}_token_hash"),
             sa.UniqueConstraint("active_owner_id", name=f"uq_{table_name}_active_owner_id"),
             sa.Index(f"ix_{table_name}_user_id", "user_id"),
+            # The list of every user's keys, newest first, reads this index
+            # rather than sorting the table.
+            sa.Index(f"ix_{table_name}_created_at", "created_at", "id"),
             sa.CheckConstraint(ACTIVE_OWNER_CHECK, name=f"ck_{table_name}_active_owner"),
             {"mysql_charset": "utf8mb4", "mariadb_charset": "utf8mb4"},
         ),
@@ -178,6 +194,8 @@ def make_key_model(db: Any, user_model: type[Any], table_name: str) -> type[Secr
             UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
         ),
         "last_used_at": orm.mapped_column(UTCDateTime, nullable=True),
+        "last_used_ip": orm.mapped_column(sa.String(IP_MAX_LENGTH), nullable=True),
+        "last_used_user_agent": orm.mapped_column(sa.String(USER_AGENT_MAX_LENGTH), nullable=True),
         "revoked_at": orm.mapped_column(UTCDateTime, nullable=True),
         "expires_at": orm.mapped_column(UTCDateTime, nullable=True),
         "revoked_by_id": revoked_by_id,
@@ -186,3 +204,117 @@ def make_key_model(db: Any, user_model: type[Any], table_name: str) -> type[Secr
         "revoked_by": orm.relationship(user_model, foreign_keys=[revoked_by_id.column]),
     }
     return type("SecretKey", (SecretKeyMixin, db.Model), attrs)
+
+
+#: What an event records. ``rolled`` and ``revocation_scheduled`` are recorded
+#: by the roll and scheduled-revocation actions; a scheduled revocation takes
+#: effect as the clock passes its time, which changes no row and records no
+#: event.
+EVENT_KINDS = ("created", "renamed", "revoked", "deleted", "rolled", "revocation_scheduled")
+#: Who can act on a key: a signed-in user, an operator on the command line, or
+#: the extension itself (a scheduled revocation).
+ACTOR_KINDS = ("user", "command_line", "system")
+
+
+def _utc_text(iso: str) -> str:
+    """An ISO 8601 time from an event's details as "2 Dec 2026, 01:00 UTC"."""
+    when = dt.datetime.fromisoformat(iso).astimezone(dt.timezone.utc)
+    return f"{when.day} {when:%b %Y, %H:%M} UTC"
+
+
+class KeyEventMixin:
+    """Typed attributes of the generated event model: one change to one key.
+
+    Events outlive their key: ``key_id`` is a plain column, not a foreign key,
+    and the key's title and redacted form at the time are copied in. An event
+    never holds a plaintext key or a hash.
+    """
+
+    id: orm.Mapped[int]
+    key_id: orm.Mapped[int]
+    event: orm.Mapped[str]
+    at: orm.Mapped[dt.datetime]
+    actor_kind: orm.Mapped[str]
+    actor_id: orm.Mapped[Any | None]
+    actor_name: orm.Mapped[str | None]
+    ip: orm.Mapped[str | None]
+    user_agent: orm.Mapped[str | None]
+    key_title: orm.Mapped[str]
+    key_redacted: orm.Mapped[str]
+    detail: orm.Mapped[str | None]
+
+    if TYPE_CHECKING:
+
+        def __init__(self, **kwargs: Any) -> None: ...
+
+    @property
+    def details(self) -> dict[str, Any]:
+        """The event's own facts, such as ``old_title`` and ``new_title`` of a rename."""
+        return json.loads(self.detail) if self.detail else {}
+
+    @property
+    def actor(self) -> str:
+        """Who acted, in a word or a name: a user's name, ``command line`` or ``system``."""
+        if self.actor_kind == "user":
+            return self.actor_name or "a deleted user"
+        if self.actor_kind == "command_line":
+            return self.actor_name or "command line"
+        return "system"
+
+    @property
+    def actor_label(self) -> str:
+        """Who acted, for a sentence: "Ada Admin", "the command line", "ops on the command line"."""
+        if self.actor_kind == "command_line":
+            return (
+                f"{self.actor_name} on the command line" if self.actor_name else "the command line"
+            )
+        if self.actor_kind == "system":
+            return "the system"
+        return self.actor
+
+    @property
+    def summary(self) -> str:
+        """What happened, in words: "Renamed from 'CI' to 'CI deploy'"."""
+        details = self.details
+        if self.event == "created":
+            return f"Created as '{self.key_title}'"
+        if self.event == "renamed":
+            return f"Renamed from '{details.get('old_title')}' to '{details.get('new_title')}'"
+        if self.event == "rolled" and details.get("replacement"):
+            return f"Rolled: replaced by {details['replacement']}"
+        if self.event == "revocation_scheduled" and details.get("revoke_at"):
+            return f"Revocation scheduled for {_utc_text(details['revoke_at'])}"
+        return self.event.replace("_", " ").capitalize()
+
+    def __repr__(self) -> str:
+        return f"<KeyEvent {self.id} {self.event} key={self.key_id} by={self.actor_kind}>"
+
+
+def make_event_model(db: Any, user_model: type[Any], table_name: str) -> type[KeyEventMixin]:
+    """Declare the event model on ``db.Model``; the acting user is SET NULL when deleted."""
+    user_fk, pk_type = _user_reference(user_model)
+    attrs: dict[str, Any] = {
+        "__tablename__": table_name,
+        "__table_args__": (
+            sa.Index(f"ix_{table_name}_key_id", "key_id", "at"),
+            sa.Index(f"ix_{table_name}_at", "at"),
+            {"mysql_charset": "utf8mb4", "mariadb_charset": "utf8mb4"},
+        ),
+        "id": orm.mapped_column(sa.Integer, primary_key=True),
+        "key_id": orm.mapped_column(sa.Integer, nullable=False),
+        "event": orm.mapped_column(sa.String(32), nullable=False),
+        "at": orm.mapped_column(UTCDateTime, nullable=False, default=utcnow),
+        "actor_kind": orm.mapped_column(sa.String(16), nullable=False),
+        "actor_id": orm.mapped_column(
+            pk_type,
+            sa.ForeignKey(user_fk, ondelete="SET NULL", name=f"fk_{table_name}_actor_id"),
+            nullable=True,
+        ),
+        "actor_name": orm.mapped_column(sa.String(ACTOR_NAME_MAX_LENGTH), nullable=True),
+        "ip": orm.mapped_column(sa.String(IP_MAX_LENGTH), nullable=True),
+        "user_agent": orm.mapped_column(sa.String(USER_AGENT_MAX_LENGTH), nullable=True),
+        "key_title": orm.mapped_column(sa.String(TITLE_MAX_LENGTH), nullable=False),
+        "key_redacted": orm.mapped_column(sa.String(REDACTED_MAX_LENGTH), nullable=False),
+        "detail": orm.mapped_column(sa.Text, nullable=True),
+    }
+    return type("SecretKeyEvent", (KeyEventMixin, db.Model), attrs)

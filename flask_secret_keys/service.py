@@ -1,23 +1,27 @@
 """The rules of secret API keys: create, roll, rename, revoke, delete, authenticate, list.
 
 This layer knows the database but not HTTP; views and the CLI translate to and
-from it. Each operation commits its own transaction on the host's
-``db.session``, and rules a race could break are also enforced by the database
+from it, and say who acts with an :class:`Actor`. Each operation commits its
+own transaction on the host's ``db.session``, together with the event that
+records it, and rules a race could break are also enforced by the database
 (see :class:`~flask_secret_keys.models.SecretKeyMixin`).
 """
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
+import json
 import re
+import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context, request
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import orm
 from sqlalchemy.exc import IntegrityError
@@ -33,7 +37,23 @@ from .errors import (
     KeyNotRollable,
     NotAnAdmin,
 )
-from .models import MAX_KEY_ID, TITLE_MAX_LENGTH, SecretKeyMixin
+from .models import (
+    ACTOR_NAME_MAX_LENGTH,
+    EVENT_KINDS,
+    IP_MAX_LENGTH,
+    MAX_KEY_ID,
+    TITLE_MAX_LENGTH,
+    USER_AGENT_MAX_LENGTH,
+    KeyEventMixin,
+    SecretKeyMixin,
+)
+
+#: A throttled write of ``last_used_at`` that fails is logged and skipped:
+#: every database error, and no free connection in the pool.
+_BOOKKEEPING_ERRORS = (sa.exc.DBAPIError, sa.exc.TimeoutError)
+
+#: How often, at most, one process deletes events older than the retention.
+PRUNE_EVERY = dt.timedelta(hours=1)
 
 Status = Literal["all", "active", "revoking", "expired", "revoked"]
 SortField = Literal["title", "created", "last_used", "revoked", "expires"]
@@ -47,6 +67,11 @@ DIRECTIONS: tuple[Direction, ...] = ("asc", "desc")
 MAX_DELAY = dt.timedelta(days=7)
 #: The longest duration accepted anywhere (ten years): beyond it a typo is likelier.
 MAX_DURATION = dt.timedelta(days=3650)
+#: Revocations closer than this count as one: concurrent requests each read
+#: their own clock, so "now" differs between them by a few milliseconds, and
+#: one must not take the other's immediate revocation for a later one to
+#: bring forward.
+_SAME_INSTANT = dt.timedelta(seconds=1)
 #: Keys that expire or are revoked within this window are flagged on the pages.
 EXPIRY_WARNING = dt.timedelta(days=7)
 
@@ -92,6 +117,58 @@ class KeyQuery:
     direction: Direction = "desc"
     page: int = 1
     per_page: int = 20
+    #: On the list of every key: who the owner filter names (as the CLI's
+    #: ``find_user`` takes it); the view resolves it to a user.
+    owner: str = ""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change, as an event records it.
+
+    Build one with :meth:`for_user` (a signed-in user, with the request's
+    client address and user agent), :meth:`command_line` or :meth:`system`.
+    """
+
+    kind: Literal["user", "command_line", "system"]
+    user: Any | None = None
+    name: str | None = None
+    ip: str | None = None
+    user_agent: str | None = None
+
+    @classmethod
+    def for_user(cls, user: Any, *, ip: str | None = None, user_agent: str | None = None) -> Actor:
+        return cls("user", user=user, ip=ip, user_agent=user_agent)
+
+    @classmethod
+    def command_line(cls, operator: str | None = None) -> Actor:
+        """The command line, optionally naming the operator (``--actor``)."""
+        return cls("command_line", name=operator or None)
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls("system")
+
+
+def clean_operator(name: str) -> str:
+    """An operator name for ``--actor``: trimmed, printable, not too long."""
+    name = name.strip()
+    if not name:
+        raise ValueError("Give a name, such as an email address.")
+    if any(unicodedata.category(char) in ("Cc", "Cf", "Cs", "Zl", "Zp") for char in name):
+        raise ValueError("The name cannot contain control characters.")
+    if len(name) > ACTOR_NAME_MAX_LENGTH:
+        raise ValueError(f"The name can be at most {ACTOR_NAME_MAX_LENGTH} characters long.")
+    return name
+
+
+def _client() -> tuple[str | None, str | None]:
+    """The current request's client address (as werkzeug sees it) and user agent, if any."""
+    if not has_request_context():
+        return None, None
+    address = (request.remote_addr or "")[:IP_MAX_LENGTH] or None
+    agent = (request.user_agent.string or "")[:USER_AGENT_MAX_LENGTH] or None
+    return address, agent
 
 
 #: Characters that make a title display as something else: bidi embeddings,
@@ -147,6 +224,9 @@ class KeyService:
 
     Every operation reads the time from :func:`flask_secret_keys.models.utcnow`,
     the one clock of the package, so all of them agree on "now".
+    :param event_model: the event model made by :func:`~flask_secret_keys.models.make_event_model`.
+    :param user_name: how an event names a user who acts.
+    :param event_retention: how long events are kept, or None to keep them for good.
     """
 
     def __init__(
@@ -161,6 +241,9 @@ class KeyService:
         last_used_interval: dt.timedelta,
         default_expiration: dt.timedelta | None = None,
         max_lifetime: dt.timedelta | None = None,
+        event_model: type[KeyEventMixin],
+        user_name: Callable[[Any], str],
+        event_retention: dt.timedelta | None = None,
     ) -> None:
         self.db = db
         self.model = model
@@ -171,6 +254,10 @@ class KeyService:
         self.last_used_interval = last_used_interval
         self.default_expiration = default_expiration
         self.max_lifetime = max_lifetime
+        self.event_model = event_model
+        self.user_name = user_name
+        self.event_retention = event_retention
+        self._next_prune = 0.0
 
     # Reading
 
@@ -221,7 +308,7 @@ class KeyService:
             return sa.and_(Key.revoked_at > now, self._unexpired(now))
         return sa.and_(Key.revoked_at.is_(None), self._unexpired(now))
 
-    def expiring(self, within: dt.timedelta) -> list[SecretKeyMixin]:
+    def expiring(self, within: dt.timedelta) -> builtins.list[SecretKeyMixin]:
         """Every user's keys that will expire or be revoked within ``within``, soonest first."""
         Key = self.model
         now = models.utcnow()
@@ -245,7 +332,7 @@ class KeyService:
             ).scalars()
         )
 
-    def keys_of(self, user: Any) -> list[SecretKeyMixin]:
+    def keys_of(self, user: Any) -> builtins.list[SecretKeyMixin]:
         """All of ``user``'s keys, newest first."""
         Key = self.model
         return list(
@@ -256,10 +343,33 @@ class KeyService:
             ).scalars()
         )
 
+    def iter_all(self) -> Iterator[SecretKeyMixin]:
+        """Every key, owners joined in, oldest first, read in batches."""
+        Key = self.model
+        stmt = (
+            sa.select(Key)
+            .options(orm.joinedload(Key.owner))
+            .order_by(Key.id)
+            .execution_options(yield_per=500)
+        )
+        yield from self.db.session.execute(stmt).scalars()
+
     def list(self, user: Any, query: KeyQuery) -> Pagination:
         """A page of ``user``'s keys: two statements, an items query and a count."""
         Key = self.model
-        stmt = sa.select(Key).where(Key.user_id == self.user_id(user))
+        return self._page(sa.select(Key).where(Key.user_id == self.user_id(user)), query)
+
+    def list_all(self, query: KeyQuery, owners: Sequence[Any] | None = None) -> Pagination:
+        """A page of every user's keys (or only ``owners``'), owners joined in: two statements."""
+        Key = self.model
+        stmt = sa.select(Key).options(orm.joinedload(Key.owner))
+        if owners is not None:
+            stmt = stmt.where(Key.user_id.in_([self.user_id(owner) for owner in owners]))
+        return self._page(stmt, query)
+
+    def _page(self, stmt: sa.Select[Any], query: KeyQuery) -> Pagination:
+        """``stmt`` narrowed, ordered and paginated as ``query`` says."""
+        Key = self.model
         if query.search:
             pattern = f"%{_escape_like(query.search)}%"
             stmt = stmt.where(
@@ -284,10 +394,14 @@ class KeyService:
             "expires": Key.expires_at,
         }[query.sort]
         ordered = column.desc() if query.direction == "desc" else column.asc()
-        # Empty values (never used, not revoked, no expiry) go last in either direction;
-        # "IS NULL" sorts the same on every backend, unlike NULLS LAST.
+        # Empty values (never used, not revoked, no expiry) go last in either
+        # direction; "IS NULL" sorts the same on every backend, unlike NULLS
+        # LAST. Only for the columns that can be empty, so that a sort by
+        # creation time can read the (created_at, id) index.
         tiebreak = Key.id.desc() if query.direction == "desc" else Key.id.asc()
-        stmt = stmt.order_by(column.is_(None), ordered, tiebreak)
+        if query.sort in ("last_used", "revoked", "expires"):
+            stmt = stmt.order_by(column.is_(None))
+        stmt = stmt.order_by(ordered, tiebreak)
         return self.db.paginate(  # type: ignore[no-any-return]
             stmt, page=query.page, per_page=query.per_page, error_out=False
         )
@@ -327,12 +441,15 @@ class KeyService:
         user: Any,
         title: str | None,
         expires_at: dt.datetime | Literal["default"] | None = "default",
+        *,
+        actor: Actor | None = None,
     ) -> tuple[SecretKeyMixin, str]:
         """Create a key for ``user``; returns the key and its plaintext token.
 
         ``expires_at`` is when the key stops working; ``"default"`` applies
         ``default_expiration`` and None means never. The plaintext exists only
-        in this return value: show it once, store it nowhere.
+        in this return value: show it once, store it nowhere. ``actor`` defaults
+        to the system.
         """
         title = clean_title(title)
         now = models.utcnow()
@@ -351,6 +468,9 @@ class KeyService:
             self._release(holder, now)
         key, token = self._new_key(user, title, expires_at, now)
         try:
+            # The key's id is needed for its event: flush it, in the same transaction.
+            session.flush()
+            self.record_event(key, "created", actor)
             session.commit()
         except IntegrityError:
             session.rollback()
@@ -359,6 +479,7 @@ class KeyService:
                 raise
             raise ActiveKeyExists(existing.id) from None
         signals.key_created.send(_app(), key=key, user=user)
+        self._prune_now_and_then()
         return key, token
 
     def _slot_holder(self, user: Any) -> SecretKeyMixin | None:
@@ -408,7 +529,12 @@ class KeyService:
         return key, token
 
     def roll(
-        self, key: SecretKeyMixin, grace: dt.timedelta, by: Any | None = None
+        self,
+        key: SecretKeyMixin,
+        grace: dt.timedelta,
+        by: Any | None = None,
+        *,
+        actor: Actor | None = None,
     ) -> tuple[SecretKeyMixin, str]:
         """Replace an active key by a successor; the old one is revoked after ``grace``.
 
@@ -420,6 +546,7 @@ class KeyService:
         Returns the successor and its plaintext, to show once.
         """
         self.check_delay(grace, "grace period")
+        by, actor = self._by_and_actor(by, actor)
         Key = self.model
         now = models.utcnow()
         session = self.db.session
@@ -460,6 +587,15 @@ class KeyService:
             )
         successor, token = self._new_key(owner, title, expires_at, now)
         try:
+            session.flush()
+            self.record_event(
+                key,
+                "rolled",
+                actor,
+                replacement=successor.redacted,
+                revoke_at=(now + grace).isoformat(),
+            )
+            self.record_event(successor, "created", actor, rolled_from=key.redacted)
             session.commit()
         except IntegrityError:
             session.rollback()
@@ -475,26 +611,37 @@ class KeyService:
             signals.key_revoked.send(_app(), key=key, by=by)
         return successor, token
 
-    def rename(self, key: SecretKeyMixin, title: str | None) -> SecretKeyMixin:
+    def rename(
+        self, key: SecretKeyMixin, title: str | None, actor: Actor | None = None
+    ) -> SecretKeyMixin:
         """Change the title, the one thing about a key that can be edited."""
         title = clean_title(title)
         old_title = key.title
         if title != old_title:
             key.title = title
+            self.record_event(key, "renamed", actor, old_title=old_title, new_title=title)
             self.db.session.commit()
             signals.key_title_changed.send(_app(), key=key, old_title=old_title)
         return key
 
     def revoke(
-        self, key: SecretKeyMixin, by: Any | None = None, at: dt.datetime | None = None
+        self,
+        key: SecretKeyMixin,
+        by: Any | None = None,
+        *,
+        at: dt.datetime | None = None,
+        actor: Actor | None = None,
     ) -> SecretKeyMixin:
         """Revoke a key for good, now or at ``at`` (at most :data:`MAX_DELAY` ahead).
 
         A scheduled key keeps authenticating until ``at`` but leaves the
         active slot at once, so a successor can be created right away. A
         revocation can be brought forward, never put off. A conditional
-        UPDATE makes a race revoke it once.
+        UPDATE makes a race revoke it once. ``by`` is the user who revokes
+        it; ``actor`` says more (the command line, the client), and defaults
+        to ``by``, or to the system.
         """
+        by, actor = self._by_and_actor(by, actor)
         Key = self.model
         now = models.utcnow()
         if at is None or at <= now:
@@ -504,7 +651,10 @@ class KeyService:
         session = self.db.session
         result = session.execute(
             sa.update(Key)
-            .where(Key.id == key.id, sa.or_(Key.revoked_at.is_(None), Key.revoked_at > at))
+            .where(
+                Key.id == key.id,
+                sa.or_(Key.revoked_at.is_(None), Key.revoked_at > at + _SAME_INSTANT),
+            )
             .values(
                 revoked_at=at,
                 revoked_by_id=None if by is None else self.user_id(by),
@@ -518,11 +668,15 @@ class KeyService:
             current = session.get(Key, key.id)
             if current is None:
                 raise KeyNotFound()
-            if current.revoked_at is not None and current.revoked_at > now:
+            if current.revoked_at is not None and current.revoked_at > now + _SAME_INSTANT:
                 raise KeyAlreadyRevoked(
                     "This secret API key is already scheduled to be revoked sooner."
                 )
             raise KeyAlreadyRevoked()
+        if at > now:
+            self.record_event(key, "revocation_scheduled", actor, revoke_at=at.isoformat())
+        else:
+            self.record_event(key, "revoked", actor)
         session.commit()
         if at > now:
             signals.key_revocation_scheduled.send(_app(), key=key, at=at, by=by)
@@ -530,9 +684,22 @@ class KeyService:
             signals.key_revoked.send(_app(), key=key, by=by)
         return key
 
-    def delete(self, key: SecretKeyMixin) -> None:
-        """Delete a revoked or expired key; one that still works raises :class:`KeyNotRevoked`."""
+    def _by_and_actor(self, by: Any | None, actor: Actor | None) -> tuple[Any | None, Actor | None]:
+        """The user who acts and the actor of the event, each from the other when missing."""
+        if actor is None and by is not None:
+            actor = Actor.for_user(by)
+        if by is None and actor is not None:
+            by = actor.user
+        return by, actor
+
+    def delete(self, key: SecretKeyMixin, actor: Actor | None = None) -> None:
+        """Delete a revoked or expired key; one that still works raises :class:`KeyNotRevoked`.
+
+        The key's events stay (until the retention removes them), with its
+        ``deleted`` event last.
+        """
         Key = self.model
+        self.record_event(key, "deleted", actor)
         key_id, user_id, redacted = key.id, key.user_id, key.redacted
         now = models.utcnow()
         session = self.db.session
@@ -551,6 +718,139 @@ class KeyService:
             session.expunge(key)
         session.commit()
         signals.key_deleted.send(_app(), key_id=key_id, user_id=user_id, redacted=redacted)
+
+    def working_keys_of(self, user: Any) -> builtins.list[SecretKeyMixin]:
+        """``user``'s keys that still authenticate (active, or scheduled for revocation)."""
+        now = models.utcnow()
+        Key = self.model
+        return list(
+            self.db.session.execute(
+                sa.select(Key)
+                .where(
+                    Key.user_id == self.user_id(user),
+                    sa.or_(Key.revoked_at.is_(None), Key.revoked_at > now),
+                    self._unexpired(now),
+                )
+                .order_by(Key.id)
+            ).scalars()
+        )
+
+    def revoke_all(self, user: Any, actor: Actor | None = None) -> builtins.list[SecretKeyMixin]:
+        """Revoke at once every key of ``user`` that still works; returns those revoked.
+
+        For incident response (a leaked key, an admin who left). Each key gets
+        its own ``revoked`` event; a key revoked meanwhile by someone else is
+        left out.
+        """
+        Key = self.model
+        now = models.utcnow()
+        by = actor.user if actor is not None else None
+        session = self.db.session
+        revoked: builtins.list[SecretKeyMixin] = []
+        for key in self.working_keys_of(user):
+            result = session.execute(
+                sa.update(Key)
+                .where(Key.id == key.id, sa.or_(Key.revoked_at.is_(None), Key.revoked_at > now))
+                .values(
+                    revoked_at=now,
+                    revoked_by_id=None if by is None else self.user_id(by),
+                    active_owner_id=None,
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount:
+                self.record_event(key, "revoked", actor)
+                revoked.append(key)
+        session.commit()
+        app = _app()
+        for key in revoked:
+            signals.key_revoked.send(app, key=key, by=by)
+        return revoked
+
+    # Events
+
+    def record_event(
+        self, key: SecretKeyMixin, event: str, actor: Actor | None = None, **detail: Any
+    ) -> KeyEventMixin:
+        """Add an event about ``key`` to the session, to commit with the change it records.
+
+        ``detail`` holds the event's own facts (``old_title`` and
+        ``new_title`` of a rename), stored as JSON: never a key or a hash.
+        The caller commits; a failed commit loses the change and its event alike.
+        """
+        if event not in EVENT_KINDS:
+            raise ValueError(f"Unknown key event {event!r}; events are {', '.join(EVENT_KINDS)}.")
+        actor = actor or Actor.system()
+        actor_id = actor_name = None
+        if actor.user is not None:
+            actor_id = self.user_id(actor.user)
+            actor_name = self.user_name(actor.user)
+        elif actor.name is not None:
+            actor_name = actor.name
+        record = self.event_model(
+            key_id=key.id,
+            event=event,
+            at=models.utcnow(),
+            actor_kind=actor.kind,
+            actor_id=actor_id,
+            actor_name=(actor_name or "")[:ACTOR_NAME_MAX_LENGTH] or None,
+            ip=(actor.ip or "")[:IP_MAX_LENGTH] or None,
+            user_agent=(actor.user_agent or "")[:USER_AGENT_MAX_LENGTH] or None,
+            key_title=key.title,
+            key_redacted=key.redacted,
+            detail=json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail else None,
+        )
+        self.db.session.add(record)
+        return record
+
+    def _kept_since(self) -> dt.datetime | None:
+        return None if self.event_retention is None else models.utcnow() - self.event_retention
+
+    def events_of(self, key_id: int, limit: int | None = None) -> builtins.list[KeyEventMixin]:
+        """A key's events within the retention, newest first; also after the key is deleted."""
+        if not 0 < key_id <= MAX_KEY_ID:
+            return []
+        Event = self.event_model
+        stmt = sa.select(Event).where(Event.key_id == key_id)
+        since = self._kept_since()
+        if since is not None:
+            stmt = stmt.where(Event.at >= since)
+        stmt = stmt.order_by(Event.at.desc(), Event.id.desc()).limit(limit)
+        return list(self.db.session.execute(stmt).scalars())
+
+    def prune_events(self) -> int:
+        """Delete the events older than the retention, in one statement; returns how many.
+
+        Runs on a connection of its own, so the host's session is left alone.
+        """
+        since = self._kept_since()
+        if since is None:
+            return 0
+        Event = self.event_model
+        table: sa.Table = Event.__table__  # type: ignore[attr-defined]
+        engine = self.db.session.get_bind(mapper=sa.inspect(Event))
+        with engine.begin() as connection:
+            result = connection.execute(sa.delete(table).where(table.c.at < since))
+        return int(result.rowcount)
+
+    def _prune_now_and_then(self) -> None:
+        """After a new key, prune old events, at most once per :data:`PRUNE_EVERY` per process.
+
+        Done after the key's own commit, on a transaction of its own, so it
+        never delays or fails the action; a failure is logged and retried later.
+        """
+        if self.event_retention is None or time.monotonic() < self._next_prune:
+            return
+        self._next_prune = time.monotonic() + PRUNE_EVERY.total_seconds()
+        try:
+            self.prune_events()
+        except _BOOKKEEPING_ERRORS as error:
+            _app().logger.warning(
+                "Could not delete old secret API key events: %s: %s",
+                type(error).__name__,
+                getattr(error, "orig", None) or "no detail",
+            )
 
     # Authenticating
 
@@ -605,37 +905,53 @@ class KeyService:
         return key  # type: ignore[no-any-return]
 
     def record_use(self, key: SecretKeyMixin) -> bool:
-        """Set ``last_used_at`` if it is older than the interval; True if written.
+        """Set ``last_used_at``, with the client's address and user agent, if it is older
+        than the interval; True if written.
 
         Most uses write nothing. When a write is due, a conditional UPDATE on
         its own short transaction lets exactly one of several concurrent
-        requests (or workers) win, and leaves the host's session alone.
+        requests (or workers) win, and leaves the host's session alone. The
+        write is bookkeeping: if it fails (a lock timeout, a read-only
+        database), the failure is logged, without the key, and the request
+        goes on.
         """
         now = models.utcnow()
         last = key.last_used_at
         if last is not None and now - last < self.last_used_interval:
             return False
         Key = self.model
+        table: sa.Table = Key.__table__  # type: ignore[attr-defined]
         cutoff = now - self.last_used_interval
+        address, agent = _client()
         engine = self.db.session.get_bind(mapper=sa.inspect(Key))
-        with engine.begin() as connection:
-            result = connection.execute(
-                sa.update(Key.__table__)  # type: ignore[attr-defined]
-                .where(
-                    Key.__table__.c.id == key.id,  # type: ignore[attr-defined]
-                    sa.or_(
-                        Key.__table__.c.last_used_at.is_(None),  # type: ignore[attr-defined]
-                        Key.__table__.c.last_used_at < cutoff,  # type: ignore[attr-defined]
-                    ),
+        try:
+            with engine.begin() as connection:
+                result = connection.execute(
+                    sa.update(table)
+                    .where(
+                        table.c.id == key.id,
+                        sa.or_(table.c.last_used_at.is_(None), table.c.last_used_at < cutoff),
+                    )
+                    # Setting updated_at to itself keeps its onupdate default
+                    # from firing: using a key is not editing it.
+                    .values(
+                        last_used_at=now,
+                        last_used_ip=address,
+                        last_used_user_agent=agent,
+                        updated_at=table.c.updated_at,
+                    )
                 )
-                # Setting updated_at to itself keeps its onupdate default from
-                # firing: using a key is not editing it.
-                .values(
-                    last_used_at=now,
-                    updated_at=Key.__table__.c.updated_at,  # type: ignore[attr-defined]
-                )
+        except _BOOKKEEPING_ERRORS as error:
+            _app().logger.warning(
+                "Could not record the use of secret API key %s: %s: %s",
+                key.id,
+                type(error).__name__,
+                getattr(error, "orig", None) or "no detail",
             )
+            return False
         written = bool(result.rowcount)
         if written:
             orm.attributes.set_committed_value(key, "last_used_at", now)
+            orm.attributes.set_committed_value(key, "last_used_ip", address)
+            orm.attributes.set_committed_value(key, "last_used_user_agent", agent)
         return written

@@ -1,5 +1,9 @@
 """The Settings → Secret API Keys pages: list, create, details, edit, revoke, delete.
 
+Users the ``can_oversee`` predicate names also get **All keys**: every user's
+keys, any of which they may open and revoke, and the revocation of all active
+keys of one user at once.
+
 Views translate HTTP to :class:`~flask_secret_keys.service.KeyService` calls and
 service errors to responses. Every page and action works as a plain HTML form
 with redirects; a request made by htmx (``HX-Request``) is answered with a
@@ -48,9 +52,9 @@ from .errors import (
     KeyNotRevoked,
     KeyNotRollable,
 )
-from .forms import ConfirmForm, CreateForm, DelayForm, ListForm, TitleForm
-from .models import SecretKeyMixin
-from .service import EXPIRY_WARNING, KeyQuery, KeyService, describe_duration
+from .forms import AllKeysForm, ConfirmForm, CreateForm, DelayForm, ListForm, TitleForm
+from .models import IP_MAX_LENGTH, USER_AGENT_MAX_LENGTH, KeyEventMixin, SecretKeyMixin
+from .service import EXPIRY_WARNING, Actor, KeyQuery, KeyService, describe_duration
 
 if TYPE_CHECKING:
     from .extension import _State
@@ -80,6 +84,35 @@ def _service() -> KeyService:
 
 def _user() -> Any:
     return current_user._get_current_object()
+
+
+def _actor() -> Actor:
+    """The signed-in user as the actor of a change, with the client werkzeug sees."""
+    return Actor.for_user(
+        _user(),
+        ip=(request.remote_addr or "")[:IP_MAX_LENGTH] or None,
+        user_agent=(request.user_agent.string or "")[:USER_AGENT_MAX_LENGTH] or None,
+    )
+
+
+def _oversees() -> bool:
+    return bool(_state().ext.can_oversee(_user()))
+
+
+def _is_own(key: SecretKeyMixin) -> bool:
+    return bool(key.user_id == _state().ext.user_id(_user()))
+
+
+def _viewable_key(key_id: int) -> SecretKeyMixin:
+    """A key the user may open and revoke: their own, or any key for an overseer."""
+    if _oversees():
+        return _service().get_by_id(key_id)
+    return _service().get(_user(), key_id)
+
+
+def _require_overseer() -> None:
+    if not _oversees():
+        abort(403, "Only users who oversee secret API keys can see every user's keys.")
 
 
 def _wants_partial() -> bool:
@@ -249,12 +282,12 @@ def exact_time(when: dt.datetime) -> str:
 
 
 def user_label(user: Any | None) -> str:
-    """How a user is named on a page: "You", their email, or their id."""
+    """How a user is named on a page: "You", or as ``SecretKeys.user_name`` names them."""
     if user is None:
         return "a user who no longer exists"
     if user == _user():
         return "You"
-    return str(getattr(user, "email", None) or _state().ext.user_id(user))
+    return _state().ext.user_name(user)
 
 
 def list_url(query: KeyQuery, **changes: Any) -> str:
@@ -274,11 +307,26 @@ def list_url(query: KeyQuery, **changes: Any) -> str:
         args["sort"], args["dir"] = query.sort, query.direction
     if query.page != 1:
         args["page"] = query.page
+    if request.endpoint == "secret_keys.all_keys":
+        if query.owner:
+            args["owner"] = query.owner
+        return url_for(".all_keys", **args)
     return url_for(".index", **args)
 
 
 def _is_filtered(query: KeyQuery) -> bool:
-    return bool(query.search or query.status != "all" or query.created_from or query.created_to)
+    return bool(
+        query.search or query.status != "all" or query.created_from or query.created_to
+    ) or bool(query.owner)
+
+
+def activity(key: SecretKeyMixin) -> list[KeyEventMixin]:
+    """A key's latest events, newest first, for its Activity section."""
+    return _service().events_of(key.id, limit=ACTIVITY_LIMIT)
+
+
+#: The Activity section shows this many events at most; ``flask secret-keys log`` shows all.
+ACTIVITY_LIMIT = 50
 
 
 @bp.context_processor
@@ -296,6 +344,11 @@ def _template_helpers() -> dict[str, Any]:
         "sk_user_label": user_label,
         "sk_list_url": list_url,
         "sk_flash_category": FLASH_CATEGORY,
+        "sk_activity": activity,
+        "sk_activity_limit": ACTIVITY_LIMIT,
+        "sk_oversees": _oversees,
+        "sk_is_own": _is_own,
+        "sk_user_name": _state().ext.user_name,
     }
 
 
@@ -354,7 +407,9 @@ def create() -> Response:
     active_key = None
     if valid:
         try:
-            key, token = service.create(user, form.title.data, form.expires_at(models.utcnow()))
+            key, token = service.create(
+                user, form.title.data, form.expires_at(models.utcnow()), actor=_actor()
+            )
         except ActiveKeyExists:
             active_key = service.active_key(user)
         except InvalidTitle as error:
@@ -377,8 +432,8 @@ def create() -> Response:
 
 @bp.get("/<int:key_id>")
 def detail(key_id: int) -> Response:
-    """A key's details page: its status, times and the actions menu."""
-    key = _service().get(_user(), key_id)
+    """A key's details page: its status, times, activity and the actions menu."""
+    key = _viewable_key(key_id)
     if _wants_partial():
         return _partial("secret_keys/_key.html", key=key)
     return _page("secret_keys/detail.html", key.title, key=key)
@@ -394,7 +449,7 @@ def edit(key_id: int) -> ResponseReturnValue:
     form = TitleForm()
     if _validated(form):
         try:
-            _service().rename(key, form.title.data)
+            _service().rename(key, form.title.data, _actor())
         except InvalidTitle as error:
             form.title.errors.append(str(error))
         else:
@@ -404,19 +459,21 @@ def edit(key_id: int) -> ResponseReturnValue:
 
 @bp.route("/<int:key_id>/revoke", methods=["GET", "POST"])
 def revoke(key_id: int) -> ResponseReturnValue:
-    """Revoke a key for good, now or later, after a confirmation.
+    """Revoke a key for good, now or later, after a confirmation; an overseer may revoke any key.
 
     With ``then=create`` (the "Revoke and create new" step of the create
     form), a revocation leads straight to the create form.
     """
-    key = _service().get(_user(), key_id)
+    key = _viewable_key(key_id)
     form = DelayForm()
     then_create = request.values.get("then") == "create"
     status, error = 200, None
     if request.method == "POST" and _validated(form):
         delay = form.delay
         try:
-            _service().revoke(key, by=_user(), at=models.utcnow() + delay if delay else None)
+            _service().revoke(
+                key, at=models.utcnow() + delay if delay else None, actor=_actor()
+            )
         except KeyAlreadyRevoked as refused:
             status, error = 409, str(refused)
         else:
@@ -457,7 +514,7 @@ def roll(key_id: int) -> Response:
     status, error = 200, None
     if request.method == "POST" and _validated(form):
         try:
-            successor, token = service.roll(key, form.delay, by=user)
+            successor, token = service.roll(key, form.delay, actor=_actor())
         except (KeyNotRollable, ActiveKeyExists) as refused:
             status, error = 409, str(refused)
         else:
@@ -477,7 +534,7 @@ def delete(key_id: int) -> ResponseReturnValue:
     if request.method == "POST" and _validated(form):
         title = key.title
         try:
-            _service().delete(key)
+            _service().delete(key, _actor())
         except KeyNotRevoked:
             status = 409
         else:
@@ -487,4 +544,69 @@ def delete(key_id: int) -> ResponseReturnValue:
             return redirect(url_for(".index"), 303)
     return _dialog_or_page(
         "secret_keys/_delete.html", "Delete secret API key", status, form=form, key=key
+    )
+
+
+# Oversight
+
+
+@bp.get("/all")
+def all_keys() -> Response:
+    """Every user's keys, for overseers: the list's search, filters and sort, and an owner."""
+    _require_overseer()
+    form = AllKeysForm(request.args)
+    query = form.to_query(_state().settings.per_page)
+    owner = None
+    if query.owner:
+        owner = _state().ext.find_user(query.owner)
+        if owner is None:
+            form.owner.errors = [f"No user “{query.owner}”."]
+    service = _service()
+    # An owner filter naming no user matches no key.
+    page = service.list_all(
+        query, owners=[owner] if owner is not None else [] if query.owner else None
+    )
+    context: dict[str, Any] = {
+        "form": form,
+        "query": query,
+        "page": page,
+        "filtered": _is_filtered(query),
+        "all_keys": True,
+        "owner": owner,
+        "active_count": len(service.working_keys_of(owner)) if owner is not None else 0,
+    }
+    if _wants_partial():
+        return _partial("secret_keys/_all_results.html", oob=True, **context)
+    return _page("secret_keys/all.html", "All keys", **context)
+
+
+@bp.route("/all/revoke", methods=["GET", "POST"])
+def revoke_all() -> ResponseReturnValue:
+    """Revoke every active key of one user at once, after a confirmation naming how many."""
+    _require_overseer()
+    identifier = (request.values.get("owner") or "").strip()
+    owner = _state().ext.find_user(identifier) if identifier else None
+    if owner is None:
+        abort(404)
+    service = _service()
+    form = ConfirmForm()
+    if request.method == "POST" and _validated(form):
+        revoked = service.revoke_all(owner, _actor())
+        count = len(revoked)
+        name = _state().ext.user_name(owner)
+        flash(
+            f"Revoked {count} active {'key' if count == 1 else 'keys'} of {name}.",
+            FLASH_CATEGORY,
+        )
+        target = url_for(".all_keys", owner=identifier)
+        if _wants_partial():
+            return cast(Response, htmx_response("", redirect=target))
+        return redirect(target, 303)
+    return _dialog_or_page(
+        "secret_keys/_revoke_all.html",
+        "Revoke all active keys",
+        form=form,
+        owner=owner,
+        identifier=identifier,
+        keys=service.working_keys_of(owner),
     )

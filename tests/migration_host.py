@@ -34,7 +34,7 @@ class Operator(UserMixin, db.Model):  # type: ignore[name-defined,misc]
 
 
 #: The tables the migration creates, besides ``alembic_version``.
-TABLES = ("migrated_operators", "migrated_api_keys")
+TABLES = ("migrated_operators", "migrated_api_keys", "migrated_api_keys_events")
 
 login_manager = LoginManager()
 migrate = Migrate()

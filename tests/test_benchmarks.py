@@ -105,6 +105,20 @@ def test_list_requests_run_the_same_few_statements_whatever_the_query(larger: Se
     assert queries["filter active"]["rows_matching"] == 1
 
 
+def test_all_keys_requests_run_the_same_few_statements_whatever_the_query(
+    larger: Seeded,
+) -> None:
+    result = listing.run_all_keys([larger], rounds=1, calls=1)
+    queries = result.data[larger.backend.name]["queries"]
+    assert set(queries) == set(listing.ALL_QUERIES)
+    # The rows with their owners, and the count: no statement per owner.
+    assert {figures["statements"] for figures in queries.values()} == {2}
+    assert queries["first page"]["rows_shown"] == 20
+    assert queries["owner: the list user"]["rows_matching"] == 40
+    unfiltered = {queries[name]["page_statements"] for name in ("first page", "page 5")}
+    assert len(unfiltered) == 1
+
+
 def test_profile_attributes_time_to_packages(small: Seeded, tmp_path: Path) -> None:
     result = profiling.run(small, calls=20, folder=tmp_path, stamp="test")
     assert "flask_secret_keys" in result.data["by_package"]

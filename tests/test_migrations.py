@@ -26,6 +26,7 @@ from tests.conftest import DATABASE_URL
 
 TESTS = Path(__file__).resolve().parent
 KEYS = "migrated_api_keys"
+EVENTS = "migrated_api_keys_events"
 OPERATORS = "migrated_operators"
 #: The one line docs/integration.md adds to ``migrations/script.py.mako``.
 IMPORT_LINE = "import flask_secret_keys.models"
@@ -70,7 +71,7 @@ def _drop_leftovers(engine: sa.Engine) -> None:
     metadata = sa.MetaData()
     existing = set(sa.inspect(engine).get_table_names())
     metadata.reflect(
-        engine, only=[t for t in (KEYS, OPERATORS, "alembic_version") if t in existing]
+        engine, only=[t for t in (EVENTS, KEYS, OPERATORS, "alembic_version") if t in existing]
     )
     metadata.drop_all(engine)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from flask import Flask, url_for
 from flask.testing import FlaskClient
@@ -27,7 +29,9 @@ def page_urls(app: Flask, key_id: int) -> list[str]:
                 rule.endpoint.startswith("secret_keys.") and rule.endpoint != "secret_keys.static"
             )
             if ours and "GET" in (rule.methods or ()):
-                args = {"key_id": key_id} if rule.arguments else {}
+                args: dict[str, Any] = {"key_id": key_id} if rule.arguments else {}
+                if rule.endpoint == "secret_keys.revoke_all":
+                    args["owner"] = "admin@example.com"
                 urls.append(url_for(rule.endpoint, **args))
     return urls
 

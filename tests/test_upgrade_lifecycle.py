@@ -30,6 +30,7 @@ from tests.conftest import DATABASE_URL
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "integration.md"
 KEYS = "migrated_api_keys"
 OPERATORS = "migrated_operators"
+EVENTS = f"{KEYS}_events"
 #: The CHECK of the release before expiry.
 OLD_CHECK = (
     "(revoked_at IS NULL AND active_owner_id IS NOT NULL AND active_owner_id = user_id)"
@@ -95,7 +96,7 @@ def documented_upgrade() -> str:
 def _drop(engine: sa.Engine) -> None:
     existing = set(sa.inspect(engine).get_table_names())
     metadata = sa.MetaData()
-    metadata.reflect(engine, only=[t for t in (KEYS, OPERATORS) if t in existing])
+    metadata.reflect(engine, only=[t for t in (EVENTS, KEYS, OPERATORS) if t in existing])
     metadata.drop_all(engine)
 
 
@@ -146,6 +147,14 @@ def upgraded(
             flask_secret_keys=flask_secret_keys,
         )
         namespace["upgrade"]()
+        # The generated migration that follows it in the docs (its operations
+        # are checked in tests/test_upgrade_events.py): the event table, the
+        # usage-context columns and the list index.
+        op = namespace["op"]
+        op.add_column(KEYS, sa.Column("last_used_ip", sa.String(45), nullable=True))
+        op.add_column(KEYS, sa.Column("last_used_user_agent", sa.String(255), nullable=True))
+        op.create_index(f"ix_{KEYS}_created_at", KEYS, ["created_at", "id"])
+        migration_host.db.metadata.tables[EVENTS].create(conn)
 
     monkeypatch.setenv("DATABASE_URL", url)
     app = migration_host.create_app()

@@ -177,15 +177,16 @@ def test_a_key_beside_a_session_leaves_the_session_in_charge(
     [i for i, route in enumerate(routes(0)) if "/0" in route[1]],
     ids=[r for r in ROUTE_IDS if "/0" in r],
 )
-def test_another_users_key_is_not_found(app: Flask, admin_client: FlaskClient, index: int) -> None:
-    key_id = make_key(app, "Ops key", email="ops@example.com", revoked=True)
+def test_another_users_key_is_not_found(app: Flask, client: FlaskClient, index: int) -> None:
+    log_in(client, "ops@example.com", "ops")  # an admin who does not oversee keys
+    key_id = make_key(app, "Admin key", email="admin@example.com", revoked=True)
     method, path = routes(key_id)[index]
-    response = admin_client.open(
-        path, method=method, data={"csrf_token": csrf_token(admin_client), "title": "Mine now"}
+    response = client.open(
+        path, method=method, data={"csrf_token": csrf_token(client), "title": "Mine now"}
     )
     assert response.status_code == 404
     assert key_exists(app, key_id)
-    assert key_title(app, key_id) == "Ops key"
+    assert key_title(app, key_id) == "Admin key"
 
 
 @pytest.mark.parametrize("path", ["/999", "/999/edit", "/999/revoke", "/999/delete"])

@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from example_app import create_app  # noqa: E402
 from example_app.models import User, db  # noqa: E402
+from flask_secret_keys.service import Actor  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 OUT = Path(__file__).resolve().parent
@@ -64,6 +65,49 @@ def seed(app: Flask) -> None:
             db.session.commit()
 
 
+#: Keys of the other admin, for All keys: title, age in days, revoked.
+OPS_KEYS = [("Nightly backup", 300, True), ("Deploy bot", 9, False)]
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0"
+
+
+def seed_ops(app: Flask) -> int:
+    """Keys of ops@example.com with a history of events; returns the active key's id."""
+    with app.app_context():
+        service = app.extensions["secret_keys"].service
+        ops = db.session.execute(
+            sa.select(User).where(User.email == "ops@example.com")
+        ).scalar_one()
+        now = dt.datetime.now(dt.timezone.utc)
+        by_ops = Actor.for_user(ops, ip="198.51.100.23", user_agent=BROWSER)
+        active_id = 0
+        for title, age, revoked in OPS_KEYS:
+            key, _token = service.create(ops, "CI" if not revoked else title, by_ops)
+            if not revoked:
+                service.rename(key, title, by_ops)
+            else:
+                service.revoke(key, by=ops, actor=by_ops)
+            created = now - dt.timedelta(days=age)
+            Key, Event = service.model, service.event_model
+            values: dict[str, object] = {"created_at": created}
+            if revoked:
+                values["revoked_at"] = created + dt.timedelta(days=age / 2)
+            else:
+                values.update(
+                    last_used_at=now - dt.timedelta(minutes=2),
+                    last_used_ip="203.0.113.7",
+                    last_used_user_agent="python-requests/2.32",
+                )
+                active_id = key.id
+            db.session.execute(sa.update(Key).where(Key.id == key.id).values(**values))
+            events = db.session.execute(
+                sa.select(Event).where(Event.key_id == key.id).order_by(Event.id)
+            ).scalars()
+            for event, at in zip(events, (created, created + dt.timedelta(hours=2)), strict=False):
+                event.at = at
+            db.session.commit()
+        return active_id
+
+
 def log_in(page: Page) -> None:
     page.goto("/login")
     page.get_by_label("Email").fill("admin@example.com")
@@ -84,6 +128,7 @@ def main() -> None:
         {"SECRET_KEY": "screenshots", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'db'}"}
     )
     seed(app)
+    ops_key = seed_ops(app)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base_url = f"http://127.0.0.1:{server.server_port}"
@@ -123,6 +168,21 @@ def main() -> None:
                     page.goto(BASE)
                     page.mouse.move(0, 0)
                 shoot(page, f"list{suffix}")
+                if scheme == "light":
+                    page.get_by_role("link", name="All keys").click()
+                    page.wait_for_url(f"**{BASE}/all")
+                    page.mouse.move(0, 0)
+                    shoot(page, "all-keys")
+                    page.goto(f"{BASE}/{ops_key}")
+                    page.get_by_role("button", name="Key actions").click()
+                    page.get_by_role("menuitem", name="Revoke API key").click()
+                    page.get_by_role("dialog").get_by_role("button", name="Revoke API key").click()
+                    toasts = page.locator("#sk-toasts")
+                    toasts.get_by_text("revoked").wait_for()
+                    toasts.locator(".sk-toast-close").click()
+                    page.set_viewport_size({"width": 1280, "height": 1000})
+                    page.mouse.move(0, 0)
+                    shoot(page, "activity")
                 context.close()
             phone = browser.new_context(
                 base_url=base_url, viewport={"width": 390, "height": 760}, is_mobile=True

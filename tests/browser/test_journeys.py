@@ -93,7 +93,7 @@ def test_create_copy_use_rename_revoke_and_delete_a_key(
     confirm.get_by_role("button", name="Revoke API key").click()
     expect(confirm).to_be_hidden()
     expect(page.locator(".sk-card-header .sk-badge")).to_have_text("Revoked")
-    expect(page.get_by_text("Revoked by")).to_be_visible()
+    expect(page.get_by_text("Revoked by", exact=True)).to_be_visible()
     expect(page.locator("#sk-toasts")).to_contain_text("revoked.")
     assert same_document(page)
     assert api_status(live_server, token) == 401

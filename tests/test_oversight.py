@@ -1,0 +1,432 @@
+"""Oversight: users named by ``can_oversee`` see every key and revoke any of them.
+
+In the example app admin@example.com oversees and ops@example.com does not.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from example_app.models import User, db
+from flask_secret_keys import KeyService
+from flask_secret_keys.service import Actor, KeyQuery
+from tests.conftest import count_statements, csrf_token, get_user, log_in
+
+BASE = "/settings/secret-api-keys"
+
+
+def text(response: Any) -> str:
+    return str(response.get_data(as_text=True))
+
+
+def words(response: Any) -> str:
+    """The page's text without tags, spaces collapsed."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text(response))).replace("&#39;", "'")
+
+
+def post(client: FlaskClient, path: str, data: dict[str, str] | None = None, **kw: Any) -> Any:
+    return client.post(path, data={"csrf_token": csrf_token(client, BASE), **(data or {})}, **kw)
+
+
+def make_key(app: Flask, email: str, title: str, *, revoked: bool = False) -> tuple[int, str]:
+    with app.app_context():
+        service = app.extensions["secret_keys"].service
+        key, token = service.create(get_user(email), title)
+        if revoked:
+            service.revoke(key)
+        return int(key.id), token
+
+
+@pytest.fixture
+def ops_client(app: Flask) -> FlaskClient:
+    client = app.test_client()
+    log_in(client, "ops@example.com", "ops")
+    return client
+
+
+# Everyone else sees only their own keys
+
+
+def test_only_overseers_get_the_all_keys_link(
+    admin_client: FlaskClient, ops_client: FlaskClient
+) -> None:
+    assert f'href="{BASE}/all"' in text(admin_client.get(BASE))
+    assert "All keys" not in text(ops_client.get(BASE))
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/all"),
+        ("GET", "/all?owner=admin@example.com"),
+        ("GET", "/all/revoke?owner=admin@example.com"),
+        ("POST", "/all/revoke"),
+    ],
+)
+def test_all_keys_pages_are_refused_to_other_admins(
+    app: Flask, ops_client: FlaskClient, method: str, path: str
+) -> None:
+    _key_id, token = make_key(app, "admin@example.com", "Admin's")
+    if method == "GET":
+        response = ops_client.get(BASE + path)
+    else:
+        response = post(ops_client, BASE + path, {"owner": "admin@example.com"})
+
+    assert response.status_code == 403
+    assert app.test_client().get("/admin/api/me", headers={"X-Api-Key": token}).status_code == 200
+
+
+@pytest.mark.parametrize("action", ["", "/edit", "/revoke", "/delete"])
+def test_another_users_key_is_404_for_other_admins(
+    app: Flask, ops_client: FlaskClient, action: str
+) -> None:
+    key_id, token = make_key(app, "admin@example.com", "Admin's")
+
+    assert ops_client.get(f"{BASE}/{key_id}{action}").status_code == 404
+    if action:
+        assert post(ops_client, f"{BASE}/{key_id}{action}", {"title": "x"}).status_code == 404
+    assert app.test_client().get("/admin/api/me", headers={"X-Api-Key": token}).status_code == 200
+
+
+# All keys
+
+
+def test_all_keys_lists_every_key_with_its_owner(app: Flask, admin_client: FlaskClient) -> None:
+    make_key(app, "admin@example.com", "Admin deploy")
+    make_key(app, "ops@example.com", "Ops backup", revoked=True)
+    make_key(app, "ops@example.com", "Ops deploy")
+
+    page = words(admin_client.get(f"{BASE}/all"))
+
+    assert "All keys" in page and "3 of 3 keys" in page
+    assert "Admin deploy Ada Admin admin@example.com" in page
+    assert "Ops deploy Otto Ops ops@example.com" in page
+    assert "Ops backup Otto Ops" in page
+
+
+@pytest.mark.parametrize(
+    ("query", "titles"),
+    [
+        ("owner=ops@example.com", ["Ops deploy", "Ops backup"]),
+        ("owner=admin@example.com", ["Admin deploy"]),
+        ("q=deploy", ["Ops deploy", "Admin deploy"]),
+        ("q=deploy&owner=ops@example.com", ["Ops deploy"]),
+        ("status=revoked", ["Ops backup"]),
+        ("sort=title&dir=asc", ["Admin deploy", "Ops backup", "Ops deploy"]),
+        ("owner=ops@example.com&status=active", ["Ops deploy"]),
+    ],
+)
+def test_all_keys_has_the_lists_search_filters_and_sort_and_an_owner_filter(
+    app: Flask, admin_client: FlaskClient, query: str, titles: list[str]
+) -> None:
+    make_key(app, "admin@example.com", "Admin deploy")
+    make_key(app, "ops@example.com", "Ops backup", revoked=True)
+    make_key(app, "ops@example.com", "Ops deploy")
+
+    html = text(admin_client.get(f"{BASE}/all?{query}"))
+
+    assert re.findall(r'class="sk-row-link" href="[^"]+">([^<]+)</a>', html) == titles
+
+
+def test_all_keys_links_keep_the_owner_filter(app: Flask, admin_client: FlaskClient) -> None:
+    for number in range(3):
+        make_key(app, "ops@example.com", f"Ops {number}", revoked=True)
+
+    html = text(admin_client.get(f"{BASE}/all?owner=ops@example.com"))
+
+    assert f'href="{BASE}/all?sort=title&amp;dir=asc&amp;owner=ops@example.com"' in html
+
+
+def test_an_owner_filter_naming_no_user_is_a_form_error(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    make_key(app, "ops@example.com", "Ops deploy")
+
+    for headers in ({}, {"HX-Request": "true"}):
+        response = admin_client.get(f"{BASE}/all?owner=nobody@example.com", headers=headers)
+        assert response.status_code == 200
+        assert "Ops deploy" not in text(response)
+    page = text(admin_client.get(f"{BASE}/all?owner=nobody@example.com"))
+    assert "No user “nobody@example.com”." in page
+    assert 'aria-invalid="true"' in page
+
+
+@pytest.mark.parametrize("owner", ["\x00", "a" * 5000, "ops@example.com\u202e", "%"])
+def test_odd_owner_filters_are_no_error(admin_client: FlaskClient, owner: str) -> None:
+    assert admin_client.get(f"{BASE}/all", query_string={"owner": owner}).status_code == 200
+
+
+def test_htmx_all_keys_gets_the_results_partial(app: Flask, admin_client: FlaskClient) -> None:
+    make_key(app, "ops@example.com", "Ops deploy")
+
+    response = admin_client.get(f"{BASE}/all?q=ops", headers={"HX-Request": "true"})
+
+    html = text(response)
+    assert html.lstrip().startswith('<div id="sk-results"')
+    assert "Otto Ops" in html and 'hx-swap-oob="innerHTML"' in html
+
+
+def test_all_keys_costs_two_statements_whatever_the_owners(
+    app: Flask, service: KeyService, admin: User
+) -> None:
+    for number in range(12):
+        user = User(email=f"admin{number}@example.com", name=f"Admin {number}", is_admin=True)
+        user.set_password("x", "pbkdf2:sha256:1000")
+        db.session.add(user)
+        db.session.commit()
+        service.create(user, f"Key {number}")
+    db.session.expire_all()
+
+    with count_statements(db.engine) as log:
+        page = service.list_all(KeyQuery(per_page=10))
+        owners = [key.owner.name for key in page.items]
+
+    assert len(owners) == 10 and len(set(owners)) == 10
+    assert len(log) == 2
+
+
+# An overseer opens and revokes any key
+
+
+def test_overseer_opens_another_users_key_and_may_only_revoke_it(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    key_id, _token = make_key(app, "ops@example.com", "Ops deploy")
+
+    response = admin_client.get(f"{BASE}/{key_id}")
+
+    assert response.status_code == 200
+    page = words(response)
+    assert "Owner Otto Ops ops@example.com" in page
+    assert f'href="{BASE}/all"' in text(response)
+    assert f'href="{BASE}/{key_id}/revoke"' in text(response)
+    assert f'href="{BASE}/{key_id}/edit"' not in text(response)
+    assert f'href="{BASE}/{key_id}/delete"' not in text(response)
+    assert admin_client.get(f"{BASE}/{key_id}/edit").status_code == 404
+    assert admin_client.get(f"{BASE}/{key_id}/delete").status_code == 404
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["form", "htmx"])
+def test_overseer_revokes_another_users_key_and_is_recorded(
+    app: Flask, admin_client: FlaskClient, ops_client: FlaskClient, htmx: bool
+) -> None:
+    key_id, token = make_key(app, "ops@example.com", "Ops deploy")
+    headers = {"HX-Request": "true"} if htmx else {}
+
+    response = post(admin_client, f"{BASE}/{key_id}/revoke", headers=headers)
+
+    assert response.status_code == (200 if htmx else 303)
+    assert app.test_client().get("/admin/api/me", headers={"X-Api-Key": token}).status_code == 401
+    owner_view = words(ops_client.get(f"{BASE}/{key_id}"))
+    assert "Revoked by Ada Admin, just now" in owner_view
+    assert "Revoked by Ada Admin" in owner_view.split("Activity")[0]
+    code_out = app.test_cli_runner().invoke(args=["secret-keys", "log", str(key_id), "--json"])
+    assert json.loads(code_out.stdout)[0]["actor"] == "Ada Admin"
+
+
+def test_overseer_cannot_revoke_twice(app: Flask, admin_client: FlaskClient) -> None:
+    key_id, _token = make_key(app, "ops@example.com", "Ops deploy", revoked=True)
+    assert post(admin_client, f"{BASE}/{key_id}/revoke").status_code == 409
+
+
+# Revoking every active key of one user
+
+
+def test_revoke_all_asks_for_confirmation_naming_how_many(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    make_key(app, "ops@example.com", "Old", revoked=True)
+    make_key(app, "ops@example.com", "Current")
+
+    listing = words(admin_client.get(f"{BASE}/all?owner=ops@example.com"))
+    assert "Revoke all active keys of Otto Ops" in listing
+    confirm = words(admin_client.get(f"{BASE}/all/revoke?owner=ops@example.com"))
+
+    assert "Revoke 1 active key of Otto Ops?" in confirm
+    assert "“Current”" in confirm and "“Old”" not in confirm
+    assert "Revoke 1 key" in confirm
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["form", "htmx"])
+def test_revoke_all_revokes_every_active_key_of_the_user(
+    app: Flask, admin_client: FlaskClient, htmx: bool
+) -> None:
+    _admin_key, admin_token = make_key(app, "admin@example.com", "Admin's")
+    key_id, token = make_key(app, "ops@example.com", "Current")
+    headers = {"HX-Request": "true"} if htmx else {}
+
+    response = post(
+        admin_client, f"{BASE}/all/revoke", {"owner": "ops@example.com"}, headers=headers
+    )
+
+    target = f"{BASE}/all?owner=ops@example.com"
+    if htmx:
+        assert response.headers["HX-Redirect"] == target
+    else:
+        assert response.status_code == 303 and response.location == target
+    api = app.test_client()
+    assert api.get("/admin/api/me", headers={"X-Api-Key": token}).status_code == 401
+    assert api.get("/admin/api/me", headers={"X-Api-Key": admin_token}).status_code == 200
+    assert "Revoked 1 active key of Otto Ops." in text(admin_client.get(target))
+    with app.app_context():
+        (event,) = [
+            e
+            for e in app.extensions["secret_keys"].service.events_of(key_id)
+            if e.event == "revoked"
+        ]
+        assert (event.actor_kind, event.actor_name) == ("user", "Ada Admin")
+
+
+def test_revoke_all_of_a_user_without_active_keys_says_so(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    make_key(app, "ops@example.com", "Old", revoked=True)
+
+    assert "Revoke all" not in words(admin_client.get(f"{BASE}/all?owner=ops@example.com"))
+    assert "Otto Ops has no active keys." in words(
+        admin_client.get(f"{BASE}/all/revoke?owner=ops@example.com")
+    )
+
+
+@pytest.mark.parametrize("owner", ["", "nobody@example.com"])
+def test_revoke_all_of_an_unknown_user_is_404(admin_client: FlaskClient, owner: str) -> None:
+    assert admin_client.get(f"{BASE}/all/revoke", query_string={"owner": owner}).status_code == 404
+    assert post(admin_client, f"{BASE}/all/revoke", {"owner": owner}).status_code == 404
+
+
+def test_revoke_all_needs_a_csrf_token(app: Flask, admin_client: FlaskClient) -> None:
+    _key_id, token = make_key(app, "ops@example.com", "Current")
+    admin_client.get(BASE)
+    response = admin_client.post(f"{BASE}/all/revoke", data={"owner": "ops@example.com"})
+    assert response.status_code == 400
+    assert app.test_client().get("/admin/api/me", headers={"X-Api-Key": token}).status_code == 200
+
+
+# The command line
+
+
+def run(app: Flask, *args: str) -> tuple[int, str, str]:
+    result = app.test_cli_runner().invoke(args=["secret-keys", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_list_all_shows_every_key_with_its_owner(app: Flask) -> None:
+    make_key(app, "admin@example.com", "Admin deploy")
+    make_key(app, "ops@example.com", "Ops deploy")
+
+    code, out, _err = run(app, "list", "--all")
+
+    assert code == 0
+    assert "Ada Admin / Admin deploy" in out and "Otto Ops / Ops deploy" in out
+    assert "sk_" in out
+
+
+def test_list_json_has_the_documented_fields(app: Flask) -> None:
+    make_key(app, "ops@example.com", "Old", revoked=True)
+    _key_id, token = make_key(app, "ops@example.com", "Ops deploy")
+    app.test_client().get(
+        "/admin/api/me",
+        headers={"X-Api-Key": token, "User-Agent": "curl/8.5"},
+        environ_base={"REMOTE_ADDR": "192.0.2.10"},
+    )
+
+    for args in (["--all"], ["--user", "ops@example.com"]):
+        code, out, _err = run(app, "list", *args, "--json")
+        assert code == 0
+        records = json.loads(out)
+        assert [r["title"] for r in records] == (
+            ["Old", "Ops deploy"] if args == ["--all"] else ["Ops deploy", "Old"]
+        )
+        current = next(r for r in records if r["title"] == "Ops deploy")
+        assert {
+            "id",
+            "title",
+            "status",
+            "redacted",
+            "owner",
+            "created_at",
+            "last_used_at",
+            "last_used_ip",
+            "revoked_at",
+        } <= set(current)
+        assert current["owner"] == "Otto Ops" and current["status"] == "active"
+        assert current["last_used_ip"] == "192.0.2.10"
+        assert current["last_used_user_agent"] == "curl/8.5"
+        assert current["revoked_at"] is None and current["last_used_at"].endswith("+00:00")
+        assert token not in out
+
+
+def test_list_json_of_no_keys_is_an_empty_array(app: Flask) -> None:
+    assert json.loads(run(app, "list", "--all", "--json")[1]) == []
+    assert run(app, "list", "--all")[1].strip() == "There are no secret API keys."
+
+
+@pytest.mark.parametrize(
+    "args", [["list"], ["list", "--all", "--user", "ops@example.com"]], ids=["neither", "both"]
+)
+def test_list_needs_either_a_user_or_all(app: Flask, args: list[str]) -> None:
+    code, _out, err = run(app, *args)
+    assert code == 2 and "Give either --user EMAIL or --all." in err
+
+
+def test_revoke_user_all_revokes_every_active_key(app: Flask) -> None:
+    _key_id, token = make_key(app, "ops@example.com", "Ops deploy")
+    _admin_id, admin_token = make_key(app, "admin@example.com", "Admin's")
+
+    code, out, _err = run(app, "revoke", "--user", "ops@example.com", "--all", "--actor", "Grace")
+
+    assert code == 0
+    assert out.splitlines()[-1] == "Revoked 1 active secret API key of ops@example.com."
+    api = app.test_client()
+    assert api.get("/admin/api/me", headers={"X-Api-Key": token}).status_code == 401
+    assert api.get("/admin/api/me", headers={"X-Api-Key": admin_token}).status_code == 200
+    assert json.loads(run(app, "log", "1", "--json")[1])[0]["actor"] == "Grace"
+    assert run(app, "revoke", "--user", "ops@example.com", "--all")[1].strip() == (
+        "Revoked 0 active secret API keys of ops@example.com."
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["revoke"],
+        ["revoke", "--user", "ops@example.com"],
+        ["revoke", "--all"],
+        ["revoke", "1", "--user", "ops@example.com", "--all"],
+    ],
+)
+def test_revoke_needs_a_key_id_or_a_user_and_all(app: Flask, args: list[str]) -> None:
+    make_key(app, "ops@example.com", "Ops deploy")
+    code, _out, err = run(app, *args)
+    assert code == 2 and "Give either a KEY_ID, or --user EMAIL --all." in err
+    with app.app_context():
+        assert app.extensions["secret_keys"].service.active_key(get_user("ops@example.com"))
+
+
+def test_revoke_all_of_an_unknown_user_is_an_error(app: Flask) -> None:
+    code, _out, err = run(app, "revoke", "--user", "nobody@example.com", "--all")
+    assert code == 1 and "No user 'nobody@example.com'" in err
+
+
+def test_revoke_all_through_the_service_uses_one_transaction(
+    app: Flask, service: KeyService, admin: User, ops: User
+) -> None:
+    service.create(ops, "Ops deploy")
+    with count_statements(db.engine) as log:
+        service.revoke_all(ops, Actor.for_user(admin))
+    assert len(log.matching("UPDATE")) == 1 and len(log.matching("INSERT")) == 1
+    assert (
+        db.session.execute(
+            sa.select(sa.func.count())
+            .select_from(service.model)
+            .where(service.model.revoked_at.is_(None))
+        ).scalar()
+        == 0
+    )

@@ -1,0 +1,214 @@
+"""Upgrading a Flask-Migrate host from 0.1.0, all the documented way.
+
+The host's database starts with the key table exactly as release 0.1.0 made
+it, with a key in it. The steps of docs/integration.md ("When a release of the
+extension changes the table") then apply the hand-written lifecycle migration
+and generate and apply the one for the event table and the usage-context
+columns, and the old key keeps working, now with its usage context and events
+recorded. On the database of ``TEST_DATABASE_URL`` when set.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from flask_secret_keys import crypto
+from flask_secret_keys.models import UTCDateTime
+from tests import migration_host
+from tests.conftest import DATABASE_URL
+from tests.test_migrations import (
+    EVENTS,
+    IMPORT_LINE,
+    KEYS,
+    OPERATORS,
+    Migrated,
+    _drop_leftovers,
+    _enforce_sqlite_foreign_keys,
+)
+from tests.test_upgrade_lifecycle import documented_upgrade
+
+NOW = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+
+
+def release_0_1_key_table(metadata: sa.MetaData) -> sa.Table:
+    """The key table as flask-secret-keys 0.1.0 declared it."""
+    return sa.Table(
+        KEYS,
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column(
+            "user_id",
+            sa.Integer,
+            sa.ForeignKey(f"{OPERATORS}.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column("title", sa.String(100), nullable=False),
+        sa.Column("redacted", sa.String(40), nullable=False),
+        sa.Column("token_hash", sa.String(64), nullable=False),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("updated_at", UTCDateTime, nullable=False),
+        sa.Column("last_used_at", UTCDateTime, nullable=True),
+        sa.Column("revoked_at", UTCDateTime, nullable=True),
+        sa.Column(
+            "revoked_by_id",
+            sa.Integer,
+            sa.ForeignKey(f"{OPERATORS}.id", ondelete="SET NULL"),
+            nullable=True,
+        ),
+        sa.Column("active_owner_id", sa.Integer, nullable=True),
+        sa.UniqueConstraint("token_hash", name=f"uq_{KEYS}_token_hash"),
+        sa.UniqueConstraint("active_owner_id", name=f"uq_{KEYS}_active_owner_id"),
+        sa.Index(f"ix_{KEYS}_user_id", "user_id"),
+        sa.CheckConstraint(
+            "(revoked_at IS NULL AND active_owner_id IS NOT NULL AND active_owner_id = user_id)"
+            " OR (revoked_at IS NOT NULL AND active_owner_id IS NULL)",
+            name=f"ck_{KEYS}_active_owner",
+        ),
+        mysql_charset="utf8mb4",
+        mariadb_charset="utf8mb4",
+    )
+
+
+@pytest.fixture(scope="module")
+def upgraded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Migrated, str, str]]:
+    """A 0.1.0 database with one active key, upgraded by the documented steps.
+
+    Yields the host, the upgrade migration's source and the key's plaintext.
+    """
+    workdir = tmp_path_factory.mktemp("upgrade_host")
+    url = DATABASE_URL or f"sqlite:///{workdir / 'host.db'}"
+    engine = sa.create_engine(url)
+    sa.event.listen(engine, "connect", _enforce_sqlite_foreign_keys)
+    _drop_leftovers(engine)
+    metadata = sa.MetaData()
+    operators = migration_host.Operator.__table__.to_metadata(metadata)
+    keys = release_0_1_key_table(metadata)
+    metadata.create_all(engine)
+    token = crypto.generate_token()
+    with engine.begin() as connection:
+        connection.execute(operators.insert().values(id=1, email="root@ops.test", is_admin=True))
+        connection.execute(
+            keys.insert().values(
+                id=1,
+                user_id=1,
+                active_owner_id=1,
+                title="Deploy",
+                redacted=crypto.redact(token),
+                token_hash=crypto.hash_token(token),
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+    host = Migrated(workdir, url, engine)
+    try:
+        # The host's migrations as they stood with 0.1.0 (its tables are in the database).
+        host.flask_db("init")
+        template = workdir / "migrations" / "script.py.mako"
+        template.write_text(
+            template.read_text().replace(
+                "import sqlalchemy as sa\n", f"import sqlalchemy as sa\n{IMPORT_LINE}\n", 1
+            )
+        )
+        # The documented upgrade: the hand-written lifecycle migration first ...
+        host.flask_db("revision", "-m", "Key lifecycle")
+        (lifecycle,) = host.revisions
+        lifecycle.write_text(
+            lifecycle.read_text().replace("def upgrade():\n    pass\n", documented_upgrade(), 1)
+        )
+        host.flask_db("upgrade")
+        # ... then the generated one: generate, review, apply.
+        host.flask_db("migrate", "-m", "Upgrade flask-secret-keys")
+        (revision,) = (path for path in host.revisions if path != lifecycle)
+        source = revision.read_text()
+        host.flask_db("upgrade")
+        yield host, source, token
+    finally:
+        _drop_leftovers(engine)
+        engine.dispose()
+
+
+def test_the_upgrade_adds_the_event_table_and_two_columns_only(
+    upgraded: tuple[Migrated, str, str],
+) -> None:
+    _host, source, _token = upgraded
+    upgrade = source.split("def upgrade():")[1].split("def downgrade():")[0]
+
+    assert f"op.create_table('{EVENTS}'" in upgrade
+    assert (
+        f"sa.ForeignKeyConstraint(['actor_id'], ['{OPERATORS}.id'],"
+        f" name='fk_{EVENTS}_actor_id', ondelete='SET NULL')" in upgrade
+    )
+    assert f"create_index('ix_{EVENTS}_key_id', ['key_id', 'at']" in upgrade
+    assert f"create_index('ix_{EVENTS}_at', ['at']" in upgrade
+    assert f"create_index('ix_{KEYS}_created_at', ['created_at', 'id']" in upgrade
+    assert "add_column(sa.Column('last_used_ip', sa.String(length=45), nullable=True))" in upgrade
+    assert (
+        "add_column(sa.Column('last_used_user_agent', sa.String(length=255), nullable=True))"
+        in upgrade
+    )
+    assert f"create_table('{KEYS}'" not in upgrade and "drop_" not in upgrade
+    assert "expires_at" not in upgrade  # the hand-written migration added it
+    assert "key_id" in upgrade and f"['{KEYS}.id']" not in upgrade
+
+
+def test_the_old_key_still_works_and_is_recorded(
+    upgraded: tuple[Migrated, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    host, _source, token = upgraded
+    monkeypatch.setenv("DATABASE_URL", host.url)
+    app = migration_host.create_app()
+    service = app.extensions["secret_keys"].service
+    headers = {"Authorization": f"Bearer {token}", "User-Agent": "deploy-script/1.0"}
+    client = app.test_client()
+    try:
+        response = client.get(
+            "/api/whoami", headers=headers, environ_base={"REMOTE_ADDR": "192.0.2.1"}
+        )
+        assert response.json == {"email": "root@ops.test"}
+        with app.app_context():
+            key = service.get_by_id(1)
+            assert (key.last_used_ip, key.last_used_user_agent) == (
+                "192.0.2.1",
+                "deploy-script/1.0",
+            )
+            assert service.events_of(1) == []
+            service.revoke(key)
+            assert [e.event for e in service.events_of(1)] == ["revoked"]
+        assert client.get("/api/whoami", headers=headers).status_code == 401
+    finally:
+        with app.app_context():
+            migration_host.db.engine.dispose()
+
+
+def test_after_the_upgrade_autogenerate_finds_nothing_to_change(
+    upgraded: tuple[Migrated, str, str],
+) -> None:
+    host, _source, _token = upgraded
+    output = host.flask_db("migrate", "-m", "Nothing")
+    assert "No changes in schema detected." in output
+
+
+def test_the_database_still_enforces_one_active_key(upgraded: tuple[Migrated, str, str]) -> None:
+    host, _source, _token = upgraded
+    keys = sa.Table(KEYS, sa.MetaData(), autoload_with=host.engine)
+    row: dict[str, Any] = {
+        "user_id": 1,
+        "active_owner_id": 1,
+        "title": "Second",
+        "redacted": "sk_2…",
+        "token_hash": f"{2:064x}",
+        "created_at": NOW.replace(tzinfo=None),
+        "updated_at": NOW.replace(tzinfo=None),
+    }
+    with host.engine.connect() as connection, connection.begin() as transaction:
+        connection.execute(
+            keys.update().where(keys.c.id == 1).values(revoked_at=None, active_owner_id=1)
+        )
+        with pytest.raises((sa.exc.IntegrityError, sa.exc.OperationalError)):
+            connection.execute(keys.insert().values(row))
+        transaction.rollback()
