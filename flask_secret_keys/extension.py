@@ -38,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
     ),
     "SECRET_KEYS_RATE_LIMIT": None,
     "SECRET_KEYS_RATE_LIMIT_STORAGE": "memory://",
+    "SECRET_KEYS_API_EXAMPLE_URL": None,
 }
 
 _HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
@@ -66,6 +67,7 @@ class Settings:
     htmx_integrity: str | None
     rate_limit: str | None
     rate_limit_storage: str
+    api_example_url: str | None = None
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Settings:
@@ -168,6 +170,17 @@ class Settings:
                 " 'memory://' for one process, or 'redis://host:6379/0' shared by workers."
             )
 
+        api_example_url = config["SECRET_KEYS_API_EXAMPLE_URL"] or None
+        if api_example_url is not None and (
+            not isinstance(api_example_url, str)
+            or not re.fullmatch(r"(https?://[^\s/]+)?/\S*", api_example_url)
+        ):
+            _fail(
+                f"SECRET_KEYS_API_EXAMPLE_URL={api_example_url!r} must be None, a path such as"
+                " '/admin/api/me' or a URL such as 'https://admin.example.com/api/me': an Admin"
+                " API endpoint that answers a GET, for the pages' curl examples."
+            )
+
         return cls(
             prefix=prefix,
             pepper=pepper,
@@ -181,6 +194,7 @@ class Settings:
             htmx_integrity=htmx_integrity,
             rate_limit=rate_limit,
             rate_limit_storage=rate_limit_storage,
+            api_example_url=api_example_url,
         )
 
 
