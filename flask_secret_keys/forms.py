@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, Form, IntegerField, SearchField, StringField
+from wtforms import DateField, Form, HiddenField, IntegerField, SearchField, StringField
 from wtforms.validators import AnyOf, Optional, ValidationError
 
 from .errors import InvalidTitle
@@ -38,6 +38,27 @@ class TitleForm(FlaskForm):  # type: ignore[misc]
         description="A name that tells you where the key is used, such as “Billing sync”.",
         render_kw={"maxlength": TITLE_MAX_LENGTH, "autocomplete": "off", "spellcheck": "false"},
     )
+
+
+class CreateForm(TitleForm):
+    """The create form. ``opened`` is when the form was shown, so a second send
+    of the same form (a double click) is told apart from a new attempt."""
+
+    opened = HiddenField()
+    replace = HiddenField()
+
+    def opened_at(self) -> dt.datetime | None:
+        """When the form was shown, or None if the field is missing or garbled."""
+        try:
+            return dt.datetime.fromtimestamp(float(self.opened.data), dt.timezone.utc)
+        except (TypeError, ValueError, OverflowError, OSError):
+            return None
+
+
+class IdentifyForm(FlaskForm):  # type: ignore[misc]
+    """A pasted secret, to find the key it belongs to."""
+
+    key = StringField("Secret API key to identify")
 
 
 class ConfirmForm(FlaskForm):  # type: ignore[misc]

@@ -12,8 +12,10 @@ be used to manage keys.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+import shlex
 from typing import TYPE_CHECKING, Any, cast
 from weakref import WeakKeyDictionary
 
@@ -38,9 +40,10 @@ from jinja2 import Environment, Template
 from markupsafe import Markup
 from werkzeug.exceptions import NotFound
 
+from . import crypto
 from .auth import current_key
 from .errors import ActiveKeyExists, InvalidTitle, KeyAlreadyRevoked, KeyNotFound, KeyNotRevoked
-from .forms import ConfirmForm, ListForm, TitleForm
+from .forms import ConfirmForm, CreateForm, IdentifyForm, ListForm, TitleForm
 from .models import SecretKeyMixin, utcnow
 from .service import KeyQuery, KeyService
 
@@ -180,13 +183,20 @@ def _dialog_or_page(partial: str, title: str, status: int = 200, **context: Any)
     )
 
 
+def _key_context(key: SecretKeyMixin) -> dict[str, Any]:
+    """What the details card needs: a revoked key's page offers to create a new
+    key, unless another key of the user's is active."""
+    active_key = None if key.is_active else _service().active_key(_user())
+    return {"key": key, "active_key": active_key}
+
+
 def _key_changed(key: SecretKeyMixin, message: str) -> ResponseReturnValue:
     """After an edit or a revoke: the key's card replaced in place, or its details page."""
     if _wants_partial():
         return cast(
             Response,
             htmx_response(
-                render_template("secret_keys/_key.html", key=key),
+                render_template("secret_keys/_key.html", **_key_context(key)),
                 retarget="#sk-key",
                 reswap="outerHTML",
                 trigger_after_settle={"sk-toast": {"message": message}, "sk-done": True},
@@ -208,7 +218,8 @@ def time_ago(when: dt.datetime, now: dt.datetime | None = None) -> str:
     if seconds < 90:
         return "a minute ago"
     if minutes < 45:
-        return f"{int(minutes)} minutes ago"
+        # From 90 seconds on: never "1 minutes ago".
+        return f"{max(2, round(minutes))} minutes ago"
     if minutes < 90:
         return "an hour ago"
     if hours < 22:
@@ -260,6 +271,17 @@ def list_url(query: KeyQuery, **changes: Any) -> str:
     return url_for(".index", **args)
 
 
+def curl_line(token: str) -> str | None:
+    """A curl command that calls the host's Admin API with ``token``, or None
+    when the host has not named an endpoint (``SECRET_KEYS_API_EXAMPLE_URL``)."""
+    url = _state().settings.api_example_url
+    if url is None:
+        return None
+    if url.startswith("/"):
+        url = request.host_url.rstrip("/") + url
+    return f'curl -H "Authorization: Bearer {token}" {shlex.quote(url)}'
+
+
 def _is_filtered(query: KeyQuery) -> bool:
     return bool(query.search or query.status != "all" or query.created_from or query.created_to)
 
@@ -274,6 +296,8 @@ def _template_helpers() -> dict[str, Any]:
         "sk_user_label": user_label,
         "sk_list_url": list_url,
         "sk_flash_category": FLASH_CATEGORY,
+        "sk_curl_line": curl_line,
+        "sk_secret_pattern": crypto.secret_pattern(_state().settings.prefix),
     }
 
 
@@ -285,21 +309,70 @@ def index() -> Response:
     """The current user's keys: search, filters, sort and pages, all in the query string."""
     form = ListForm(request.args)
     query = form.to_query(_state().settings.per_page)
+    # A whole key typed into the search box came in the URL: search nothing
+    # and echo nothing, and keep the URL out of later requests' Referer.
+    secret_in_search = crypto.looks_like_token(query.search, _state().settings.prefix)
+    if secret_in_search:
+        query = dataclasses.replace(query, search="", page=1)
     user = _user()
     context: dict[str, Any] = {
         "form": form,
         "query": query,
         "page": _service().list(user, query),
-        "filtered": _is_filtered(query),
+        "filtered": _is_filtered(query) or secret_in_search,
+        "range_error": bool(
+            query.created_from and query.created_to and query.created_from > query.created_to
+        ),
+        "secret_in_search": secret_in_search,
     }
     if _wants_partial():
-        return _partial("secret_keys/_results.html", oob=True, **context)
-    return _page(
-        "secret_keys/index.html",
-        "Secret API Keys",
-        active_key=_service().active_key(user),
-        **context,
-    )
+        response = _partial("secret_keys/_results.html", oob=True, **context)
+    else:
+        response = _page(
+            "secret_keys/index.html",
+            "Secret API Keys",
+            active_key=_service().active_key(user),
+            identify_form=IdentifyForm(formdata=None),
+            **context,
+        )
+    if secret_in_search:
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.post("/identify")
+def identify() -> ResponseReturnValue:
+    """Open the key a pasted secret belongs to; another user's key is no match.
+
+    A POST, so the secret stays out of URLs, history and access logs; the
+    answer never repeats it.
+    """
+    form = IdentifyForm()
+    if _validated(form):
+        key = _service().identify(_user(), (form.key.data or "").strip())
+        if key is not None:
+            url = url_for(".detail", key_id=key.id)
+            if _wants_partial():
+                return cast(Response, htmx_response("", redirect=url))
+            return redirect(url, 303)
+        form.key.errors.append(
+            "No key of yours matches. Check that the whole key was pasted: it is"
+            f" {crypto.token_length(_state().settings.prefix)} characters long."
+        )
+    form.key.data = ""
+    if _wants_partial():
+        response = _partial("secret_keys/_identify.html", 422, identify_form=form)
+    else:
+        response = _page(
+            "secret_keys/action.html",
+            "Identify a key",
+            422,
+            partial="secret_keys/_identify.html",
+            identify_form=form,
+        )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -308,22 +381,33 @@ def create() -> Response:
 
     The reveal is the POST's own response, never a redirect target, and is
     not cached. Posting again (a reload) finds the new key active and is refused.
+    A second send of the same form whose first answer was lost (a double
+    click over a slow link, without JavaScript) is offered a replacement.
     """
     service, user = _service(), _user()
-    form = TitleForm()
+    form = CreateForm()
     posted = request.method == "POST"
     valid = posted and _validated(form)
     title = "Create a secret API key"
-    active_key = None
+    active_key = lost_key = None
     if valid:
+        replaced = _replaceable(form, service.active_key(user))
+        if replaced is not None and form.replace.data == str(replaced.id):
+            # A concurrent send may have revoked it first; then create below decides.
+            with contextlib.suppress(KeyAlreadyRevoked):
+                service.revoke(replaced, by=user)
         try:
             key, token = service.create(user, form.title.data)
         except ActiveKeyExists:
             active_key = service.active_key(user)
+            lost_key = _replaceable(form, active_key)
         except InvalidTitle as error:
             form.title.errors.append(str(error))
         else:
-            flash(f"Secret API key “{key.title}” created.", FLASH_CATEGORY)
+            if not _wants_partial():
+                # With htmx the dialog itself says so; a notice would wait in
+                # the session and greet the next page, whenever that is.
+                flash(f"Secret API key “{key.title}” created.", FLASH_CATEGORY)
             response = _dialog_or_page(
                 "secret_keys/_reveal.html", "Copy your new secret API key", key=key, token=token
             )
@@ -331,12 +415,31 @@ def create() -> Response:
             return response
     else:
         active_key = service.active_key(user)
+        # Whole seconds: some databases store times without fractions.
+        form.opened.data = str(int(utcnow().timestamp()))
     status = 200
     if posted:
         status = 409 if active_key is not None else 422
     return _dialog_or_page(
-        "secret_keys/_create.html", title, status, form=form, active_key=active_key
+        "secret_keys/_create.html",
+        title,
+        status,
+        form=form,
+        active_key=active_key,
+        lost_key=lost_key,
     )
+
+
+def _replaceable(form: CreateForm, key: SecretKeyMixin | None) -> SecretKeyMixin | None:
+    """``key`` if this very form could have created it and it was never used.
+
+    Such a key was made by an earlier send of the form (its answer, the only
+    one with the key, was lost), so replacing it takes nothing from anyone.
+    """
+    opened = form.opened_at()
+    if key is None or opened is None or key.last_used_at is not None:
+        return None
+    return key if key.created_at >= opened else None
 
 
 @bp.get("/<int:key_id>")
@@ -344,8 +447,8 @@ def detail(key_id: int) -> Response:
     """A key's details page: its status, times and the actions menu."""
     key = _service().get(_user(), key_id)
     if _wants_partial():
-        return _partial("secret_keys/_key.html", key=key)
-    return _page("secret_keys/detail.html", key.title, key=key)
+        return _partial("secret_keys/_key.html", **_key_context(key))
+    return _page("secret_keys/detail.html", key.title, **_key_context(key))
 
 
 @bp.route("/<int:key_id>/edit", methods=["GET", "POST"])
