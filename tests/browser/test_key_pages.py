@@ -158,6 +158,11 @@ def test_details_dialogs_and_notices_on_a_dark_phone(
     confirm.get_by_role("button", name="Revoke API key").click()
     expect(toast).to_have_count(1)
     expect(toast).to_have_text(re.compile("revoked"))
+    # A notice the server sends while another shows replaces it.
+    page.evaluate(
+        "document.dispatchEvent(new CustomEvent('sk-toast', {detail: {message: 'Next.'}}))"
+    )
+    expect(toast).to_have_text(["Next.×"])
 
     # A revoked key offers to delete it and to create a new key, in place.
     revoked = page.get_by_role("region", name="This key is revoked")
