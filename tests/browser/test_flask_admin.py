@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import requests
 from flask import Flask
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from example_app import flask_admin_host
 
@@ -147,25 +147,39 @@ def test_menu_hides_the_entry_from_users_who_are_not_admins(live_server: str, pa
 
 
 def test_pages_keep_flask_admins_light_palette_in_a_dark_colour_scheme(
-    browser: Browser, live_server: str
+    make_page: Callable[..., Page],
+    add_key: Callable[..., int],
+    assert_accessible_in_panel: Callable[[Page], None],
 ) -> None:
-    context = browser.new_context(base_url=live_server, color_scheme="dark")
-    try:
-        page = context.new_page()
-        page.goto("/login")
-        page.get_by_label("Email").fill("admin@example.com")
-        page.get_by_label("Password").fill("admin")
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url("**/admin/")
-        page.goto("/admin/settings/secret-api-keys")
+    page = make_page(color_scheme="dark")
+    key_id = add_key("Dark key")
+    page.goto("/login")
+    page.get_by_label("Email").fill("admin@example.com")
+    page.get_by_label("Password").fill("admin")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/admin/")
+    page.goto("/admin/settings/secret-api-keys")
 
-        title = page.get_by_role("heading", name="Secret API Keys", level=1)
-        card = page.locator(".sk-card").first
-        assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
-        assert title.evaluate("e => getComputedStyle(e).color") == "rgb(33, 37, 41)"
-        assert card.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(255, 255, 255)"
-    finally:
-        context.close()
+    title = page.get_by_role("heading", name="Secret API Keys", level=1)
+    card = page.locator(".sk-card").first
+    assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
+    assert title.evaluate("e => getComputedStyle(e).color") == "rgb(33, 37, 41)"
+    assert card.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(255, 255, 255)"
+    assert_accessible_in_panel(page)
+
+    # Nothing of the dark palette leaks in: the danger button, a notice's icon.
+    page.goto(f"/admin/settings/secret-api-keys/{key_id}")
+    page.wait_for_load_state()
+    page.get_by_role("button", name="Key actions").click()
+    page.get_by_role("menuitem", name="Revoke API key").click()
+    expect(page.get_by_role("dialog", name="Revoke API key")).to_be_visible()
+    assert_accessible_in_panel(page)
+    page.get_by_role("dialog").get_by_role("button", name="Revoke API key").click()
+    toast = page.locator("#sk-toasts .sk-toast")
+    expect(toast).to_have_text(re.compile("revoked"))
+    assert_accessible_in_panel(page)
+    icon = toast.locator(".sk-toast-icon").evaluate("e => getComputedStyle(e).color")
+    assert icon == "rgb(106, 210, 143)"
 
 
 def test_create_and_revoke_without_javascript_inside_the_flask_admin_layout(

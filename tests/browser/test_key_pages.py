@@ -106,6 +106,7 @@ def test_details_dialogs_and_notices_on_a_dark_phone(
     log_in: Callable[[Page], None],
     add_key: Callable[..., int],
     live_server: str,
+    assert_accessible: Callable[..., None],
 ) -> None:
     page = make_page(phone=True, color_scheme="dark")
     log_in(page)
@@ -119,6 +120,7 @@ def test_details_dialogs_and_notices_on_a_dark_phone(
     assert abs(box(button)["y"] - box(title)["y"]) < 12
     assert box(page.get_by_role("navigation", name="Breadcrumb"))["height"] < 24
     assert fits_its_width(page)
+    assert_accessible(page)
 
     # The edit panel takes the whole phone screen, and a rename renames the tab too.
     assert LONG_TITLE in page.title()
@@ -186,6 +188,7 @@ def test_details_dialogs_and_notices_on_a_dark_phone(
         "e => e.scrollHeight <= e.clientHeight && e.scrollWidth <= e.clientWidth"
     )
     assert box(secret)["width"] < 390
+    assert_accessible(page)
     reveal.get_by_role("link", name="Done").click()
     expect(reveal.get_by_role("alert")).to_contain_text("You haven’t copied the key")
     expect(reveal).to_be_visible()
