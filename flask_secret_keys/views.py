@@ -390,12 +390,14 @@ def create() -> Response:
     valid = posted and _validated(form)
     title = "Create a secret API key"
     active_key = lost_key = None
-    if valid:
+    if valid and form.replace.data:
+        # "Replace with a new key": only the key this form made, never used.
         replaced = _replaceable(form, service.active_key(user))
         if replaced is not None and form.replace.data == str(replaced.id):
             # A concurrent send may have revoked it first; then create below decides.
             with contextlib.suppress(KeyAlreadyRevoked):
                 service.revoke(replaced, by=user)
+    if valid:
         try:
             key, token = service.create(user, form.title.data)
         except ActiveKeyExists:
