@@ -124,8 +124,9 @@ def axe_violations(
 ) -> list[str]:
     """The violations axe-core finds on the page (all its rules, WCAG 2.x A/AA and best
     practices), as text; ``exclude`` leaves out elements, ``disable`` whole rules."""
-    # Colours are only what they are once the dialogs' opening animations end.
-    page.evaluate("Promise.all(document.getAnimations().map((a) => a.finished))")
+    # Colours are only what they are once the dialogs' opening animations end
+    # (an animation cancelled meanwhile, by an element removed, rejects: fine).
+    page.evaluate("Promise.all(document.getAnimations().map((a) => a.finished.catch(() => 0)))")
     if not page.evaluate("typeof window.axe === 'object'"):
         page.add_script_tag(path=str(axe))
     found: list[dict[str, Any]] = page.evaluate(
