@@ -139,7 +139,8 @@ def test_menu_hides_the_entry_from_users_who_are_not_admins(live_server: str, pa
     page.get_by_label("Email").fill("viewer@example.com")
     page.get_by_label("Password").fill("viewer")
     page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(f"{live_server}/admin/")
+    # Waits for the load event too: leaving sooner drops Flask-Admin's scripts mid-download.
+    page.wait_for_url(f"{live_server}/admin/")
 
     expect(page.locator("nav.navbar").get_by_text("Settings")).to_have_count(0)
     response = page.goto(f"{live_server}/admin/settings/secret-api-keys")

@@ -74,6 +74,7 @@ def test_details_page_fits_narrow_screens_without_javascript(
 
     # The edit page's breadcrumb too.
     page.get_by_role("link", name="Edit", exact=True).click()
+    page.wait_for_load_state()
     assert box(page.get_by_role("navigation", name="Breadcrumb"))["height"] < 24
 
     # "Using this key": nothing that looks copyable but does not work.
@@ -90,12 +91,14 @@ def test_details_page_fits_narrow_screens_without_javascript(
     # A revoked key's page offers what it says: delete it, create a new key.
     page.get_by_role("link", name="Revoke API key").click()
     page.get_by_role("button", name="Revoke API key").click()
+    page.wait_for_load_state()
     revoked = page.get_by_role("region", name="This key is revoked")
     expect(revoked.get_by_role("link", name="Delete this key")).to_be_visible()
     revoked.get_by_role("link", name="Create a new key").click()
-    expect(page).to_have_url(re.compile(f"{BASE}/new$"))
+    page.wait_for_url(re.compile(f"{BASE}/new$"))
     page.go_back()
     page.get_by_role("link", name="Delete this key").click()
+    page.wait_for_load_state()
     expect(page.get_by_role("region", name="Delete secret API key")).to_have_accessible_description(
         re.compile("This cannot be undone")
     )
@@ -221,11 +224,12 @@ def test_a_double_click_on_save_without_javascript_can_replace_the_unseen_key(
     first = TOKEN.search(lost["body"])
     assert first is not None
     page.get_by_role("button", name="Save").click()
-
+    page.wait_for_load_state()
     expect(page.get_by_role("heading", name="You already have an active key")).to_be_visible()
     assert first.group() not in page.content()
     expect(page.get_by_text("It was created from this form a moment ago")).to_be_visible()
     page.get_by_role("button", name="Replace with a new key").click()
+    page.wait_for_load_state()
 
     token = page.get_by_label("Secret API key “Sent twice”").input_value()
     assert TOKEN.fullmatch(token) and token != first.group()

@@ -169,6 +169,7 @@ def test_identify_dates_and_a_pasted_key_without_javascript(
     page.get_by_label("Created from").fill("2030-02-01")
     page.get_by_label("Created to").fill("2030-01-01")
     page.get_by_role("button", name="Apply").click()
+    page.wait_for_load_state()
     expect(page.get_by_role("heading", name="“Created from” is after “Created to”")).to_be_visible()
     expect(page.get_by_label("Created from")).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_label("Created from")).to_be_visible()
@@ -180,6 +181,7 @@ def test_identify_dates_and_a_pasted_key_without_javascript(
     with page.expect_response(re.compile(r"\?q=")) as answer:
         page.get_by_role("button", name="Apply").click()
     response = answer.value
+    page.wait_for_load_state()
     assert response.headers["referrer-policy"] == "no-referrer"
     assert "no-store" in response.headers["cache-control"]
     assert secret not in response.text()
@@ -192,10 +194,12 @@ def test_identify_dates_and_a_pasted_key_without_javascript(
     # Identify is a POST form: found, it opens the key; not found, it says so and forgets it.
     page.get_by_role("textbox", name="Secret API key to identify").fill(keys["Ops key"])
     page.get_by_role("button", name="Identify").click()
+    page.wait_for_load_state()
     expect(page.get_by_text("No key of yours matches")).to_be_visible()
     assert keys["Ops key"] not in page.content()
     assert "identify" in page.url and "?" not in page.url
     page.get_by_role("textbox", name="Secret API key to identify").fill(secret)
     page.get_by_role("button", name="Identify").click()
+    page.wait_for_load_state()
     expect(page.get_by_role("heading", level=1)).to_have_text("Alpha sync")
     assert secret not in page.url
