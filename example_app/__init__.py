@@ -45,6 +45,8 @@ def setup_host(app: Flask, config: dict[str, Any] | None, **defaults: Any) -> No
         # after a database restart; keep bound values (a key lookup's hash)
         # out of error messages and logs.
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "hide_parameters": True},
+        # The Admin API endpoint the pages' curl examples call.
+        SECRET_KEYS_API_EXAMPLE_URL="/admin/api/me",
         **defaults,
     )
     if HTMX_FILE.exists():

@@ -60,6 +60,22 @@ def token_pattern(prefix: str = DEFAULT_PREFIX) -> str:
     return rf"\b{re.escape(prefix)}[0-9A-Za-z]{{{BODY_LENGTH + CHECKSUM_LENGTH}}}\b"
 
 
+#: How many token characters after the prefix make a text "look like a key":
+#: more than a redacted key shows (4), far fewer than a whole one (49).
+SECRET_HINT_LENGTH = 16
+
+
+def secret_pattern(prefix: str = DEFAULT_PREFIX) -> str:
+    """A regular expression, valid in Python and JavaScript, for text that
+    holds a whole (or most of a) token, so it can be kept out of URLs."""
+    return f"{prefix}[0-9A-Za-z]{{{SECRET_HINT_LENGTH},}}"
+
+
+def looks_like_token(text: str, prefix: str = DEFAULT_PREFIX) -> bool:
+    """Whether ``text`` contains what looks like a token, well-formed or not."""
+    return re.search(secret_pattern(prefix), text) is not None
+
+
 def generate_token(prefix: str = DEFAULT_PREFIX) -> str:
     """A new token with 256 bits from :mod:`secrets`."""
     body = _encode(int.from_bytes(secrets.token_bytes(ENTROPY_BYTES), "big"), BODY_LENGTH)

@@ -42,6 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEYS_DEFAULT_EXPIRATION": None,
     "SECRET_KEYS_MAX_LIFETIME": None,
     "SECRET_KEYS_EVENT_RETENTION": 365,
+    "SECRET_KEYS_API_EXAMPLE_URL": None,
 }
 
 _HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
@@ -78,6 +79,7 @@ class Settings:
     event_retention: dt.timedelta | None
     default_expiration: dt.timedelta | None = None
     max_lifetime: dt.timedelta | None = None
+    api_example_url: str | None = None
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Settings:
@@ -210,6 +212,17 @@ class Settings:
                 " zero, such as 365, or None to keep key events for good."
             )
 
+        api_example_url = config["SECRET_KEYS_API_EXAMPLE_URL"] or None
+        if api_example_url is not None and (
+            not isinstance(api_example_url, str)
+            or not re.fullmatch(r"(https?://[^\s/]+)?/\S*", api_example_url)
+        ):
+            _fail(
+                f"SECRET_KEYS_API_EXAMPLE_URL={api_example_url!r} must be None, a path such as"
+                " '/admin/api/me' or a URL such as 'https://admin.example.com/api/me': an Admin"
+                " API endpoint that answers a GET, for the pages' curl examples."
+            )
+
         return cls(
             prefix=prefix,
             pepper=pepper,
@@ -227,6 +240,7 @@ class Settings:
             default_expiration=default_expiration,
             max_lifetime=max_lifetime,
             event_retention=retention,
+            api_example_url=api_example_url,
         )
 
 

@@ -12,7 +12,16 @@ import unicodedata
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, Form, IntegerField, RadioField, SearchField, SelectField, StringField
+from wtforms import (
+    DateField,
+    Form,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SearchField,
+    SelectField,
+    StringField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, Optional, ValidationError
 
@@ -85,8 +94,13 @@ class CreateForm(TitleForm):
 
     The expiration is a number of seconds from now, ``"custom"`` (the key
     expires at the start of ``expires_on``, UTC) or ``"never"``. The service
-    has the last word on the limits.
+    has the last word on the limits. ``opened`` is when the form was shown, so
+    a second send of the same form (a double click) is told apart from a new
+    attempt.
     """
+
+    opened = HiddenField()
+    replace = HiddenField()
 
     expiration = SelectField("Expiration")
     expires_on = DateField(
@@ -119,6 +133,13 @@ class CreateForm(TitleForm):
             return dt.datetime.combine(self.expires_on.data, dt.time.min, tzinfo=dt.timezone.utc)
         return now + dt.timedelta(seconds=int(choice))
 
+    def opened_at(self) -> dt.datetime | None:
+        """When the form was shown, or None if the field is missing or garbled."""
+        try:
+            return dt.datetime.fromtimestamp(float(self.opened.data), dt.timezone.utc)
+        except (TypeError, ValueError, OverflowError, OSError):
+            return None
+
 
 class DelayForm(FlaskForm):  # type: ignore[misc]
     """When a revocation takes effect: now (also if not posted), or after one of :data:`DELAYS`."""
@@ -132,6 +153,12 @@ class DelayForm(FlaskForm):  # type: ignore[misc]
     @property
     def delay(self) -> dt.timedelta:
         return {value: delay for value, _label, delay in DELAYS}[self.when.data]
+
+
+class IdentifyForm(FlaskForm):  # type: ignore[misc]
+    """A pasted secret, to find the key it belongs to."""
+
+    key = StringField("Secret API key to identify")
 
 
 class ConfirmForm(FlaskForm):  # type: ignore[misc]

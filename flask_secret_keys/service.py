@@ -904,6 +904,25 @@ class KeyService:
         signals.key_authenticated.send(app, key=key, user=key.owner)
         return key  # type: ignore[no-any-return]
 
+    def identify(self, user: Any, token: str) -> SecretKeyMixin | None:
+        """The key of ``user``'s that ``token`` is, active or revoked; None otherwise.
+
+        For an owner who holds a secret and wants to know which key it is. A
+        malformed token costs no statement; others one lookup by the unique
+        hash index. Another user's key is None, exactly like an unknown one,
+        and nothing is recorded: this is not a use of the key.
+        """
+        if not crypto.is_well_formed(token, self.prefix):
+            return None
+        Key = self.model
+        digest = crypto.hash_token(token, self.pepper)
+        key = self.db.session.execute(
+            sa.select(Key).where(Key.token_hash == digest, Key.user_id == self.user_id(user))
+        ).scalar_one_or_none()
+        if key is None or not crypto.digests_equal(key.token_hash, digest):
+            return None
+        return key  # type: ignore[no-any-return]
+
     def record_use(self, key: SecretKeyMixin) -> bool:
         """Set ``last_used_at``, with the client's address and user agent, if it is older
         than the interval; True if written.

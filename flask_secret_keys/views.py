@@ -16,8 +16,10 @@ used to manage keys.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+import shlex
 from typing import TYPE_CHECKING, Any, cast
 from weakref import WeakKeyDictionary
 
@@ -42,7 +44,7 @@ from jinja2 import Environment, Template
 from markupsafe import Markup
 from werkzeug.exceptions import NotFound
 
-from . import models
+from . import crypto, models
 from .errors import (
     ActiveKeyExists,
     InvalidLifetime,
@@ -52,7 +54,7 @@ from .errors import (
     KeyNotRevoked,
     KeyNotRollable,
 )
-from .forms import AllKeysForm, ConfirmForm, CreateForm, DelayForm, ListForm, TitleForm
+from .forms import AllKeysForm, ConfirmForm, CreateForm, DelayForm, IdentifyForm, ListForm, TitleForm
 from .models import IP_MAX_LENGTH, USER_AGENT_MAX_LENGTH, KeyEventMixin, SecretKeyMixin
 from .service import EXPIRY_WARNING, Actor, KeyQuery, KeyService, describe_duration
 
@@ -215,13 +217,20 @@ def _dialog_or_page(partial: str, title: str, status: int = 200, **context: Any)
     )
 
 
+def _key_context(key: SecretKeyMixin) -> dict[str, Any]:
+    """What the details card needs: a revoked key's page offers to create a new
+    key, unless another key of the user's is active."""
+    active_key = None if key.is_active else _service().active_key(_user())
+    return {"key": key, "active_key": active_key}
+
+
 def _key_changed(key: SecretKeyMixin, message: str) -> ResponseReturnValue:
     """After an edit or a revoke: the key's card replaced in place, or its details page."""
     if _wants_partial():
         return cast(
             Response,
             htmx_response(
-                render_template("secret_keys/_key.html", key=key),
+                render_template("secret_keys/_key.html", **_key_context(key)),
                 retarget="#sk-key",
                 reswap="outerHTML",
                 trigger_after_settle={"sk-toast": {"message": message}, "sk-done": True},
@@ -243,7 +252,8 @@ def time_ago(when: dt.datetime, now: dt.datetime | None = None) -> str:
     if seconds < 90:
         return "a minute ago"
     if minutes < 45:
-        return f"{int(minutes)} minutes ago"
+        # From 90 seconds on: never "1 minutes ago".
+        return f"{max(2, round(minutes))} minutes ago"
     if minutes < 90:
         return "an hour ago"
     if hours < 22:
@@ -314,6 +324,17 @@ def list_url(query: KeyQuery, **changes: Any) -> str:
     return url_for(".index", **args)
 
 
+def curl_line(token: str) -> str | None:
+    """A curl command that calls the host's Admin API with ``token``, or None
+    when the host has not named an endpoint (``SECRET_KEYS_API_EXAMPLE_URL``)."""
+    url = _state().settings.api_example_url
+    if url is None:
+        return None
+    if url.startswith("/"):
+        url = request.host_url.rstrip("/") + url
+    return f'curl -H "Authorization: Bearer {token}" {shlex.quote(url)}'
+
+
 def _is_filtered(query: KeyQuery) -> bool:
     return bool(
         query.search or query.status != "all" or query.created_from or query.created_to
@@ -349,6 +370,8 @@ def _template_helpers() -> dict[str, Any]:
         "sk_oversees": _oversees,
         "sk_is_own": _is_own,
         "sk_user_name": _state().ext.user_name,
+        "sk_curl_line": curl_line,
+        "sk_secret_pattern": crypto.secret_pattern(_state().settings.prefix),
     }
 
 
@@ -360,21 +383,70 @@ def index() -> Response:
     """The current user's keys: search, filters, sort and pages, all in the query string."""
     form = ListForm(request.args)
     query = form.to_query(_state().settings.per_page)
+    # A whole key typed into the search box came in the URL: search nothing
+    # and echo nothing, and keep the URL out of later requests' Referer.
+    secret_in_search = crypto.looks_like_token(query.search, _state().settings.prefix)
+    if secret_in_search:
+        query = dataclasses.replace(query, search="", page=1)
     user = _user()
     context: dict[str, Any] = {
         "form": form,
         "query": query,
         "page": _service().list(user, query),
-        "filtered": _is_filtered(query),
+        "filtered": _is_filtered(query) or secret_in_search,
+        "range_error": bool(
+            query.created_from and query.created_to and query.created_from > query.created_to
+        ),
+        "secret_in_search": secret_in_search,
     }
     if _wants_partial():
-        return _partial("secret_keys/_results.html", oob=True, **context)
-    return _page(
-        "secret_keys/index.html",
-        "Secret API Keys",
-        active_key=_service().active_key(user),
-        **context,
-    )
+        response = _partial("secret_keys/_results.html", oob=True, **context)
+    else:
+        response = _page(
+            "secret_keys/index.html",
+            "Secret API Keys",
+            active_key=_service().active_key(user),
+            identify_form=IdentifyForm(formdata=None),
+            **context,
+        )
+    if secret_in_search:
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.post("/identify")
+def identify() -> ResponseReturnValue:
+    """Open the key a pasted secret belongs to; another user's key is no match.
+
+    A POST, so the secret stays out of URLs, history and access logs; the
+    answer never repeats it.
+    """
+    form = IdentifyForm()
+    if _validated(form):
+        key = _service().identify(_user(), (form.key.data or "").strip())
+        if key is not None:
+            url = url_for(".detail", key_id=key.id)
+            if _wants_partial():
+                return cast(Response, htmx_response("", redirect=url))
+            return redirect(url, 303)
+        form.key.errors.append(
+            "No key of yours matches. Check that the whole key was pasted: it is"
+            f" {crypto.token_length(_state().settings.prefix)} characters long."
+        )
+    form.key.data = ""
+    if _wants_partial():
+        response = _partial("secret_keys/_identify.html", 422, identify_form=form)
+    else:
+        response = _page(
+            "secret_keys/action.html",
+            "Identify a key",
+            422,
+            partial="secret_keys/_identify.html",
+            identify_form=form,
+        )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _create_form(formdata: Any = None) -> CreateForm:
@@ -383,8 +455,15 @@ def _create_form(formdata: Any = None) -> CreateForm:
     return form.setup(settings.default_expiration, settings.max_lifetime)
 
 
-def _reveal(key: SecretKeyMixin, token: str) -> Response:
-    """The new key, shown this once: the POST's own response, never cached."""
+def _reveal(key: SecretKeyMixin, token: str, message: str) -> Response:
+    """The new key, shown this once: the POST's own response, never cached.
+
+    ``message`` is flashed for the page that follows, without JavaScript only:
+    with htmx the dialog itself says so, and a notice would wait in the
+    session and greet the next page, whenever that is.
+    """
+    if not _wants_partial():
+        flash(message, FLASH_CATEGORY)
     response = _dialog_or_page(
         "secret_keys/_reveal.html", "Copy your new secret API key", key=key, token=token
     )
@@ -398,13 +477,22 @@ def create() -> Response:
 
     The reveal is the POST's own response, never a redirect target, and is
     not cached. Posting again (a reload) finds the new key active and is refused.
+    A second send of the same form whose first answer was lost (a double
+    click over a slow link, without JavaScript) is offered a replacement.
     """
     service, user = _service(), _user()
     form = _create_form()
     posted = request.method == "POST"
     valid = posted and _validated(form)
     title = "Create a secret API key"
-    active_key = None
+    active_key = lost_key = None
+    if valid and form.replace.data:
+        # "Replace with a new key": only the key this form made, never used.
+        replaced = _replaceable(form, service.active_key(user))
+        if replaced is not None and form.replace.data == str(replaced.id):
+            # A concurrent send may have revoked it first; then create below decides.
+            with contextlib.suppress(KeyAlreadyRevoked):
+                service.revoke(replaced, actor=_actor())
     if valid:
         try:
             key, token = service.create(
@@ -412,22 +500,41 @@ def create() -> Response:
             )
         except ActiveKeyExists:
             active_key = service.active_key(user)
+            lost_key = _replaceable(form, active_key)
         except InvalidTitle as error:
             form.title.errors.append(str(error))
         except InvalidLifetime as error:
             field = form.expires_on if form.expiration.data == "custom" else form.expiration
             field.errors = [*field.errors, str(error)]
         else:
-            flash(f"Secret API key “{key.title}” created.", FLASH_CATEGORY)
-            return _reveal(key, token)
+            return _reveal(key, token, f"Secret API key “{key.title}” created.")
     else:
         active_key = service.active_key(user)
+        # Whole seconds: some databases store times without fractions.
+        form.opened.data = str(int(models.utcnow().timestamp()))
     status = 200
     if posted:
         status = 409 if active_key is not None else 422
     return _dialog_or_page(
-        "secret_keys/_create.html", title, status, form=form, active_key=active_key
+        "secret_keys/_create.html",
+        title,
+        status,
+        form=form,
+        active_key=active_key,
+        lost_key=lost_key,
     )
+
+
+def _replaceable(form: CreateForm, key: SecretKeyMixin | None) -> SecretKeyMixin | None:
+    """``key`` if this very form could have created it and it was never used.
+
+    Such a key was made by an earlier send of the form (its answer, the only
+    one with the key, was lost), so replacing it takes nothing from anyone.
+    """
+    opened = form.opened_at()
+    if key is None or opened is None or key.last_used_at is not None:
+        return None
+    return key if key.created_at >= opened else None
 
 
 @bp.get("/<int:key_id>")
@@ -435,8 +542,8 @@ def detail(key_id: int) -> Response:
     """A key's details page: its status, times, activity and the actions menu."""
     key = _viewable_key(key_id)
     if _wants_partial():
-        return _partial("secret_keys/_key.html", key=key)
-    return _page("secret_keys/detail.html", key.title, key=key)
+        return _partial("secret_keys/_key.html", **_key_context(key))
+    return _page("secret_keys/detail.html", key.title, **_key_context(key))
 
 
 @bp.route("/<int:key_id>/edit", methods=["GET", "POST"])
@@ -518,8 +625,7 @@ def roll(key_id: int) -> Response:
         except (KeyNotRollable, ActiveKeyExists) as refused:
             status, error = 409, str(refused)
         else:
-            flash(f"Secret API key “{key.title}” rolled.", FLASH_CATEGORY)
-            return _reveal(successor, token)
+            return _reveal(successor, token, f"Secret API key “{key.title}” rolled.")
     return _dialog_or_page(
         "secret_keys/_roll.html", "Roll key", status, form=form, key=key, error=error
     )

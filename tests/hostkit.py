@@ -107,7 +107,7 @@ def log_in(client: FlaskClient, identifier: str) -> None:
     assert response.status_code == 302, response.get_data(as_text=True)
 
 
-_TOKEN = re.compile(r'id="sk-token" value="([^"]+)"')
+_TOKEN = re.compile(r'id="sk-token"[^>]*>([^<]+)</textarea>')
 
 
 def create_key_in_pages(client: FlaskClient, base: str, title: str = "From the pages") -> str:

@@ -130,3 +130,17 @@ def test_digests_equal() -> None:
     digest = crypto.hash_token(crypto.generate_token())
     assert crypto.digests_equal(digest, digest)
     assert not crypto.digests_equal(digest, digest[:-1] + ("0" if digest[-1] != "0" else "1"))
+
+
+@pytest.mark.parametrize(
+    ("text", "looks"),
+    [
+        (crypto.generate_token(), True),
+        ("see " + crypto.generate_token()[:-10] + " in the log", True),
+        ("sk_AbCd…wXyZ", False),
+        ("sk_AbCd", False),
+        ("Billing sync", False),
+    ],
+)
+def test_text_holding_most_of_a_token_is_told_apart_from_a_search(text: str, looks: bool) -> None:
+    assert crypto.looks_like_token(text) is looks

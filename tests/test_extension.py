@@ -169,6 +169,9 @@ def test_user_model_without_email_needs_a_finder() -> None:
         ("SECRET_KEYS_CONTENT_BLOCK", "main content", "name of the block"),
         ("SECRET_KEYS_PER_PAGE", 0, "from 1 to 200"),
         ("SECRET_KEYS_PER_PAGE", "20", "from 1 to 200"),
+        ("SECRET_KEYS_API_EXAMPLE_URL", "admin/api/me", "a path such as '/admin/api/me'"),
+        ("SECRET_KEYS_API_EXAMPLE_URL", "ftp://x/api", "a path such as '/admin/api/me'"),
+        ("SECRET_KEYS_API_EXAMPLE_URL", 42, "a path such as '/admin/api/me'"),
     ],
 )
 def test_configuration_mistakes_fail_at_start_up(

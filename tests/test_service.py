@@ -425,3 +425,39 @@ def test_signals_carry_no_secrets(app: Flask, service: KeyService, admin: User) 
     carried = repr(received)
     assert token not in carried
     assert crypto.hash_token(token) not in carried
+
+
+# Identifying a key from its secret
+
+
+def test_identify_finds_the_owners_key_active_or_revoked_in_one_lookup(
+    service: KeyService, admin: User
+) -> None:
+    key, token = service.create(admin, "K")
+    service.revoke(key, by=admin)
+    db.session.commit()  # a new transaction sees other connections' writes
+    assert admin.id  # reloaded after the commit, outside the count
+    with count_statements(db.engine) as log:
+        found = service.identify(admin, token)
+    assert found is not None and found.id == key.id
+    assert len(log) == 1 and "token_hash" in log.statements[0]
+    assert service.get(admin, key.id).last_used_at is None
+
+
+def test_identify_treats_another_users_key_like_an_unknown_one(
+    service: KeyService, admin: User, ops: User
+) -> None:
+    _key, token = service.create(ops, "Theirs")
+    assert service.identify(admin, token) is None
+    assert service.identify(admin, crypto.generate_token()) is None
+
+
+@pytest.mark.parametrize("text", ["", "sk_", "not a key", "sk_" + "A" * 10_000])
+def test_identify_refuses_malformed_secrets_without_a_statement(
+    service: KeyService, admin: User, text: str
+) -> None:
+    _key, token = service.create(admin, "K")
+    with count_statements(db.engine) as log:
+        assert service.identify(admin, text) is None
+        assert service.identify(admin, token[:-1] + ("A" if token[-1] != "A" else "B")) is None
+    assert len(log) == 0

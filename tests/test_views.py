@@ -835,3 +835,57 @@ def test_logged_out_after_login_cannot_reach_the_pages(app: Flask, client: Flask
     assert client.get(BASE).status_code == 200
     client.post("/logout", data={"csrf_token": csrf_token(client)})
     assert client.get(BASE).status_code == 302
+
+
+# Identify a key, and a key typed into the search box
+
+
+def test_identify_is_a_post_that_never_repeats_the_secret(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    with app.app_context():
+        key, token = service_of(app).create(get_user("admin@example.com"), "Mine")
+        key_id = key.id
+        _other, theirs = service_of(app).create(get_user("ops@example.com"), "Theirs")
+    assert admin_client.get(f"{BASE}/identify").status_code == 405
+    csrf = csrf_token(admin_client, BASE)
+
+    found = admin_client.post(f"{BASE}/identify", data={"csrf_token": csrf, "key": f" {token} "})
+    assert found.status_code == 303 and found.location == f"{BASE}/{key_id}"
+    found = admin_client.post(
+        f"{BASE}/identify", data={"csrf_token": csrf, "key": token}, headers=HX
+    )
+    assert found.headers["HX-Redirect"] == f"{BASE}/{key_id}"
+
+    answers = []
+    for secret in (theirs, token[:-1], "sk_" + "x" * 300):
+        for headers in ({}, HX):
+            answer = admin_client.post(
+                f"{BASE}/identify", data={"csrf_token": csrf, "key": secret}, headers=headers
+            )
+            body = answer.get_data(as_text=True)
+            assert answer.status_code == 422
+            assert secret not in body and "No key of yours matches" in body
+            assert "no-store" in answer.headers["Cache-Control"]
+            answers.append(re.sub(r'name="csrf_token"[^>]*>', "", body))
+    assert answers[0] == answers[2]  # another admin's key is no match, like a made-up one
+    assert admin_client.post(f"{BASE}/identify", data={"key": token}).status_code == 400
+
+
+@pytest.mark.parametrize("headers", [{}, HX])
+def test_a_key_in_the_search_box_is_neither_searched_nor_shown(
+    app: Flask, admin_client: FlaskClient, headers: dict[str, str]
+) -> None:
+    with app.app_context():
+        _key, token = service_of(app).create(get_user("admin@example.com"), "Mine")
+    answer = admin_client.get(BASE, query_string={"q": token}, headers=headers)
+    body = answer.get_data(as_text=True)
+    assert answer.status_code == 200
+    assert token not in body and token[3:20] not in body
+    assert answer.headers["Referrer-Policy"] == "no-referrer"
+    assert "no-store" in answer.headers["Cache-Control"]
+    assert "Mine" in body  # the list, unsearched
+    plain = admin_client.get(BASE, query_string={"q": "Mine"})
+    assert (
+        "Referrer-Policy" not in plain.headers or plain.headers["Referrer-Policy"] != "no-referrer"
+    )

@@ -3,7 +3,7 @@
 (function () {
   "use strict";
 
-  var TOAST_MS = 8000;
+  var TOAST_MS = 5000;
   // The element to give focus back to when the open dialog closes.
   var opener = null;
 
@@ -18,7 +18,13 @@
   /* Dialogs arrive from the server closed; open them as modals. */
   function openDialog(dialog) {
     if (dialog.open || !dialog.isConnected) return;
+    // A notice of an earlier action would sit, unreadable, under the backdrop.
+    clearToasts();
     dialog.addEventListener("close", function () { dialogClosed(dialog); });
+    dialog.addEventListener("cancel", function (event) {
+      if (!mayClose(dialog)) event.preventDefault();
+    });
+    dialog.addEventListener("copy", function () { copied(dialog); });
     dialog.addEventListener("click", function (event) {
       // A click on the backdrop of the side panel closes it.
       if (event.target === dialog && dialog.classList.contains("sk-dialog--panel")) dialog.close();
@@ -115,9 +121,19 @@
     });
   }
 
-  /* Notices, announced by the aria-live region they are added to. */
-  function dismissLater(toast) {
-    setTimeout(function () { toast.remove(); }, TOAST_MS);
+  /* Notices: one at a time, shown for a few seconds (longer while hovered or
+     focused). The text is announced by a separate live region, so the
+     Dismiss button is never part of what is read out. */
+  function announce(message) {
+    var region = document.getElementById("sk-announcer");
+    if (!region) return;
+    region.textContent = "";
+    // A fresh text node after a tick, so the same message twice is read twice.
+    setTimeout(function () { region.textContent = message; }, 50);
+  }
+
+  function clearToasts() {
+    document.querySelectorAll("#sk-toasts .sk-toast").forEach(function (toast) { toast.remove(); });
   }
 
   function setUpToast(toast) {
@@ -130,7 +146,14 @@
     close.textContent = "×";
     close.addEventListener("click", function () { toast.remove(); });
     toast.appendChild(close);
-    dismissLater(toast);
+    var timer = null;
+    function later() { timer = setTimeout(function () { toast.remove(); }, TOAST_MS); }
+    function hold() { clearTimeout(timer); }
+    toast.addEventListener("mouseenter", hold);
+    toast.addEventListener("focusin", hold);
+    toast.addEventListener("mouseleave", later);
+    toast.addEventListener("focusout", later);
+    later();
   }
 
   var ICONS = {
@@ -143,8 +166,9 @@
   };
 
   function showToast(message, isError) {
-    var region = document.getElementById("sk-toasts");
-    if (!region || !message) return;
+    var stack = document.getElementById("sk-toasts");
+    if (!stack || !message) return;
+    clearToasts();
     var toast = document.createElement("div");
     toast.className = "sk-toast" + (isError ? " sk-toast--error" : "");
     toast.innerHTML = isError ? ICONS.error : ICONS.done;
@@ -152,38 +176,78 @@
     text.className = "sk-toast-text";
     text.textContent = message;
     toast.appendChild(text);
-    region.appendChild(toast);
+    stack.appendChild(toast);
     setUpToast(toast);
+    announce(message);
   }
 
-  /* Copy the new key, and say so. */
+  /* Copy the new key (or a line made with it), and say so. */
   function copy(button) {
-    var input = document.getElementById(button.getAttribute("data-sk-copy"));
-    var status = button.closest(".sk-dialog-body, .sk-card").querySelector("[data-sk-copy-status]");
+    var text = button.getAttribute("data-sk-copy");
+    var body = button.closest("[data-sk-reveal]") || button.closest(".sk-dialog-body, .sk-card");
+    var status = body.querySelector("[data-sk-copy-status]");
     var label = button.querySelector("[data-sk-copy-label]");
+    var field = body.querySelector("[data-sk-select]");
+    var name = button.getAttribute("data-sk-copy-name") || label.textContent;
+    button.setAttribute("data-sk-copy-name", name);
     function done(ok) {
       if (ok) {
+        copied(button.closest("dialog"));
+        // Only the last button used says "Copied".
+        body.querySelectorAll("[data-sk-copied]").forEach(function (other) {
+          other.removeAttribute("data-sk-copied");
+          other.querySelector("[data-sk-copy-label]").textContent = other.getAttribute("data-sk-copy-name");
+        });
         label.textContent = "Copied";
         button.setAttribute("data-sk-copied", "");
         status.textContent = "Copied to the clipboard.";
-        setTimeout(function () {
-          label.textContent = "Copy";
+        clearTimeout(button.skCopiedTimer);
+        button.skCopiedTimer = setTimeout(function () {
+          label.textContent = name;
           button.removeAttribute("data-sk-copied");
         }, 2500);
       } else {
-        input.focus();
-        input.select();
+        field.focus();
+        field.select();
         status.textContent = "Press Ctrl+C (or ⌘C) to copy the selected key.";
       }
     }
     if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(input.value).then(function () { done(true); }, function () { done(false); });
+      navigator.clipboard.writeText(text).then(function () { done(true); }, function () { done(false); });
     } else {
-      input.select();
+      var scratch = document.createElement("textarea");
+      scratch.value = text;
+      scratch.setAttribute("readonly", "");
+      scratch.className = "sk-visually-hidden";
+      body.appendChild(scratch);
+      scratch.select();
       var ok = false;
       try { ok = document.execCommand("copy"); } catch (error) { ok = false; }
+      scratch.remove();
       done(ok);
     }
+  }
+
+  /* The reveal asks once before it closes with the key not copied. */
+  function copied(dialog) {
+    if (!dialog) return;
+    dialog.setAttribute("data-sk-copied", "");
+    var check = dialog.querySelector("[data-sk-close-check]");
+    if (check) check.textContent = "";
+    var done = dialog.querySelector("[data-sk-done]");
+    if (done) done.textContent = "Done";
+  }
+
+  function mayClose(dialog) {
+    if (!dialog.querySelector("[data-sk-reveal]")) return true;
+    if (dialog.hasAttribute("data-sk-copied") || dialog.hasAttribute("data-sk-asked")) return true;
+    dialog.setAttribute("data-sk-asked", "");
+    var check = dialog.querySelector("[data-sk-close-check]");
+    check.textContent = "You haven’t copied the key, and it can’t be shown again. " +
+      "Copy it first, or close again to leave without it.";
+    var done = dialog.querySelector("[data-sk-done]");
+    if (done) done.textContent = "Close without copying";
+    return false;
   }
 
   function enhance(scope) {
@@ -196,7 +260,9 @@
     scope.querySelectorAll("dialog[data-sk-dialog]").forEach(openDialog);
     scope.querySelectorAll("[data-sk-menu]").forEach(setUpMenu);
     scope.querySelectorAll(".sk-toast").forEach(setUpToast);
-    scope.querySelectorAll("[data-sk-copy]").forEach(function (button) { button.hidden = false; });
+    scope.querySelectorAll("[data-sk-copy-actions], [data-sk-shortcuts]").forEach(function (element) {
+      element.hidden = false;
+    });
     scope.querySelectorAll("select[name=expiration]").forEach(showCustomDate);
   }
 
@@ -222,14 +288,21 @@
     var dialog = dismiss && dismiss.closest("dialog");
     if (dialog) {
       event.preventDefault();
-      dialog.close();
+      if (mayClose(dialog)) dialog.close();
     }
   });
 
   /* htmx wiring: where focus goes back to, which answers to swap, notices. */
+  // The sort header or page link that asked for new results, to focus its
+  // counterpart once they are in: the link itself is replaced.
+  var focusKey = null;
+  // The key title shown in the browser tab, to follow an in-place rename.
+  var shownTitle = null;
+
   document.addEventListener("htmx:beforeRequest", function (event) {
     var element = event.detail.elt;
     if (inRoot(element) && !element.closest("dialog") && !element.closest("[data-sk-menu]")) opener = element;
+    focusKey = element.getAttribute && element.getAttribute("data-sk-focus-key");
   });
 
   document.addEventListener("htmx:beforeSwap", function (event) {
@@ -246,19 +319,159 @@
     }
   });
 
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail.target;
+    if (target && target.id === "sk-results" && target.isConnected && focusKey) {
+      var lost = !document.activeElement || document.activeElement === document.body ||
+        !document.activeElement.isConnected;
+      if (lost) {
+        var next = target.querySelector('[data-sk-focus-key="' + focusKey + '"]') ||
+          target.querySelector(".sk-pagination [aria-current]") || target.querySelector(".sk-sort");
+        if (next) next.focus();
+      }
+      focusKey = null;
+    }
+    var key = document.getElementById("sk-key");
+    if (key) {
+      var title = key.getAttribute("data-sk-page-title");
+      if (shownTitle !== null && title !== shownTitle) {
+        document.title = document.title.indexOf(shownTitle) >= 0 ? document.title.replace(shownTitle, title) : title;
+      }
+      shownTitle = title;
+    }
+  });
+
   document.addEventListener("htmx:load", function (event) { enhance(event.detail.elt); });
 
+  /* The list's form follows the URL when Back or Forward restores a snapshot:
+     a snapshot keeps the fields' values from when the page was loaded. */
+  function syncListForm() {
+    var form = document.getElementById("sk-list");
+    if (!form) return;
+    var params = new URLSearchParams(window.location.search);
+    form.querySelectorAll("input[name], select[name]").forEach(function (field) {
+      if (field.type === "hidden") return;
+      field.value = params.get(field.name) || field.getAttribute("data-sk-default") || "";
+    });
+    var dates = form.querySelector("details.sk-dates");
+    if (dates && (params.get("created_from") || params.get("created_to"))) dates.open = true;
+  }
+
+  // The snapshot's text fields carry the values of the URL it is saved for,
+  // so htmx's "changed" check starts from them once it is restored. (Setting
+  // the attribute leaves a field the user has typed into as it is.)
+  document.addEventListener("htmx:beforeHistorySave", function (event) {
+    var form = document.getElementById("sk-list");
+    var path = event.detail && event.detail.path;
+    if (!form || typeof path !== "string") return;
+    var params = new URLSearchParams(path.split("?")[1] || "");
+    form.querySelectorAll("input[name]:not([type=hidden])").forEach(function (field) {
+      field.setAttribute("value", params.get(field.name) || "");
+    });
+  });
+
+  document.addEventListener("htmx:historyRestore", function () {
+    clearToasts();
+    syncListForm();
+    enhance(document);
+  });
+
+  /* A whole key typed into the search box is not searched: it would land in
+     the URL, the browser history and the server's access log. */
+  function secretInSearch(form, value) {
+    var pattern = form && form.getAttribute("data-sk-secret-pattern");
+    return Boolean(pattern && value && new RegExp(pattern).test(value));
+  }
+
+  function warnOfSecret(form, show) {
+    var warning = form.querySelector("[data-sk-secret-warning]");
+    var search = form.querySelector("#sk-q");
+    if (!warning || !search) return;
+    warning.hidden = !show;
+    if (show) search.setAttribute("aria-describedby", warning.id);
+    else search.removeAttribute("aria-describedby");
+  }
+
   document.addEventListener("htmx:configRequest", function (event) {
-    // Keep list URLs short: leave out empty filters and default values.
     var element = event.detail.elt;
     var data = event.detail.formData;
     if (event.detail.verb !== "get" || !inRoot(element) || !data) return;
+    var form = element.closest("form") || element;
+    if (form.id === "sk-list") {
+      var secret = secretInSearch(form, data.get("q"));
+      warnOfSecret(form, secret);
+      if (secret) {
+        event.preventDefault();
+        return;
+      }
+    }
+    // Keep list URLs short: leave out empty filters and default values.
     Array.from(data.keys()).forEach(function (name) {
       if (data.get(name) === "") data.delete(name);
     });
-    element.querySelectorAll("[data-sk-default]").forEach(function (field) {
+    form.querySelectorAll("[data-sk-default]").forEach(function (field) {
       if (data.get(field.name) === field.getAttribute("data-sk-default")) data.delete(field.name);
     });
+  });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || !inRoot(form)) return;
+    if (form.id === "sk-list") {
+      var search = form.querySelector("#sk-q");
+      var secret = secretInSearch(form, search && search.value);
+      warnOfSecret(form, secret);
+      if (secret) event.preventDefault();
+      return;
+    }
+    // A second send of a form that is already on its way (a double click).
+    if (form.method.toLowerCase() === "post") {
+      if (form.hasAttribute("data-sk-sent")) event.preventDefault();
+      else form.setAttribute("data-sk-sent", "");
+    }
+  });
+
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) {
+      document.querySelectorAll("form[data-sk-sent]").forEach(function (form) { form.removeAttribute("data-sk-sent"); });
+    }
+  });
+
+  /* "Identify a key" in the warning moves the typed key there. */
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest('a[href="#sk-identify-key"]');
+    var field = document.getElementById("sk-identify-key");
+    var search = document.getElementById("sk-q");
+    if (!link || !field) return;
+    event.preventDefault();
+    if (search && secretInSearch(search.form, search.value)) {
+      field.value = search.value;
+      search.value = "";
+      warnOfSecret(search.form, false);
+    }
+    field.focus();
+  });
+
+  /* Shortcuts on the list: "/" focuses the search box, "c" opens Create. */
+  document.addEventListener("keydown", function (event) {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    var target = event.target;
+    if (target.closest && target.closest("input, textarea, select, [contenteditable], dialog")) return;
+    if (document.querySelector("dialog[open]")) return;
+    if (event.key === "/") {
+      var search = document.getElementById("sk-q");
+      if (search) {
+        event.preventDefault();
+        search.focus();
+        search.select();
+      }
+    } else if (event.key === "c") {
+      var create = document.getElementById("sk-create");
+      if (create) {
+        event.preventDefault();
+        create.click();
+      }
+    }
   });
 
   function failed(event) {
@@ -270,6 +483,8 @@
   document.addEventListener("htmx:sendError", failed);
 
   document.addEventListener("sk-toast", function (event) { showToast(event.detail.message, false); });
+  var key = document.getElementById("sk-key");
+  if (key) shownTitle = key.getAttribute("data-sk-page-title");
   document.addEventListener("sk-done", closeOpenDialog);
 
   enhance(document);

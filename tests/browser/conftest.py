@@ -1,7 +1,8 @@
 """Real-browser fixtures: one headless Chromium per session, a fresh context per test.
 
 The browser drives the example app served by ``live_server``; htmx comes from
-the npm package, served by the example app at ``/vendor/htmx.min.js``.
+the npm package, served by the example app at ``/vendor/htmx.min.js``, and
+axe-core (``npm install --no-save axe-core``) checks pages for accessibility.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from example_app.models import db
 from tests.conftest import get_user
 
 CHROMIUM = Path("/usr/bin/chromium")
+AXE = Path(__file__).resolve().parents[2] / "node_modules/axe-core/axe.min.js"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -42,10 +44,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is not installed (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{message}: browser tests must run under CI")
-        pytest.skip(f"{message}; under CI these tests run")
+        _missing(str(CHROMIUM), "apt-get install chromium")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
@@ -53,9 +52,8 @@ def browser() -> Iterator[Browser]:
 
 
 def _context(browser: Browser, live_server: str, **options: Any) -> BrowserContext:
-    context = browser.new_context(
-        base_url=live_server, viewport={"width": 1280, "height": 860}, **options
-    )
+    options.setdefault("viewport", {"width": 1280, "height": 860})
+    context = browser.new_context(base_url=live_server, **options)
     context.set_default_timeout(10_000)
     return context
 
@@ -69,6 +67,30 @@ def context(browser: Browser, live_server: str) -> Iterator[BrowserContext]:
     context.close()
 
 
+#: A phone's viewport, as the screenshots and the design review use.
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def make_page(browser: Browser, live_server: str) -> Iterator[Callable[..., Page]]:
+    """Pages in contexts of their own: ``phone``, ``js``, ``color_scheme`` as asked."""
+    contexts: list[BrowserContext] = []
+
+    def make(*, phone: bool = False, js: bool = True, color_scheme: str = "light") -> Page:
+        options: dict[str, Any] = {"java_script_enabled": js, "color_scheme": color_scheme}
+        if phone:
+            options.update(viewport=PHONE, is_mobile=True, has_touch=True)
+        context = _context(browser, live_server, **options)
+        if js:
+            context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
 @pytest.fixture
 def page(context: BrowserContext) -> Page:
     return context.new_page()
@@ -80,6 +102,59 @@ def no_js_page(browser: Browser, live_server: str) -> Iterator[Page]:
     context = _context(browser, live_server, java_script_enabled=False)
     yield context.new_page()
     context.close()
+
+
+def _missing(thing: str, install: str) -> None:
+    """Skip without ``thing``, or fail under CI, where every browser test must run."""
+    message = f"{thing} is not installed ({install})"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message}: browser tests must run under CI")
+    pytest.skip(f"{message}; under CI these tests run")
+
+
+@pytest.fixture(scope="session")
+def axe_path() -> Path:
+    if not AXE.exists():
+        _missing(str(AXE), "npm install --no-save --no-audit --no-fund htmx.org@2 axe-core")
+    return AXE
+
+
+def axe_violations(
+    page: Page, axe: Path, exclude: list[str] | None = None, disable: list[str] | None = None
+) -> list[str]:
+    """The violations axe-core finds on the page (all its rules, WCAG 2.x A/AA and best
+    practices), as text; ``exclude`` leaves out elements, ``disable`` whole rules."""
+    # Colours are only what they are once the dialogs' opening animations end
+    # (an animation cancelled meanwhile, by an element removed, rejects: fine).
+    page.evaluate("Promise.all(document.getAnimations().map((a) => a.finished.catch(() => 0)))")
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.add_script_tag(path=str(axe))
+    found: list[dict[str, Any]] = page.evaluate(
+        """async ([exclude, disable]) => {
+            const context = exclude.length ? {exclude: exclude.map((s) => [s])} : document;
+            const rules = Object.fromEntries(disable.map((id) => [id, {enabled: false}]));
+            const result = await axe.run(context, {resultTypes: ["violations"], rules});
+            return result.violations.map((v) => ({
+                id: v.id, help: v.help,
+                nodes: v.nodes.map((n) => n.target.join(" ") + " " + n.failureSummary),
+            }));
+        }""",
+        [exclude or [], disable or []],
+    )
+    return [f"{v['id']}: {v['help']}: {node}" for v in found for node in v["nodes"]]
+
+
+@pytest.fixture
+def assert_accessible(axe_path: Path) -> Callable[..., None]:
+    """Asserts axe-core finds no violation on the page as it is now."""
+
+    def check(
+        page: Page, exclude: list[str] | None = None, disable: list[str] | None = None
+    ) -> None:
+        violations = axe_violations(page, axe_path, exclude, disable)
+        assert not violations, "\n".join(violations)
+
+    return check
 
 
 def _log_in(page: Page, email: str = "admin@example.com", password: str = "admin") -> None:
@@ -110,20 +185,34 @@ def admin_no_js_page(no_js_page: Page) -> Page:
 
 @pytest.fixture
 def add_key(app: Flask) -> Callable[..., int]:
-    """Adds a key of admin@example.com's straight through the service; returns its id."""
+    """Adds a key (admin@example.com's by default) straight through the service; returns
+    its id. ``tokens``, if given, receives the key's secret under its title."""
 
-    def add(title: str, *, revoked: bool = False, days_old: int = 0) -> int:
+    def add(
+        title: str,
+        *,
+        revoked: bool = False,
+        days_old: int = 0,
+        used_seconds_ago: int | None = None,
+        email: str = "admin@example.com",
+        tokens: dict[str, str] | None = None,
+    ) -> int:
         with app.app_context():
             service = app.extensions["secret_keys"].service
-            key, _token = service.create(get_user("admin@example.com"), title)
+            key, token = service.create(get_user(email), title)
+            if tokens is not None:
+                tokens[title] = token
             if revoked:
                 service.revoke(key)
+            now = dt.datetime.now(dt.timezone.utc)
+            changes: dict[str, Any] = {}
             if days_old:
+                changes["created_at"] = now - dt.timedelta(days=days_old)
+            if used_seconds_ago is not None:
+                changes["last_used_at"] = now - dt.timedelta(seconds=used_seconds_ago)
+            if changes:
                 Key = service.model
-                created = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days_old)
-                db.session.execute(
-                    sa.update(Key).where(Key.id == key.id).values(created_at=created)
-                )
+                db.session.execute(sa.update(Key).where(Key.id == key.id).values(**changes))
                 db.session.commit()
             return int(key.id)
 
