@@ -54,7 +54,15 @@ from .errors import (
     KeyNotRevoked,
     KeyNotRollable,
 )
-from .forms import AllKeysForm, ConfirmForm, CreateForm, DelayForm, IdentifyForm, ListForm, TitleForm
+from .forms import (
+    AllKeysForm,
+    ConfirmForm,
+    CreateForm,
+    DelayForm,
+    IdentifyForm,
+    ListForm,
+    TitleForm,
+)
 from .models import IP_MAX_LENGTH, USER_AGENT_MAX_LENGTH, KeyEventMixin, SecretKeyMixin
 from .service import EXPIRY_WARNING, Actor, KeyQuery, KeyService, describe_duration
 
@@ -578,9 +586,7 @@ def revoke(key_id: int) -> ResponseReturnValue:
     if request.method == "POST" and _validated(form):
         delay = form.delay
         try:
-            _service().revoke(
-                key, at=models.utcnow() + delay if delay else None, actor=_actor()
-            )
+            _service().revoke(key, at=models.utcnow() + delay if delay else None, actor=_actor())
         except KeyAlreadyRevoked as refused:
             status, error = 409, str(refused)
         else:
