@@ -559,20 +559,15 @@ class KeyService:
         ):
             expires_at = now + self.max_lifetime
         result = session.execute(
-            sa.update(Key)
-            .where(
-                Key.id == key_id,
+            self._revocation(
+                key_id,
+                now + grace,
+                by,
+                now,
                 Key.revoked_at.is_(None),
                 Key.active_owner_id.is_not(None),
                 self._unexpired(now),
             )
-            .values(
-                revoked_at=now + grace,
-                revoked_by_id=None if by is None else self.user_id(by),
-                active_owner_id=None,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
         )
         if result.rowcount == 0:
             session.rollback()
@@ -650,18 +645,13 @@ class KeyService:
             self.check_delay(at - now, "delay before the revocation")
         session = self.db.session
         result = session.execute(
-            sa.update(Key)
-            .where(
-                Key.id == key.id,
+            self._revocation(
+                key.id,
+                at,
+                by,
+                now,
                 sa.or_(Key.revoked_at.is_(None), Key.revoked_at > at + _SAME_INSTANT),
             )
-            .values(
-                revoked_at=at,
-                revoked_by_id=None if by is None else self.user_id(by),
-                active_owner_id=None,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
         )
         if result.rowcount == 0:
             session.rollback()
@@ -683,6 +673,32 @@ class KeyService:
         else:
             signals.key_revoked.send(_app(), key=key, by=by)
         return key
+
+    def _revocation(
+        self,
+        key_id: int,
+        at: dt.datetime,
+        by: Any | None,
+        now: dt.datetime,
+        *where: sa.ColumnElement[bool],
+    ) -> sa.Update:
+        """The UPDATE that revokes key ``key_id`` at ``at``, if ``where`` still holds.
+
+        It takes the key out of its owner's active slot at once, whenever
+        ``at`` is; the conditions make a race revoke it once.
+        """
+        Key = self.model
+        return (
+            sa.update(Key)
+            .where(Key.id == key_id, *where)
+            .values(
+                revoked_at=at,
+                revoked_by_id=None if by is None else self.user_id(by),
+                active_owner_id=None,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
 
     def _by_and_actor(self, by: Any | None, actor: Actor | None) -> tuple[Any | None, Actor | None]:
         """The user who acts and the actor of the event, each from the other when missing."""
@@ -749,15 +765,9 @@ class KeyService:
         revoked: builtins.list[SecretKeyMixin] = []
         for key in self.working_keys_of(user):
             result = session.execute(
-                sa.update(Key)
-                .where(Key.id == key.id, sa.or_(Key.revoked_at.is_(None), Key.revoked_at > now))
-                .values(
-                    revoked_at=now,
-                    revoked_by_id=None if by is None else self.user_id(by),
-                    active_owner_id=None,
-                    updated_at=now,
+                self._revocation(
+                    key.id, now, by, now, sa.or_(Key.revoked_at.is_(None), Key.revoked_at > now)
                 )
-                .execution_options(synchronize_session=False)
             )
             if result.rowcount:
                 self.record_event(key, "revoked", actor)
