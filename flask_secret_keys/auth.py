@@ -248,11 +248,15 @@ def add_key_response_headers(response: Response) -> Response:
     if not g.get("_secret_keys_admin_api"):
         return response
     header = _state().settings.header
-    response.vary.add("Authorization")
-    if header:
-        response.vary.add(header)
-    if _is_key_request() and "Cache-Control" not in response.headers:
-        response.headers["Cache-Control"] = "no-store"
+    credentials = ("Authorization", header) if header else ("Authorization",)
+    headers = response.headers
+    if "Vary" in headers:
+        response.vary.update(credentials)
+    else:
+        # Most responses have no Vary yet: skip parsing one.
+        headers["Vary"] = ", ".join(credentials)
+    if _is_key_request() and "Cache-Control" not in headers:
+        headers["Cache-Control"] = "no-store"
     return response
 
 
