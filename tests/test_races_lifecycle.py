@@ -1,4 +1,4 @@
-"""Races of the key lifecycle on a server database, with the barrier of tests/test_races.py.
+"""Races of the key lifecycle on a server database, released together by ``run_together``.
 
 Two rolls of one key must leave exactly one successor; a roll racing creates
 must leave one active key; creates racing for the slot an expired key held
@@ -16,7 +16,7 @@ from flask import Flask
 
 from flask_secret_keys import ActiveKeyExists, KeyNotRollable, models
 from tests.conftest import Clock, get_user
-from tests.test_races import (
+from tests.test_service_concurrency import (
     THREADS,
     app_config,
     create_key,
