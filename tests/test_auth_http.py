@@ -20,13 +20,11 @@ from flask import Flask
 
 from example_app.models import db
 from flask_secret_keys import crypto
-from tests import servers
 from tests.conftest import get_user
 from tests.rawhttp import RawResponse, send
 
 API = "/admin/api/me"
 
-fast_server = servers.fast_server
 
 INVALID = (401, "invalid_api_key")
 REQUIRED = (401, "authentication_required")
@@ -279,12 +277,12 @@ def test_matrix_has_at_least_forty_refused_cases() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_malformed_credential_is_refused_without_error(
-    app: Flask, fast_server: str, statements: list[str], case: Case
+    app: Flask, live_server: str, statements: list[str], case: Case
 ) -> None:
     token = key_in_state(app, case.key)
     target, lines = case.build(token)
     statements.clear()
-    response = send(fast_server, target, lines)
+    response = send(live_server, target, lines)
     _check_refused(response, case.expected)
     if case.queries is not None:
         assert len(statements) == case.queries, statements
@@ -292,12 +290,12 @@ def test_malformed_credential_is_refused_without_error(
 
 @pytest.mark.parametrize("case", ACCEPTED, ids=[case.id for case in ACCEPTED])
 def test_unusual_but_valid_spelling_authenticates(
-    app: Flask, fast_server: str, statements: list[str], case: Case
+    app: Flask, live_server: str, statements: list[str], case: Case
 ) -> None:
     token = key_in_state(app, case.key)
     target, lines = case.build(token)
     statements.clear()
-    response = send(fast_server, target, lines)
+    response = send(live_server, target, lines)
     assert response.status == 200, response.body[:300]
     assert response.json()["email"] == "ops@example.com"
     assert response.header("Set-Cookie") is None
@@ -305,21 +303,21 @@ def test_unusual_but_valid_spelling_authenticates(
     assert len(statements) == case.queries
 
 
-def test_bad_key_beats_a_valid_session(app: Flask, fast_server: str) -> None:
+def test_bad_key_beats_a_valid_session(app: Flask, live_server: str) -> None:
     """A session cookie never rescues a request whose key fails."""
     import requests
 
     session = requests.Session()
-    login = session.get(f"{fast_server}/login", timeout=10).text
+    login = session.get(f"{live_server}/login", timeout=10).text
     csrf = login.split('name="csrf_token" type="hidden" value="')[-1].split('"')[0]
     session.post(
-        f"{fast_server}/login",
+        f"{live_server}/login",
         data={"email": "admin@example.com", "password": "admin", "csrf_token": csrf},
         timeout=10,
     )
-    assert session.get(f"{fast_server}{API}", timeout=10).status_code == 200
+    assert session.get(f"{live_server}{API}", timeout=10).status_code == 200
     response = session.get(
-        f"{fast_server}{API}", headers={"Authorization": "Bearer sk_nonsense"}, timeout=10
+        f"{live_server}{API}", headers={"Authorization": "Bearer sk_nonsense"}, timeout=10
     )
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_api_key"

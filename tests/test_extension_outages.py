@@ -23,14 +23,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
-from example_app import create_app
 from example_app.models import db
 from flask_secret_keys import crypto
-from tests import servers
 from tests.conftest import DATABASE_URL, csrf_token, get_user, is_server_database, log_in
+from tests.host import create_app
 from tests.tcpproxy import TCPProxy
-
-fast_server = servers.fast_server
 
 needs_server_database = pytest.mark.skipif(
     not is_server_database(),

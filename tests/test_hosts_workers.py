@@ -23,10 +23,7 @@ import requests
 from flask import Flask
 
 from example_app.models import db
-from tests import servers
 from tests.conftest import DATABASE_URL, get_user, is_server_database
-
-redis_storage = servers.redis_storage
 
 
 def test_using_a_key_records_last_use_without_touching_updated_at(app: Flask) -> None:

@@ -28,7 +28,6 @@ from flask_secret_keys import (
     crypto,
 )
 from flask_secret_keys.service import KeyService
-from tests import servers
 from tests.conftest import DATABASE_URL, get_user, is_server_database
 
 pytestmark = [
@@ -44,7 +43,6 @@ pytestmark = [
 
 THREADS = 20
 
-fast_server = servers.fast_server
 
 
 @pytest.fixture
@@ -267,17 +265,17 @@ def test_no_request_authenticates_once_a_revoke_has_committed(app: Flask) -> Non
 
 
 def test_twenty_concurrent_create_forms_reveal_one_key_and_explain_the_rest(
-    app: Flask, fast_server: str
+    app: Flask, live_server: str
 ) -> None:
     """The same race through the pages of a real server: one reveal, 19 clear refusals."""
     browser = requests.Session()
-    login = browser.get(f"{fast_server}/login", timeout=10).text
+    login = browser.get(f"{live_server}/login", timeout=10).text
     browser.post(
-        f"{fast_server}/login",
+        f"{live_server}/login",
         data={"email": "admin@example.com", "password": "admin", "csrf_token": csrf_of(login)},
         timeout=10,
     )
-    url = f"{fast_server}/settings/secret-api-keys/new"
+    url = f"{live_server}/settings/secret-api-keys/new"
     token = csrf_of(browser.get(url, timeout=10).text)
     barrier = threading.Barrier(THREADS)
 

@@ -17,10 +17,10 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from example_app import create_app
 from example_app.models import db
 from flask_secret_keys import KeyService, crypto
 from tests.conftest import count_statements, database_url, get_user, log_in
+from tests.host import create_app
 
 BASE = "/settings/secret-api-keys"
 CLIENT = {"REMOTE_ADDR": "203.0.113.7"}

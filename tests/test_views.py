@@ -786,7 +786,7 @@ def test_htmx_url_none_leaves_loading_htmx_to_the_layout(admin_client: FlaskClie
 def test_malformed_htmx_integrity_fails_at_init_app(
     app_config: dict[str, Any], integrity: object
 ) -> None:
-    from example_app import create_app
+    from tests.host import create_app
 
     with pytest.raises(RuntimeError, match="SECRET_KEYS_HTMX_INTEGRITY"):
         create_app({**app_config, "SECRET_KEYS_HTMX_INTEGRITY": integrity})

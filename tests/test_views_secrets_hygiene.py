@@ -25,10 +25,7 @@ from flask import Flask
 
 from example_app.models import db
 from flask_secret_keys import crypto, signals
-from tests import servers
 from tests.conftest import DATABASE_URL, get_user
-
-fast_server = servers.fast_server
 
 BASE = "/settings/secret-api-keys"
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -185,9 +182,9 @@ def everything_in(response: requests.Response) -> str:
 
 
 def test_a_full_journey_leaks_the_key_nowhere(
-    app: Flask, fast_server: str, captured_logs: pytest.LogCaptureFixture
+    app: Flask, live_server: str, captured_logs: pytest.LogCaptureFixture
 ) -> None:
-    journey, token = run_journey(app, fast_server)
+    journey, token = run_journey(app, live_server)
     digest = crypto.hash_token(token)
     body = token[3 : 3 + crypto.BODY_LENGTH]
 

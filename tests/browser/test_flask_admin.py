@@ -19,13 +19,13 @@ import requests
 from flask import Flask
 from playwright.sync_api import Page, expect
 
-from example_app import flask_admin_host
+from tests.host import create_flask_admin_app
 
 
 @pytest.fixture
 def app_factory() -> Callable[[dict[str, Any]], Flask]:
     """The Flask-Admin host in place of the main example, for ``live_server``."""
-    return flask_admin_host.create_app
+    return create_flask_admin_app
 
 
 @pytest.fixture
