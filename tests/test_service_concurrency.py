@@ -65,14 +65,6 @@ def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-WORKERS = THREADS
-
-
-def race(app: Flask, action: Callable[[], Any]) -> list[Any]:
-    """Run ``action`` in WORKERS threads released together; their results or exceptions."""
-    return run_together(app, [action] * WORKERS)
-
-
 def test_database_enforces_one_active_key_when_the_service_check_is_passed(
     app: Flask, monkeypatch: Any
 ) -> None:
@@ -94,9 +86,9 @@ def test_database_enforces_one_active_key_when_the_service_check_is_passed(
         _key, token = service.create(get_user("admin@example.com"), "Racing")
         return token
 
-    results = race(app, create)
+    results = run_together(app, [create] * THREADS)
     assert sum(isinstance(r, str) for r in results) == 1, results
-    assert sum(isinstance(r, ActiveKeyExists) for r in results) == WORKERS - 1, results
+    assert sum(isinstance(r, ActiveKeyExists) for r in results) == THREADS - 1, results
     with app.app_context():
         assert db.session.execute(sa.select(sa.func.count(service.model.id))).scalar() == 1
 
