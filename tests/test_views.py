@@ -490,24 +490,15 @@ def test_htmx_create_answers_with_the_reveal_dialog(app: Flask, admin_client: Fl
     assert f'data-sk-close-href="{BASE}/{key.id}"' in html
 
 
-@pytest.mark.parametrize(
-    ("title", "message"),
-    [
-        ("", "Enter a title."),
-        ("   ", "Enter a title."),
-        ("x" * 101, "at most 100 characters"),
-        ("tab\there", "control characters"),
-    ],
-    ids=["empty", "blank", "too-long", "control-character"],
-)
 @pytest.mark.parametrize("headers", [{}, HX], ids=["plain", "htmx"])
 def test_create_with_a_bad_title_shows_the_error_by_the_field(
-    app: Flask, admin_client: FlaskClient, title: str, message: str, headers: dict[str, str]
+    app: Flask, admin_client: FlaskClient, headers: dict[str, str]
 ) -> None:
-    response = post(admin_client, f"{BASE}/new", {"title": title}, headers=headers)
+    """Which titles are refused, and why, is the table of test_service_titles.py."""
+    response = post(admin_client, f"{BASE}/new", {"title": "   "}, headers=headers)
     assert response.status_code == 422
     html = text(response)
-    assert message in html
+    assert "Enter a title." in html
     assert 'aria-invalid="true"' in html
     assert 'aria-describedby="title-hint title-error"' in html
     assert TOKEN.search(html) is None
