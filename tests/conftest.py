@@ -44,6 +44,7 @@ import requests
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, settings
 from werkzeug.serving import make_server
 
 from example_app.models import User, db
@@ -55,6 +56,17 @@ __all__ = ["User", "get_user"]
 
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
+
+
+#: Hypothesis settings of the fuzzing tests: no deadline (a slow machine is no bug), and
+#: fixtures shared by the examples of a test (each example leaves what it made behind).
+FUZZ = settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+#: Fewer examples where each one is several requests and database round trips.
+FORM_FUZZ = settings(FUZZ, max_examples=100)
 
 
 def database_url(tmp_path: Any) -> str:
