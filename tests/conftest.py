@@ -279,6 +279,12 @@ def viewer_client(client: FlaskClient) -> FlaskClient:
     return client
 
 
+def run_cli(app: Flask, *args: str) -> tuple[int, str, str]:
+    """``flask secret-keys ARGS`` on ``app``: its exit code, stdout and stderr."""
+    result = app.test_cli_runner().invoke(args=["secret-keys", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
 # A real server.
 
 
