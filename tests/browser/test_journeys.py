@@ -51,10 +51,10 @@ def clipboard(page: Page) -> str:
 def test_create_copy_use_rename_revoke_and_delete_a_key(
     page: Page,
     live_server: str,
-    log_in: Callable[[Page], None],
+    log_in: Callable[..., None],
     assert_accessible: Callable[..., None],
 ) -> None:
-    log_in(page)
+    log_in(page, form=True)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Secret API Keys").click()
     page.wait_for_url(re.compile(f"{BASE}$"))
     expect(page.get_by_role("heading", name="No secret API keys yet")).to_be_visible()
