@@ -463,7 +463,7 @@ class KeyService:
             if holder.expires_at is None or holder.expires_at > now:
                 holder_id = holder.id
                 session.rollback()
-                raise ActiveKeyExists(holder_id)
+                raise ActiveKeyExists(holder_id, key=holder)
             self._release(holder, now)
         key, token = self._new_key(user, title, expires_at, now)
         try:
@@ -476,7 +476,7 @@ class KeyService:
             existing = self.active_key(user)
             if existing is None:
                 raise
-            raise ActiveKeyExists(existing.id) from None
+            raise ActiveKeyExists(existing.id, key=existing) from None
         signals.key_created.send(_app(), key=key, user=user)
         self._prune_now_and_then()
         return key, token
@@ -596,7 +596,7 @@ class KeyService:
             existing = self.active_key(owner)
             if existing is None:
                 raise
-            raise ActiveKeyExists(existing.id) from None
+            raise ActiveKeyExists(existing.id, key=existing) from None
         session.refresh(key)
         signals.key_rolled.send(_app(), key=key, successor=successor, grace=grace, by=by)
         if grace:

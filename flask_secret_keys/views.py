@@ -20,6 +20,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import shlex
+from collections.abc import Callable
 from typing import Any, cast
 from weakref import WeakKeyDictionary
 
@@ -39,6 +40,7 @@ from flask.typing import ResponseReturnValue
 from flask_htmx import HTMX
 from flask_htmx import make_response as htmx_response
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, generate_csrf
 from jinja2 import Environment, Template
 from markupsafe import Markup
@@ -48,11 +50,11 @@ from . import crypto, models
 from .errors import (
     ActiveKeyExists,
     InvalidLifetime,
-    InvalidTitle,
     KeyAlreadyRevoked,
     KeyNotFound,
     KeyNotRevoked,
     KeyNotRollable,
+    SecretKeyError,
 )
 from .forms import (
     AllKeysForm,
@@ -247,6 +249,31 @@ def _key_changed(key: SecretKeyMixin, message: str) -> ResponseReturnValue:
         )
     flash(message, FLASH_CATEGORY)
     return redirect(url_for(".detail", key_id=key.id), 303)
+
+
+def _confirmed(
+    key: SecretKeyMixin,
+    form: FlaskForm,
+    act: Callable[[], ResponseReturnValue],
+    refusals: tuple[type[SecretKeyError], ...],
+    partial: str,
+    title: str,
+    **context: Any,
+) -> ResponseReturnValue:
+    """The shape of the revoke, roll and delete views: a confirmation, then the action.
+
+    A GET (or a form that does not validate) shows the confirmation; a valid
+    POST runs ``act``, whose response is the answer. A refusal in ``refusals``
+    (the key changed since the confirmation was shown) is a 409 showing the
+    confirmation again, with the reason as ``error``.
+    """
+    status, error = 200, None
+    if request.method == "POST" and _validated(form):
+        try:
+            return act()
+        except refusals as refused:
+            status, error = 409, str(refused)
+    return _dialog_or_page(partial, title, status, form=form, key=key, error=error, **context)
 
 
 # Template helpers
@@ -507,11 +534,9 @@ def create() -> Response:
             key, token = service.create(
                 user, form.title.data, form.expires_at(models.utcnow()), actor=_actor()
             )
-        except ActiveKeyExists:
-            active_key = service.active_key(user)
+        except ActiveKeyExists as refused:
+            active_key = refused.key
             lost_key = _replaceable(form, active_key)
-        except InvalidTitle as error:
-            form.title.errors.append(str(error))
         except InvalidLifetime as error:
             field = form.expires_on if form.expiration.data == "custom" else form.expiration
             field.errors = [*field.errors, str(error)]
@@ -563,13 +588,10 @@ def edit(key_id: int) -> ResponseReturnValue:
         form = TitleForm(obj=key)
         return _dialog_or_page("secret_keys/_edit.html", "Edit secret API key", form=form, key=key)
     form = TitleForm()
+    # The form ran the service's title rules already, so the rename cannot refuse the title.
     if _validated(form):
-        try:
-            _service().rename(key, form.title.data, _actor())
-        except InvalidTitle as error:
-            form.title.errors.append(str(error))
-        else:
-            return _key_changed(key, "Title updated.")
+        _service().rename(key, form.title.data, _actor())
+        return _key_changed(key, "Title updated.")
     return _dialog_or_page("secret_keys/_edit.html", "Edit secret API key", 422, form=form, key=key)
 
 
@@ -583,58 +605,49 @@ def revoke(key_id: int) -> ResponseReturnValue:
     key = _viewable_key(key_id)
     form = DelayForm()
     then_create = request.values.get("then") == "create"
-    status, error = 200, None
-    if request.method == "POST" and _validated(form):
+
+    def act() -> ResponseReturnValue:
         delay = form.delay
-        try:
-            _service().revoke(key, at=models.utcnow() + delay if delay else None, actor=_actor())
-        except KeyAlreadyRevoked as refused:
-            status, error = 409, str(refused)
+        _service().revoke(key, at=models.utcnow() + delay if delay else None, actor=_actor())
+        if delay:
+            message = f"Secret API key “{key.title}” will be revoked in {describe_duration(delay)}."
         else:
-            if delay:
-                message = (
-                    f"Secret API key “{key.title}” will be revoked in {describe_duration(delay)}."
-                )
-            else:
-                message = f"Secret API key “{key.title}” revoked."
-            if then_create:
-                flash(message, FLASH_CATEGORY)
-                if _wants_partial():
-                    return _partial(
-                        "secret_keys/_create.html",
-                        as_dialog=True,
-                        form=_create_form(formdata={}),
-                        active_key=None,
-                    )
-                return redirect(url_for(".create"), 303)
+            message = f"Secret API key “{key.title}” revoked."
+        if not then_create:
             return _key_changed(key, message)
-    return _dialog_or_page(
+        flash(message, FLASH_CATEGORY)
+        if _wants_partial():
+            return _partial(
+                "secret_keys/_create.html",
+                as_dialog=True,
+                form=_create_form(formdata={}),
+                active_key=None,
+            )
+        return redirect(url_for(".create"), 303)
+
+    return _confirmed(
+        key,
+        form,
+        act,
+        (KeyAlreadyRevoked,),
         "secret_keys/_revoke.html",
         "Revoke API key",
-        status,
-        form=form,
-        key=key,
-        error=error,
         then_create=then_create,
     )
 
 
 @bp.route("/<int:key_id>/roll", methods=["GET", "POST"])
-def roll(key_id: int) -> Response:
+def roll(key_id: int) -> ResponseReturnValue:
     """Roll a key: a successor with the same title, shown once; the old key revoked later."""
-    service, user = _service(), _user()
-    key = service.key_of(user, key_id)
+    key = _service().key_of(_user(), key_id)
     form = DelayForm()
-    status, error = 200, None
-    if request.method == "POST" and _validated(form):
-        try:
-            successor, token = service.roll(key, form.delay, actor=_actor())
-        except (KeyNotRollable, ActiveKeyExists) as refused:
-            status, error = 409, str(refused)
-        else:
-            return _reveal(successor, token, f"Secret API key “{key.title}” rolled.")
-    return _dialog_or_page(
-        "secret_keys/_roll.html", "Roll key", status, form=form, key=key, error=error
+
+    def act() -> ResponseReturnValue:
+        successor, token = _service().roll(key, form.delay, actor=_actor())
+        return _reveal(successor, token, f"Secret API key “{key.title}” rolled.")
+
+    return _confirmed(
+        key, form, act, (KeyNotRollable, ActiveKeyExists), "secret_keys/_roll.html", "Roll key"
     )
 
 
@@ -643,20 +656,17 @@ def delete(key_id: int) -> ResponseReturnValue:
     """Delete a revoked key, after a confirmation; then back to the list."""
     key = _service().key_of(_user(), key_id)
     form = ConfirmForm()
-    status = 200
-    if request.method == "POST" and _validated(form):
+
+    def act() -> ResponseReturnValue:
         title = key.title
-        try:
-            _service().delete(key, _actor())
-        except KeyNotRevoked:
-            status = 409
-        else:
-            flash(f"Secret API key “{title}” deleted.", FLASH_CATEGORY)
-            if _wants_partial():
-                return cast(Response, htmx_response("", redirect=url_for(".index")))
-            return redirect(url_for(".index"), 303)
-    return _dialog_or_page(
-        "secret_keys/_delete.html", "Delete secret API key", status, form=form, key=key
+        _service().delete(key, _actor())
+        flash(f"Secret API key “{title}” deleted.", FLASH_CATEGORY)
+        if _wants_partial():
+            return cast(Response, htmx_response("", redirect=url_for(".index")))
+        return redirect(url_for(".index"), 303)
+
+    return _confirmed(
+        key, form, act, (KeyNotRevoked,), "secret_keys/_delete.html", "Delete secret API key"
     )
 
 

@@ -76,6 +76,7 @@ def test_one_active_key_per_user(service: KeyService, admin: User, ops: User) ->
     with pytest.raises(ActiveKeyExists) as excinfo:
         service.create(admin, "Second")
     assert excinfo.value.active_key_id == first.id
+    assert excinfo.value.key is not None and excinfo.value.key.id == first.id
     assert "Revoke it" in str(excinfo.value)
     service.create(ops, "Another user's key")  # other users are not affected
 

@@ -18,6 +18,7 @@ from markupsafe import escape
 from example_app.models import db
 from flask_secret_keys import InvalidTitle
 from flask_secret_keys.models import TITLE_MAX_LENGTH
+from flask_secret_keys.service import clean_title
 from tests.conftest import csrf_token, get_user, service_of
 
 NEW = "/settings/secret-api-keys/new"
@@ -106,6 +107,12 @@ def test_edit_form_shows_the_error_and_keeps_the_old_title(
     assert response.status_code == 422
     assert message in html.unescape(response.get_data(as_text=True))
     assert stored_titles(app) == ["Test key"]
+
+
+@pytest.mark.parametrize(("title", "expected"), STORED)
+def test_a_clean_title_passes_the_rules_again_unchanged(title: str, expected: str) -> None:
+    """The forms run ``clean_title`` first, so the service never refuses what they pass."""
+    assert clean_title(clean_title(title)) == clean_title(title) == expected
 
 
 @pytest.mark.parametrize(("title", "expected"), STORED)
