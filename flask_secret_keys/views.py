@@ -167,6 +167,8 @@ def _vary_on_htmx(response: Response) -> Response:
     return response
 
 
+# The blueprint carries all its wiring, so ``init_app`` only registers it:
+# security headers on its responses, and a 503 page when the database fails.
 bp.after_request(add_security_headers)
 for _outage in DATABASE_UNAVAILABLE:
     bp.register_error_handler(_outage, unavailable_page)
