@@ -22,8 +22,10 @@ from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from example_app import create_app
+from example_app.extensions import secret_keys
 from example_app.models import User, create_demo_users, db
-from flask_secret_keys import KeyService, models
+from flask_secret_keys import KeyService, SecretKeys, models
+from flask_secret_keys.settings import Settings
 
 #: A cheap password hash: the demo users are made for every test.
 FAST_PASSWORD_METHOD = "pbkdf2:sha256:1000"
@@ -118,9 +120,22 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
+def service_of(app: Flask, extension: SecretKeys = secret_keys) -> KeyService:
+    """``extension.service`` of ``app``, for use outside the app's context too."""
+    with app.app_context():
+        return extension.service
+
+
+def settings_of(app: Flask, extension: SecretKeys = secret_keys) -> Settings:
+    """``extension.settings`` of ``app``, for use outside the app's context too."""
+    with app.app_context():
+        return extension.settings
+
+
 @pytest.fixture
 def service(app: Flask) -> KeyService:
-    return app.extensions["secret_keys"].service  # type: ignore[no-any-return]
+    """The example app's ``secret_keys.service``."""
+    return service_of(app)
 
 
 def get_user(email: str) -> User:
@@ -152,9 +167,7 @@ def viewer(app_ctx: None) -> User:
 def admin_token(app: Flask) -> str:
     """The plaintext of an active key of admin@example.com."""
     with app.app_context():
-        _key, token = app.extensions["secret_keys"].service.create(
-            get_user("admin@example.com"), "Test key"
-        )
+        _key, token = secret_keys.service.create(get_user("admin@example.com"), "Test key")
     return token
 
 

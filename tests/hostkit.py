@@ -17,7 +17,7 @@ from flask import Flask, render_template_string, request
 from flask.testing import FlaskClient
 from flask_login import current_user, login_user
 
-from flask_secret_keys import admin_api_required, current_key
+from flask_secret_keys import SecretKeys, admin_api_required, current_key
 from tests.conftest import csrf_token
 
 _LOGIN_FORM = """<form method="post">
@@ -73,12 +73,13 @@ def fresh_tables(app: Flask, db: Any) -> Iterator[None]:
             db.engine.dispose()
 
 
-def create_key(app: Flask, user_id: Any, title: str = "Integration") -> tuple[int, str]:
-    """Create a key for the user with ``user_id`` through the app's service."""
-    state = app.extensions["secret_keys"]
+def create_key(
+    app: Flask, extension: SecretKeys, user_id: Any, title: str = "Integration"
+) -> tuple[int, str]:
+    """Create a key for the user with ``user_id`` through ``extension.service``."""
     with app.app_context():
-        user = state.ext.db.session.get(state.ext.user_model, user_id)
-        key, token = state.service.create(user, title)
+        user = extension.db.session.get(extension.user_model, user_id)
+        key, token = extension.service.create(user, title)
         return key.id, token
 
 

@@ -15,7 +15,7 @@ from flask import Flask
 
 from example_app.models import db
 from flask_secret_keys import ActiveKeyExists, KeyAlreadyRevoked
-from tests.conftest import get_user
+from tests.conftest import get_user, service_of
 
 WORKERS = 20
 
@@ -45,7 +45,7 @@ def race(app: Flask, action: Callable[[], Any]) -> list[Any]:
 
 
 def test_concurrent_creates_leave_exactly_one_active_key(app: Flask) -> None:
-    service = app.extensions["secret_keys"].service
+    service = service_of(app)
 
     def create() -> str:
         _key, token = service.create(get_user("admin@example.com"), "Racing")
@@ -65,20 +65,20 @@ def test_concurrent_creates_leave_exactly_one_active_key(app: Flask) -> None:
 
 
 def test_concurrent_revokes_revoke_once(app: Flask) -> None:
-    service = app.extensions["secret_keys"].service
+    service = service_of(app)
     with app.app_context():
         key, _token = service.create(get_user("admin@example.com"), "Target")
         key_id = key.id
 
     def revoke() -> int:
-        service.revoke(service.get_by_id(key_id), by=get_user("ops@example.com"))
+        service.revoke(service.key_by_id(key_id), by=get_user("ops@example.com"))
         return key_id
 
     results = race(app, revoke)
     assert results.count(key_id) == 1, results
     assert sum(isinstance(r, KeyAlreadyRevoked) for r in results) == WORKERS - 1, results
     with app.app_context():
-        revoked = service.get_by_id(key_id)
+        revoked = service.key_by_id(key_id)
         assert revoked.revoked_at is not None
         assert revoked.revoked_by.email == "ops@example.com"
         assert revoked.active_owner_id is None
@@ -88,7 +88,7 @@ def test_database_enforces_one_active_key_when_the_service_check_is_passed(
     app: Flask, monkeypatch: Any
 ) -> None:
     """Every thread passes the "no active key yet" check; the unique index still holds."""
-    service = app.extensions["secret_keys"].service
+    service = service_of(app)
     checked = threading.local()
     real_slot_holder = service._slot_holder
 

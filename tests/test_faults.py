@@ -27,7 +27,14 @@ from example_app import create_app
 from example_app.models import db
 from flask_secret_keys import crypto
 from tests import servers
-from tests.conftest import DATABASE_URL, csrf_token, get_user, is_server_database, log_in
+from tests.conftest import (
+    DATABASE_URL,
+    csrf_token,
+    get_user,
+    is_server_database,
+    log_in,
+    settings_of,
+)
 from tests.tcpproxy import TCPProxy
 
 fast_server = servers.fast_server
@@ -77,7 +84,7 @@ def break_database(app: Flask) -> Iterator[Callable[[bool], None]]:
 
 
 def token_hash(app: Flask, token: str) -> str:
-    return crypto.hash_token(token, app.extensions["secret_keys"].settings.pepper)
+    return crypto.hash_token(token, settings_of(app).pepper)
 
 
 def assert_clean_503(response: Any, *secrets: str) -> None:

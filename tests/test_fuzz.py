@@ -19,7 +19,7 @@ from werkzeug.test import EnvironBuilder
 
 from flask_secret_keys import crypto
 from flask_secret_keys.auth import read_credential
-from tests.conftest import csrf_token, get_user, log_in
+from tests.conftest import csrf_token, get_user, log_in, service_of
 
 FUZZ = settings(
     max_examples=200,
@@ -179,7 +179,7 @@ def admin_pages(app: Flask, admin_token: str) -> FlaskClient:
 def test_any_title_on_the_create_form_is_created_or_refused_never_500(
     app: Flask, admin_pages: FlaskClient, title: str
 ) -> None:
-    service = app.extensions["secret_keys"].service
+    service = service_of(app)
     with app.app_context():
         user = get_user("admin@example.com")
         active = service.active_key(user)

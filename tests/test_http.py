@@ -11,6 +11,7 @@ import requests
 from flask import Flask
 
 from flask_secret_keys import crypto
+from tests.conftest import service_of
 
 
 def me(base_url: str, **kwargs: object) -> requests.Response:
@@ -45,7 +46,7 @@ def test_post_with_a_key_over_http(live_server: str, admin_token: str) -> None:
 def test_revoked_and_deleted_keys_stop_working_at_once(
     app: Flask, live_server: str, admin_token: str
 ) -> None:
-    service = app.extensions["secret_keys"].service
+    service = service_of(app)
     assert me(live_server, auth=(admin_token, "")).status_code == 200
     with app.app_context():
         key = service.authenticate(admin_token)
@@ -55,7 +56,7 @@ def test_revoked_and_deleted_keys_stop_working_at_once(
     assert revoked.status_code == 401
     assert revoked.json()["error"] == "invalid_api_key"
     with app.app_context():
-        service.delete(service.get_by_id(key_id))
+        service.delete(service.key_by_id(key_id))
     assert me(live_server, auth=(admin_token, "")).status_code == 401
 
 

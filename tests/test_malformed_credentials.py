@@ -21,7 +21,7 @@ from flask import Flask
 from example_app.models import db
 from flask_secret_keys import crypto
 from tests import servers
-from tests.conftest import get_user
+from tests.conftest import get_user, service_of
 from tests.rawhttp import RawResponse, send
 
 API = "/admin/api/me"
@@ -244,7 +244,7 @@ def statements(app: Flask) -> Iterator[list[str]]:
 
 def key_in_state(app: Flask, state: str) -> str:
     """The plaintext of a key in ``state``."""
-    service = app.extensions["secret_keys"].service
+    service = service_of(app)
     with app.app_context():
         user = get_user("ops@example.com")
         key, token = service.create(user, f"A {state} key")

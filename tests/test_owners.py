@@ -16,8 +16,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from example_app.models import User, db
-from flask_secret_keys import KeyService
-from tests.conftest import FAST_PASSWORD_METHOD, get_user, is_server_database, log_in
+from tests.conftest import FAST_PASSWORD_METHOD, get_user, is_server_database, log_in, service_of
 
 
 def delete_by_orm(user: User) -> None:
@@ -33,10 +32,6 @@ def delete_by_core(user: User) -> None:
 
 
 DELETIONS: dict[str, Callable[[User], None]] = {"orm": delete_by_orm, "core": delete_by_core}
-
-
-def service_of(app: Flask) -> KeyService:
-    return app.extensions["secret_keys"].service  # type: ignore[no-any-return]
 
 
 def key_rows(app: Flask) -> int:

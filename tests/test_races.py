@@ -27,9 +27,8 @@ from flask_secret_keys import (
     KeyNotRevoked,
     crypto,
 )
-from flask_secret_keys.service import KeyService
 from tests import servers
-from tests.conftest import DATABASE_URL, get_user, is_server_database
+from tests.conftest import DATABASE_URL, get_user, is_server_database, service_of
 
 pytestmark = [
     pytest.mark.concurrency,
@@ -78,10 +77,6 @@ def run_together(app: Flask, jobs: list[Callable[[], Any]]) -> list[Any]:
     return results
 
 
-def service_of(app: Flask) -> KeyService:
-    return app.extensions["secret_keys"].service  # type: ignore[no-any-return]
-
-
 def rows(app: Flask) -> list[Any]:
     """Every key row, read fresh."""
     Key = service_of(app).model
@@ -111,7 +106,7 @@ def revoke_job(app: Flask, key_id: int, email: str = "admin@example.com") -> Cal
     def job() -> str:
         service = service_of(app)
         user = get_user(email)
-        service.revoke(service.get(user, key_id), by=user)
+        service.revoke(service.key_of(user, key_id), by=user)
         return "revoked"
 
     return job
@@ -120,7 +115,7 @@ def revoke_job(app: Flask, key_id: int, email: str = "admin@example.com") -> Cal
 def delete_job(app: Flask, key_id: int) -> Callable[[], str]:
     def job() -> str:
         service = service_of(app)
-        service.delete(service.get(get_user("admin@example.com"), key_id))
+        service.delete(service.key_of(get_user("admin@example.com"), key_id))
         return "deleted"
 
     return job
@@ -211,7 +206,7 @@ def test_rename_during_revoke_keeps_both_and_breaks_nothing(app: Flask, round_: 
 
     def rename() -> str:
         service = service_of(app)
-        service.rename(service.get(get_user("admin@example.com"), key_id), "After")
+        service.rename(service.key_of(get_user("admin@example.com"), key_id), "After")
         return "renamed"
 
     results = run_together(app, [revoke_job(app, key_id), rename])

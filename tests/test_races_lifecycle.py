@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 
 from flask_secret_keys import ActiveKeyExists, KeyNotRollable, models
-from tests.conftest import Clock, get_user
+from tests.conftest import Clock, get_user, service_of
 from tests.test_races import (
     THREADS,
     app_config,
@@ -23,7 +23,6 @@ from tests.test_races import (
     pytestmark,
     rows,
     run_together,
-    service_of,
 )
 
 HOUR = dt.timedelta(hours=1)
@@ -48,7 +47,7 @@ def roll_job(app: Flask, key_id: int) -> Callable[[], Any]:
     def job() -> int:
         service = service_of(app)
         user = get_user("admin@example.com")
-        successor, _token = service.roll(service.get(user, key_id), HOUR, by=user)
+        successor, _token = service.roll(service.key_of(user, key_id), HOUR, by=user)
         return int(successor.id)
 
     return job

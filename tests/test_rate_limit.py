@@ -19,7 +19,7 @@ from example_app import create_app
 from flask_secret_keys import crypto
 from flask_secret_keys.ratelimit import client_of
 from tests import servers
-from tests.conftest import get_user
+from tests.conftest import get_user, service_of
 
 fast_server = servers.fast_server
 redis_storage = servers.redis_storage
@@ -207,9 +207,7 @@ def test_an_unreachable_storage_lets_requests_through_and_logs_it(
 ) -> None:
     app = make_app(SECRET_KEYS_RATE_LIMIT_STORAGE="redis://127.0.0.1:1/0")
     with app.app_context():
-        _key, token = app.extensions["secret_keys"].service.create(
-            get_user("admin@example.com"), "Key"
-        )
+        _key, token = service_of(app).create(get_user("admin@example.com"), "Key")
     client = app.test_client()
 
     with caplog.at_level(logging.WARNING, logger="flask_secret_keys.ratelimit"):

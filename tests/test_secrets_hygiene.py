@@ -26,7 +26,7 @@ from flask import Flask
 from example_app.models import db
 from flask_secret_keys import crypto, signals
 from tests import servers
-from tests.conftest import DATABASE_URL, get_user
+from tests.conftest import DATABASE_URL, get_user, service_of
 
 fast_server = servers.fast_server
 
@@ -232,7 +232,7 @@ def test_a_full_journey_leaks_the_key_nowhere(
 
 
 def test_the_database_holds_no_plaintext_key(app: Flask, tmp_path: Path) -> None:
-    service = app.extensions["secret_keys"].service
+    service = service_of(app)
     tokens = []
     with app.app_context():
         for email in ("admin@example.com", "ops@example.com"):

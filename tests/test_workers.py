@@ -24,13 +24,13 @@ from flask import Flask
 
 from example_app.models import db
 from tests import servers
-from tests.conftest import DATABASE_URL, get_user, is_server_database
+from tests.conftest import DATABASE_URL, get_user, is_server_database, service_of
 
 redis_storage = servers.redis_storage
 
 
 def test_using_a_key_records_last_use_without_touching_updated_at(app: Flask) -> None:
-    service = app.extensions["secret_keys"].service
+    service = service_of(app)
     with app.app_context():
         key, token = service.create(get_user("admin@example.com"), "Key")
         key_id, updated_at = key.id, key.updated_at
@@ -161,7 +161,7 @@ def test_the_last_used_throttle_holds_across_workers(
 
 
 def last_used(app: Flask) -> dt.datetime | None:
-    service = app.extensions["secret_keys"].service
+    service = service_of(app)
     with app.app_context():
         return db.session.get(service.model, 1).last_used_at  # type: ignore[no-any-return]
 
