@@ -2,7 +2,7 @@
 
 For the list user (who owns many keys) in a table of many more, with each
 kind of request the list makes (plain, search, status filter, date filter,
-each sort, a later page), measures both :meth:`KeyService.list`, the service
+each sort, a later page), measures both :meth:`KeyService.search`, the service
 behind the Settings → Secret API Keys page, and the page itself: a session
 request through the test client, template rendering included. Reports the SQL
 statements per request and the median time.
@@ -65,7 +65,7 @@ def _list_user(seeded: Seeded) -> Any:
 
 
 def list_batch(seeded: Seeded, user: Any, query: KeyQuery, calls: int) -> Batch:
-    """Seconds per ``list(user, query)`` with its rows loaded, each in a fresh app context."""
+    """Seconds per ``search(user, query)`` with its rows loaded, each in a fresh app context."""
     app, service = seeded.app, seeded.service()
 
     def batch() -> float:
@@ -73,7 +73,7 @@ def list_batch(seeded: Seeded, user: Any, query: KeyQuery, calls: int) -> Batch:
         for _ in range(calls):
             with app.app_context():
                 start = time.perf_counter()
-                page = service.list(user, query)
+                page = service.search(user, query)
                 items = list(page.items)
                 durations.append(time.perf_counter() - start)
                 assert page.total is not None and len(items) <= query.per_page
@@ -105,7 +105,7 @@ def statements_per_page(
 def statements_per_list(seeded: Seeded, user: Any, query: KeyQuery) -> tuple[int, int, int]:
     """Statements one list request runs, and the rows it shows and counts."""
     with seeded.app.app_context(), recording(db.engine) as log:
-        page = seeded.service().list(user, query)
+        page = seeded.service().search(user, query)
         shown = len(list(page.items))
         total = page.total or 0
         return len(log), shown, total
@@ -115,14 +115,14 @@ def run(databases: Sequence[Seeded], rounds: int, calls: int) -> Result:
     """Every query of :data:`QUERIES` on each database, timed in the same rounds."""
     result = Result(
         name="list_at_scale",
-        title="5. Listing one user's keys in a large table (KeyService.list)",
+        title="5. Listing one user's keys in a large table (KeyService.search)",
         header=(
             "backend",
             "request",
             "rows",
             "matching",
-            "list() statements",
-            "list() time",
+            "search() statements",
+            "search() time",
             "page statements",
             "page time",
         ),
@@ -198,7 +198,7 @@ def _owners(seeded: Seeded, query: KeyQuery) -> list[Any] | None:
 
 
 def all_batch(seeded: Seeded, query: KeyQuery, calls: int) -> Batch:
-    """Seconds per ``list_all(query)`` with its rows and their owners loaded."""
+    """Seconds per ``search_all(query)`` with its rows and their owners loaded."""
     app, service = seeded.app, seeded.service()
     owners = _owners(seeded, query)
 
@@ -207,7 +207,7 @@ def all_batch(seeded: Seeded, query: KeyQuery, calls: int) -> Batch:
         for _ in range(calls):
             with app.app_context():
                 start = time.perf_counter()
-                page = service.list_all(query, owners)
+                page = service.search_all(query, owners)
                 names = [key.owner.email for key in page.items]
                 durations.append(time.perf_counter() - start)
                 assert page.total is not None and len(names) <= query.per_page
@@ -224,10 +224,10 @@ def all_query_string(query: KeyQuery) -> dict[str, str]:
 
 
 def statements_per_all(seeded: Seeded, query: KeyQuery) -> tuple[int, int, int]:
-    """Statements one ``list_all`` runs with the owners read, and the rows it shows and counts."""
+    """Statements one ``search_all`` runs with the owners read, and the rows it shows and counts."""
     owners = _owners(seeded, query)
     with seeded.app.app_context(), recording(db.engine) as log:
-        page = seeded.service().list_all(query, owners)
+        page = seeded.service().search_all(query, owners)
         shown = len([key.owner.email for key in page.items])
         return len(log), shown, page.total or 0
 
@@ -245,14 +245,14 @@ def run_all_keys(databases: Sequence[Seeded], rounds: int, calls: int) -> Result
     """Every query of :data:`ALL_QUERIES` on each database: the service and the page."""
     result = Result(
         name="list_all_at_scale",
-        title="5b. All keys: every user's keys, owners joined in (KeyService.list_all)",
+        title="5b. All keys: every user's keys, owners joined in (KeyService.search_all)",
         header=(
             "backend",
             "request",
             "rows",
             "matching",
-            "list_all() statements",
-            "list_all() time",
+            "search_all() statements",
+            "search_all() time",
             "page statements",
             "page time",
         ),

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
+from example_app.extensions import secret_keys
 from example_app.models import db
 
 from .environment import API_PATH, Seeded
@@ -32,7 +33,7 @@ def run(seeded: Seeded, requests: int, intervals: Sequence[float]) -> Result:
     for interval in intervals:
         app = seeded.app_with(SECRET_KEYS_LAST_USED_INTERVAL=interval)
         with app.app_context():
-            Key = app.extensions["secret_keys"].service.model
+            Key = secret_keys.service.model
             db.session.execute(sa.update(Key).values(last_used_at=None))
             db.session.commit()
             engine = db.engine

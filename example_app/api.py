@@ -8,7 +8,7 @@ from flask import Blueprint, request
 from flask_login import current_user
 
 from flask_secret_keys import admin_api_required
-from flask_secret_keys.faults import DATABASE_UNAVAILABLE, unavailable_json
+from flask_secret_keys.outages import DATABASE_UNAVAILABLE, unavailable_json
 
 bp = Blueprint("admin_api", __name__, url_prefix="/admin/api")
 

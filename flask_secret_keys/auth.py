@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from flask import Blueprint, Flask, Request, current_app, g, request
 from flask.sessions import SessionInterface, SessionMixin
@@ -43,11 +43,9 @@ from .errors import (
     InvalidKey,
     TooManyAttempts,
 )
-from .faults import DATABASE_UNAVAILABLE, log_unavailable
 from .models import SecretKeyMixin
-
-if TYPE_CHECKING:
-    from .extension import _State
+from .outages import DATABASE_UNAVAILABLE, log_unavailable
+from .state import current_state
 
 F = TypeVar("F", bound=Callable[..., Any])
 B = TypeVar("B", bound=Blueprint)
@@ -58,10 +56,6 @@ ADMIN_API_MARK = "_secret_keys_admin_api"
 #: What a presented credential of ours that cannot be a key becomes: it fails
 #: the well-formedness check, so it is refused like any other bad key.
 _UNUSABLE = ""
-
-
-def _state() -> _State:
-    return cast("_State", current_app.extensions["secret_keys"])
 
 
 # Which routes are the Admin API
@@ -75,7 +69,7 @@ def require_admin() -> None:
     """
     if not current_user.is_authenticated:
         raise AuthenticationRequired()
-    if not _state().ext.is_admin(current_user._get_current_object()):
+    if not current_state().users.is_admin(current_user._get_current_object()):
         raise AdminRequired()
 
 
@@ -191,7 +185,7 @@ def authenticate_request() -> SecretKeyMixin | None:
         if key is False:
             raise InvalidKey()
         return cast("SecretKeyMixin | None", key)
-    state = _state()
+    state = current_state()
     settings = state.settings
     credential = read_credential(request, settings.header, settings.prefix)
     if credential is None:
@@ -252,7 +246,7 @@ def add_key_response_headers(response: Response) -> Response:
     """
     if not g.get("_secret_keys_admin_api"):
         return response
-    header = _state().settings.header
+    header = current_state().settings.header
     credentials = ("Authorization", header) if header else ("Authorization",)
     headers = response.headers
     if "Vary" in headers:

@@ -16,15 +16,14 @@ from collections.abc import Iterable
 from typing import Any, Literal, cast
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import models
 from .errors import SecretKeyError
-from .extension import _State
 from .models import KeyEventMixin, SecretKeyMixin
 from .service import Actor, clean_operator, parse_duration
+from .state import current_state
 
 
 class _Commands(AppGroup):
@@ -45,12 +44,8 @@ class _Commands(AppGroup):
 group = _Commands("secret-keys", help="Manage secret API keys.")
 
 
-def _state() -> _State:
-    return cast(_State, current_app.extensions["secret_keys"])
-
-
 def _user(identifier: str) -> Any:
-    user = _state().ext.find_user(identifier)
+    user = current_state().users.find_user(identifier)
     if user is None:
         raise click.ClickException(f"No user {identifier!r}.")
     return user
@@ -64,7 +59,7 @@ def _owner(key: Any) -> str:
     owner = key.owner
     if owner is None:
         return "?"
-    return str(getattr(owner, "email", None) or _state().ext.user_id(owner))
+    return str(getattr(owner, "email", None) or current_state().users.user_id(owner))
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -100,7 +95,7 @@ actor_option = click.option(
 @actor_option
 def create(identifier: str, title: str, expires_in: str | None, actor: Actor) -> None:
     """Create a key and print it once, alone on the last line."""
-    state = _state()
+    state = current_state()
     expires_at: dt.datetime | Literal["default"] | None = "default"
     if expires_in == "never":
         expires_at = None
@@ -128,10 +123,10 @@ def create(identifier: str, title: str, expires_in: str | None, actor: Actor) ->
 @actor_option
 def roll(key_id: int, grace: str, actor: Actor) -> None:
     """Replace a key by a new one with the same title; print the new key on the last line."""
-    service = _state().service
+    service = current_state().service
     delay = parse_duration(grace)
-    successor, token = service.roll(service.get_by_id(key_id), delay, actor=actor)
-    old = service.get_by_id(key_id)
+    successor, token = service.roll(service.key_by_id(key_id), delay, actor=actor)
+    old = service.key_by_id(key_id)
     click.echo(
         f"Rolled secret API key {key_id} ({old.redacted}): it is revoked"
         f" {'now' if not delay else 'at ' + _when(old.revoked_at)}. New key {successor.id}"
@@ -149,7 +144,7 @@ def roll(key_id: int, grace: str, actor: Actor) -> None:
 def expiring(within: str) -> None:
     """List keys that expire or are revoked within DURATION, with their owners."""
     window = parse_duration(within)
-    keys = _state().service.expiring(window)
+    keys = current_state().service.expiring(window)
     if not keys:
         click.echo(f"No secret API keys expire or are revoked within {within}.")
         return
@@ -167,13 +162,13 @@ def expiring(within: str) -> None:
 
 def _key_record(key: SecretKeyMixin) -> dict[str, Any]:
     owner = key.owner
-    owner_id = _state().ext.user_id(owner)
+    owner_id = current_state().users.user_id(owner)
     return {
         "id": key.id,
         "title": key.title,
         "status": key.status,
         "redacted": key.redacted,
-        "owner": _state().ext.user_name(owner),
+        "owner": current_state().users.user_name(owner),
         "owner_id": owner_id if isinstance(owner_id, (int, str)) else str(owner_id),
         "created_at": _iso(key.created_at),
         "last_used_at": _iso(key.last_used_at),
@@ -204,7 +199,7 @@ def list_keys(identifier: str | None, every: bool, as_json: bool) -> None:
     """List a user's keys, or everyone's with --all (redacted)."""
     if (identifier is None) == (not every):
         raise click.UsageError("Give either --user EMAIL or --all.")
-    service = _state().service
+    service = current_state().service
     keys: Iterable[SecretKeyMixin]
     keys = service.iter_all() if every else service.keys_of(_user(cast(str, identifier)))
     if as_json:
@@ -218,7 +213,7 @@ def list_keys(identifier: str | None, every: bool, as_json: bool) -> None:
         if not shown:
             click.echo(header)
             shown = True
-        owner = f"{_state().ext.user_name(key.owner)} / " if every else ""
+        owner = f"{current_state().users.user_name(key.owner)} / " if every else ""
         click.echo(
             f"{key.id:>6}  {key.status:8}  {key.redacted:18}  {_when(key.created_at):23}"
             f"  {_when(key.last_used_at):23}  {_when(key.expires_at):23}"
@@ -245,7 +240,7 @@ def revoke(
     key_id: int | None, identifier: str | None, every: bool, delay: str | None, actor: Actor
 ) -> None:
     """Revoke a key, now or later, or all keys of a user (--user EMAIL --all). For good."""
-    service = _state().service
+    service = current_state().service
     if identifier is not None or every:
         if key_id is not None or identifier is None or not every or delay is not None:
             raise click.UsageError("Give either a KEY_ID, or --user EMAIL --all.")
@@ -260,7 +255,7 @@ def revoke(
     if key_id is None:
         raise click.UsageError("Give either a KEY_ID, or --user EMAIL --all.")
     at = None if delay is None else models.utcnow() + parse_duration(delay)
-    key = service.revoke(service.get_by_id(key_id), at=at, actor=actor)
+    key = service.revoke(service.key_by_id(key_id), at=at, actor=actor)
     if at is None or key.status == "revoked":
         click.echo(f"Revoked secret API key {key.id} ({key.redacted}).")
     else:
@@ -274,8 +269,8 @@ def revoke(
 @actor_option
 def delete(key_id: int, actor: Actor) -> None:
     """Delete a revoked key. Its events stay."""
-    service = _state().service
-    key = service.get_by_id(key_id)
+    service = current_state().service
+    key = service.key_by_id(key_id)
     redacted = key.redacted
     service.delete(key, actor)
     click.echo(f"Deleted secret API key {key_id} ({redacted}).")
@@ -301,10 +296,10 @@ def _event_record(event: KeyEventMixin) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="A JSON array of objects.")
 def log(key_id: int, as_json: bool) -> None:
     """Print a key's events, newest first; also for a deleted key."""
-    service = _state().service
+    service = current_state().service
     events = service.events_of(key_id)
     if not events:
-        service.get_by_id(key_id)
+        service.key_by_id(key_id)
     if as_json:
         _echo_json_array(_event_record(event) for event in events)
         return
@@ -319,7 +314,7 @@ def log(key_id: int, as_json: bool) -> None:
 @group.command("prune-events")
 def prune_events() -> None:
     """Delete key events older than SECRET_KEYS_EVENT_RETENTION."""
-    state = _state()
+    state = current_state()
     if state.settings.event_retention is None:
         click.echo("SECRET_KEYS_EVENT_RETENTION is None: events are kept for good.")
         return

@@ -8,7 +8,7 @@ Service errors carry a message fit to show a user. HTTP errors are werkzeug
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import (
     Forbidden,
@@ -17,6 +17,9 @@ from werkzeug.exceptions import (
     TooManyRequests,
     Unauthorized,
 )
+
+if TYPE_CHECKING:
+    from .models import SecretKeyMixin
 
 
 class SecretKeyError(Exception):
@@ -36,10 +39,18 @@ class ActiveKeyExists(SecretKeyError):
 
     message = "You already have an active secret API key. Revoke it before creating a new one."
 
-    def __init__(self, active_key_id: int | None = None, message: str | None = None) -> None:
+    def __init__(
+        self,
+        active_key_id: int | None = None,
+        message: str | None = None,
+        *,
+        key: SecretKeyMixin | None = None,
+    ) -> None:
         super().__init__(message)
         #: The id of the key that blocks the creation, when known.
         self.active_key_id = active_key_id
+        #: That key itself, when known, so the caller need not look it up again.
+        self.key = key
 
 
 class KeyAlreadyRevoked(SecretKeyError):

@@ -2,8 +2,8 @@
 
 Added only where the host (or the view) has not set the header already, so a
 host with its own policy — Flask-Talisman, a proxy's headers copied in, a
-stricter CSP — keeps it. Registered app-wide but acting only on requests
-routed to the ``secret_keys`` blueprint; the host's pages are left alone.
+stricter CSP — keeps it. Registered on the ``secret_keys`` blueprint, so the
+host's pages are left alone.
 """
 
 from __future__ import annotations
@@ -31,8 +31,6 @@ def add_security_headers(response: Response) -> Response:
     new key sets it itself), and a ``frame-ancestors 'none'`` policy when the
     host has set no Content-Security-Policy. Static files keep their caching.
     """
-    if request.blueprint != "secret_keys":
-        return response
     headers = response.headers
     for name, value in DEFAULT_HEADERS.items():
         headers.setdefault(name, value)

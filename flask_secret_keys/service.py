@@ -9,7 +9,6 @@ records it, and rules a race could break are also enforced by the database
 
 from __future__ import annotations
 
-import builtins
 import datetime as dt
 import json
 import re
@@ -261,7 +260,7 @@ class KeyService:
 
     # Reading
 
-    def get(self, user: Any, key_id: int) -> SecretKeyMixin:
+    def key_of(self, user: Any, key_id: int) -> SecretKeyMixin:
         """One of ``user``'s keys, or :class:`KeyNotFound` (also for other users' keys)."""
         if not 0 < key_id <= MAX_KEY_ID:
             raise KeyNotFound()
@@ -273,8 +272,8 @@ class KeyService:
             raise KeyNotFound()
         return key  # type: ignore[no-any-return]
 
-    def get_by_id(self, key_id: int) -> SecretKeyMixin:
-        """Any user's key by id, for administration outside a user's own view."""
+    def key_by_id(self, key_id: int) -> SecretKeyMixin:
+        """Any user's key by id, for oversight and the CLI; :class:`KeyNotFound` if none."""
         if not 0 < key_id <= MAX_KEY_ID:
             raise KeyNotFound()
         key = self.db.session.get(self.model, key_id)
@@ -308,7 +307,7 @@ class KeyService:
             return sa.and_(Key.revoked_at > now, self._unexpired(now))
         return sa.and_(Key.revoked_at.is_(None), self._unexpired(now))
 
-    def expiring(self, within: dt.timedelta) -> builtins.list[SecretKeyMixin]:
+    def expiring(self, within: dt.timedelta) -> list[SecretKeyMixin]:
         """Every user's keys that will expire or be revoked within ``within``, soonest first."""
         Key = self.model
         now = models.utcnow()
@@ -332,7 +331,7 @@ class KeyService:
             ).scalars()
         )
 
-    def keys_of(self, user: Any) -> builtins.list[SecretKeyMixin]:
+    def keys_of(self, user: Any) -> list[SecretKeyMixin]:
         """All of ``user``'s keys, newest first."""
         Key = self.model
         return list(
@@ -354,12 +353,12 @@ class KeyService:
         )
         yield from self.db.session.execute(stmt).scalars()
 
-    def list(self, user: Any, query: KeyQuery) -> Pagination:
+    def search(self, user: Any, query: KeyQuery) -> Pagination:
         """A page of ``user``'s keys: two statements, an items query and a count."""
         Key = self.model
         return self._page(sa.select(Key).where(Key.user_id == self.user_id(user)), query)
 
-    def list_all(self, query: KeyQuery, owners: Sequence[Any] | None = None) -> Pagination:
+    def search_all(self, query: KeyQuery, owners: Sequence[Any] | None = None) -> Pagination:
         """A page of every user's keys (or only ``owners``'), owners joined in: two statements."""
         Key = self.model
         stmt = sa.select(Key).options(orm.joinedload(Key.owner))
@@ -464,7 +463,7 @@ class KeyService:
             if holder.expires_at is None or holder.expires_at > now:
                 holder_id = holder.id
                 session.rollback()
-                raise ActiveKeyExists(holder_id)
+                raise ActiveKeyExists(holder_id, key=holder)
             self._release(holder, now)
         key, token = self._new_key(user, title, expires_at, now)
         try:
@@ -477,7 +476,7 @@ class KeyService:
             existing = self.active_key(user)
             if existing is None:
                 raise
-            raise ActiveKeyExists(existing.id) from None
+            raise ActiveKeyExists(existing.id, key=existing) from None
         signals.key_created.send(_app(), key=key, user=user)
         self._prune_now_and_then()
         return key, token
@@ -597,7 +596,7 @@ class KeyService:
             existing = self.active_key(owner)
             if existing is None:
                 raise
-            raise ActiveKeyExists(existing.id) from None
+            raise ActiveKeyExists(existing.id, key=existing) from None
         session.refresh(key)
         signals.key_rolled.send(_app(), key=key, successor=successor, grace=grace, by=by)
         if grace:
@@ -735,7 +734,7 @@ class KeyService:
         session.commit()
         signals.key_deleted.send(_app(), key_id=key_id, user_id=user_id, redacted=redacted)
 
-    def working_keys_of(self, user: Any) -> builtins.list[SecretKeyMixin]:
+    def working_keys_of(self, user: Any) -> list[SecretKeyMixin]:
         """``user``'s keys that still authenticate (active, or scheduled for revocation)."""
         now = models.utcnow()
         Key = self.model
@@ -751,7 +750,7 @@ class KeyService:
             ).scalars()
         )
 
-    def revoke_all(self, user: Any, actor: Actor | None = None) -> builtins.list[SecretKeyMixin]:
+    def revoke_all(self, user: Any, actor: Actor | None = None) -> list[SecretKeyMixin]:
         """Revoke at once every key of ``user`` that still works; returns those revoked.
 
         For incident response (a leaked key, an admin who left). Each key gets
@@ -762,7 +761,7 @@ class KeyService:
         now = models.utcnow()
         by = actor.user if actor is not None else None
         session = self.db.session
-        revoked: builtins.list[SecretKeyMixin] = []
+        revoked: list[SecretKeyMixin] = []
         for key in self.working_keys_of(user):
             result = session.execute(
                 self._revocation(
@@ -817,7 +816,7 @@ class KeyService:
     def _kept_since(self) -> dt.datetime | None:
         return None if self.event_retention is None else models.utcnow() - self.event_retention
 
-    def events_of(self, key_id: int, limit: int | None = None) -> builtins.list[KeyEventMixin]:
+    def events_of(self, key_id: int, limit: int | None = None) -> list[KeyEventMixin]:
         """A key's events within the retention, newest first; also after the key is deleted."""
         if not 0 < key_id <= MAX_KEY_ID:
             return []

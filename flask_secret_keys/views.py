@@ -20,7 +20,8 @@ import contextlib
 import dataclasses
 import datetime as dt
 import shlex
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Callable
+from typing import Any, cast
 from weakref import WeakKeyDictionary
 
 from flask import (
@@ -39,6 +40,7 @@ from flask.typing import ResponseReturnValue
 from flask_htmx import HTMX
 from flask_htmx import make_response as htmx_response
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, generate_csrf
 from jinja2 import Environment, Template
 from markupsafe import Markup
@@ -48,11 +50,11 @@ from . import crypto, models
 from .errors import (
     ActiveKeyExists,
     InvalidLifetime,
-    InvalidTitle,
     KeyAlreadyRevoked,
     KeyNotFound,
     KeyNotRevoked,
     KeyNotRollable,
+    SecretKeyError,
 )
 from .forms import (
     AllKeysForm,
@@ -63,11 +65,11 @@ from .forms import (
     ListForm,
     TitleForm,
 )
+from .headers import add_security_headers
 from .models import IP_MAX_LENGTH, USER_AGENT_MAX_LENGTH, KeyEventMixin, SecretKeyMixin
+from .outages import DATABASE_UNAVAILABLE, unavailable_page
 from .service import EXPIRY_WARNING, Actor, KeyQuery, KeyService, describe_duration
-
-if TYPE_CHECKING:
-    from .extension import _State
+from .state import current_state
 
 bp = Blueprint("secret_keys", __name__, template_folder="templates", static_folder="static")
 
@@ -84,12 +86,8 @@ _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 _bridges: WeakKeyDictionary[Environment, Template] = WeakKeyDictionary()
 
 
-def _state() -> _State:
-    return cast("_State", current_app.extensions["secret_keys"])
-
-
 def _service() -> KeyService:
-    return _state().service
+    return current_state().service
 
 
 def _user() -> Any:
@@ -106,18 +104,18 @@ def _actor() -> Actor:
 
 
 def _oversees() -> bool:
-    return bool(_state().ext.can_oversee(_user()))
+    return bool(current_state().users.can_oversee(_user()))
 
 
 def _is_own(key: SecretKeyMixin) -> bool:
-    return bool(key.user_id == _state().ext.user_id(_user()))
+    return bool(key.user_id == current_state().users.user_id(_user()))
 
 
 def _viewable_key(key_id: int) -> SecretKeyMixin:
     """A key the user may open and revoke: their own, or any key for an overseer."""
     if _oversees():
-        return _service().get_by_id(key_id)
-    return _service().get(_user(), key_id)
+        return _service().key_by_id(key_id)
+    return _service().key_of(_user(), key_id)
 
 
 def _require_overseer() -> None:
@@ -140,7 +138,7 @@ def _require_admin_session() -> ResponseReturnValue | None:
         return None
     if not current_user.is_authenticated:
         return _unauthorized()
-    if not _state().ext.is_admin(_user()):
+    if not current_state().users.is_admin(_user()):
         abort(403, "Secret API keys are for admin users only.")
     return None
 
@@ -169,6 +167,13 @@ def _vary_on_htmx(response: Response) -> Response:
     return response
 
 
+# The blueprint carries all its wiring, so ``init_app`` only registers it:
+# security headers on its responses, and a 503 page when the database fails.
+bp.after_request(add_security_headers)
+for _outage in DATABASE_UNAVAILABLE:
+    bp.register_error_handler(_outage, unavailable_page)
+
+
 def _validated(form: Any) -> bool:
     """Validate a posted form; a bad CSRF token is a 400, as with ``CSRFProtect``."""
     valid = bool(form.validate())
@@ -189,7 +194,7 @@ def _bridge() -> Template:
     env = current_app.jinja_env
     template = _bridges.get(env)
     if template is None:
-        block = _state().settings.content_block
+        block = current_state().settings.content_block
         title = "" if block == "title" else "{% block title %}{{ sk_title }}{% endblock %}"
         template = env.from_string(
             "{% extends sk_base_template %}"
@@ -205,7 +210,7 @@ def _page(template: str, title: str, status: int = 200, **context: Any) -> Respo
     body = Markup(render_template(template, **context))  # noqa: S704
     html = render_template(
         _bridge(),
-        sk_base_template=_state().settings.base_template,
+        sk_base_template=current_state().settings.base_template,
         sk_title=title,
         sk_body=body,
     )
@@ -246,6 +251,31 @@ def _key_changed(key: SecretKeyMixin, message: str) -> ResponseReturnValue:
         )
     flash(message, FLASH_CATEGORY)
     return redirect(url_for(".detail", key_id=key.id), 303)
+
+
+def _confirmed(
+    key: SecretKeyMixin,
+    form: FlaskForm,
+    act: Callable[[], ResponseReturnValue],
+    refusals: tuple[type[SecretKeyError], ...],
+    partial: str,
+    title: str,
+    **context: Any,
+) -> ResponseReturnValue:
+    """The shape of the revoke, roll and delete views: a confirmation, then the action.
+
+    A GET (or a form that does not validate) shows the confirmation; a valid
+    POST runs ``act``, whose response is the answer. A refusal in ``refusals``
+    (the key changed since the confirmation was shown) is a 409 showing the
+    confirmation again, with the reason as ``error``.
+    """
+    status, error = 200, None
+    if request.method == "POST" and _validated(form):
+        try:
+            return act()
+        except refusals as refused:
+            status, error = 409, str(refused)
+    return _dialog_or_page(partial, title, status, form=form, key=key, error=error, **context)
 
 
 # Template helpers
@@ -305,7 +335,7 @@ def user_label(user: Any | None) -> str:
         return "a user who no longer exists"
     if user == _user():
         return "You"
-    return _state().ext.user_name(user)
+    return current_state().users.user_name(user)
 
 
 def list_url(query: KeyQuery, **changes: Any) -> str:
@@ -335,7 +365,7 @@ def list_url(query: KeyQuery, **changes: Any) -> str:
 def curl_line(token: str) -> str | None:
     """A curl command that calls the host's Admin API with ``token``, or None
     when the host has not named an endpoint (``SECRET_KEYS_API_EXAMPLE_URL``)."""
-    url = _state().settings.api_example_url
+    url = current_state().settings.api_example_url
     if url is None:
         return None
     if url.startswith("/"):
@@ -361,7 +391,7 @@ ACTIVITY_LIMIT = 50
 @bp.context_processor
 def _template_helpers() -> dict[str, Any]:
     return {
-        "sk_settings": _state().settings,
+        "sk_settings": current_state().settings,
         "sk_csrf_token": generate_csrf,
         "sk_ago": time_ago,
         "sk_until": time_until,
@@ -377,9 +407,9 @@ def _template_helpers() -> dict[str, Any]:
         "sk_activity_limit": ACTIVITY_LIMIT,
         "sk_oversees": _oversees,
         "sk_is_own": _is_own,
-        "sk_user_name": _state().ext.user_name,
+        "sk_user_name": current_state().users.user_name,
         "sk_curl_line": curl_line,
-        "sk_secret_pattern": crypto.secret_pattern(_state().settings.prefix),
+        "sk_secret_pattern": crypto.secret_pattern(current_state().settings.prefix),
     }
 
 
@@ -390,17 +420,17 @@ def _template_helpers() -> dict[str, Any]:
 def index() -> Response:
     """The current user's keys: search, filters, sort and pages, all in the query string."""
     form = ListForm(request.args)
-    query = form.to_query(_state().settings.per_page)
+    query = form.to_query(current_state().settings.per_page)
     # A whole key typed into the search box came in the URL: search nothing
     # and echo nothing, and keep the URL out of later requests' Referer.
-    secret_in_search = crypto.looks_like_token(query.search, _state().settings.prefix)
+    secret_in_search = crypto.looks_like_token(query.search, current_state().settings.prefix)
     if secret_in_search:
         query = dataclasses.replace(query, search="", page=1)
     user = _user()
     context: dict[str, Any] = {
         "form": form,
         "query": query,
-        "page": _service().list(user, query),
+        "page": _service().search(user, query),
         "filtered": _is_filtered(query) or secret_in_search,
         "range_error": bool(
             query.created_from and query.created_to and query.created_from > query.created_to
@@ -440,7 +470,7 @@ def identify() -> ResponseReturnValue:
             return redirect(url, 303)
         form.key.errors.append(
             "No key of yours matches. Check that the whole key was pasted: it is"
-            f" {crypto.token_length(_state().settings.prefix)} characters long."
+            f" {crypto.token_length(current_state().settings.prefix)} characters long."
         )
     form.key.data = ""
     if _wants_partial():
@@ -458,7 +488,7 @@ def identify() -> ResponseReturnValue:
 
 
 def _create_form(formdata: Any = None) -> CreateForm:
-    settings = _state().settings
+    settings = current_state().settings
     form = CreateForm() if formdata is None else CreateForm(formdata=formdata)
     return form.setup(settings.default_expiration, settings.max_lifetime)
 
@@ -506,11 +536,9 @@ def create() -> Response:
             key, token = service.create(
                 user, form.title.data, form.expires_at(models.utcnow()), actor=_actor()
             )
-        except ActiveKeyExists:
-            active_key = service.active_key(user)
+        except ActiveKeyExists as refused:
+            active_key = refused.key
             lost_key = _replaceable(form, active_key)
-        except InvalidTitle as error:
-            form.title.errors.append(str(error))
         except InvalidLifetime as error:
             field = form.expires_on if form.expiration.data == "custom" else form.expiration
             field.errors = [*field.errors, str(error)]
@@ -557,18 +585,15 @@ def detail(key_id: int) -> Response:
 @bp.route("/<int:key_id>/edit", methods=["GET", "POST"])
 def edit(key_id: int) -> ResponseReturnValue:
     """Rename a key: a side panel with htmx, a form page without."""
-    key = _service().get(_user(), key_id)
+    key = _service().key_of(_user(), key_id)
     if request.method == "GET":
         form = TitleForm(obj=key)
         return _dialog_or_page("secret_keys/_edit.html", "Edit secret API key", form=form, key=key)
     form = TitleForm()
+    # The form ran the service's title rules already, so the rename cannot refuse the title.
     if _validated(form):
-        try:
-            _service().rename(key, form.title.data, _actor())
-        except InvalidTitle as error:
-            form.title.errors.append(str(error))
-        else:
-            return _key_changed(key, "Title updated.")
+        _service().rename(key, form.title.data, _actor())
+        return _key_changed(key, "Title updated.")
     return _dialog_or_page("secret_keys/_edit.html", "Edit secret API key", 422, form=form, key=key)
 
 
@@ -582,80 +607,68 @@ def revoke(key_id: int) -> ResponseReturnValue:
     key = _viewable_key(key_id)
     form = DelayForm()
     then_create = request.values.get("then") == "create"
-    status, error = 200, None
-    if request.method == "POST" and _validated(form):
+
+    def act() -> ResponseReturnValue:
         delay = form.delay
-        try:
-            _service().revoke(key, at=models.utcnow() + delay if delay else None, actor=_actor())
-        except KeyAlreadyRevoked as refused:
-            status, error = 409, str(refused)
+        _service().revoke(key, at=models.utcnow() + delay if delay else None, actor=_actor())
+        if delay:
+            message = f"Secret API key “{key.title}” will be revoked in {describe_duration(delay)}."
         else:
-            if delay:
-                message = (
-                    f"Secret API key “{key.title}” will be revoked in {describe_duration(delay)}."
-                )
-            else:
-                message = f"Secret API key “{key.title}” revoked."
-            if then_create:
-                flash(message, FLASH_CATEGORY)
-                if _wants_partial():
-                    return _partial(
-                        "secret_keys/_create.html",
-                        as_dialog=True,
-                        form=_create_form(formdata={}),
-                        active_key=None,
-                    )
-                return redirect(url_for(".create"), 303)
+            message = f"Secret API key “{key.title}” revoked."
+        if not then_create:
             return _key_changed(key, message)
-    return _dialog_or_page(
+        flash(message, FLASH_CATEGORY)
+        if _wants_partial():
+            return _partial(
+                "secret_keys/_create.html",
+                as_dialog=True,
+                form=_create_form(formdata={}),
+                active_key=None,
+            )
+        return redirect(url_for(".create"), 303)
+
+    return _confirmed(
+        key,
+        form,
+        act,
+        (KeyAlreadyRevoked,),
         "secret_keys/_revoke.html",
         "Revoke API key",
-        status,
-        form=form,
-        key=key,
-        error=error,
         then_create=then_create,
     )
 
 
 @bp.route("/<int:key_id>/roll", methods=["GET", "POST"])
-def roll(key_id: int) -> Response:
+def roll(key_id: int) -> ResponseReturnValue:
     """Roll a key: a successor with the same title, shown once; the old key revoked later."""
-    service, user = _service(), _user()
-    key = service.get(user, key_id)
+    key = _service().key_of(_user(), key_id)
     form = DelayForm()
-    status, error = 200, None
-    if request.method == "POST" and _validated(form):
-        try:
-            successor, token = service.roll(key, form.delay, actor=_actor())
-        except (KeyNotRollable, ActiveKeyExists) as refused:
-            status, error = 409, str(refused)
-        else:
-            return _reveal(successor, token, f"Secret API key “{key.title}” rolled.")
-    return _dialog_or_page(
-        "secret_keys/_roll.html", "Roll key", status, form=form, key=key, error=error
+
+    def act() -> ResponseReturnValue:
+        successor, token = _service().roll(key, form.delay, actor=_actor())
+        return _reveal(successor, token, f"Secret API key “{key.title}” rolled.")
+
+    return _confirmed(
+        key, form, act, (KeyNotRollable, ActiveKeyExists), "secret_keys/_roll.html", "Roll key"
     )
 
 
 @bp.route("/<int:key_id>/delete", methods=["GET", "POST"])
 def delete(key_id: int) -> ResponseReturnValue:
     """Delete a revoked key, after a confirmation; then back to the list."""
-    key = _service().get(_user(), key_id)
+    key = _service().key_of(_user(), key_id)
     form = ConfirmForm()
-    status = 200
-    if request.method == "POST" and _validated(form):
+
+    def act() -> ResponseReturnValue:
         title = key.title
-        try:
-            _service().delete(key, _actor())
-        except KeyNotRevoked:
-            status = 409
-        else:
-            flash(f"Secret API key “{title}” deleted.", FLASH_CATEGORY)
-            if _wants_partial():
-                return cast(Response, htmx_response("", redirect=url_for(".index")))
-            return redirect(url_for(".index"), 303)
-    return _dialog_or_page(
-        "secret_keys/_delete.html", "Delete secret API key", status, form=form, key=key
+        _service().delete(key, _actor())
+        flash(f"Secret API key “{title}” deleted.", FLASH_CATEGORY)
+        if _wants_partial():
+            return cast(Response, htmx_response("", redirect=url_for(".index")))
+        return redirect(url_for(".index"), 303)
+
+    return _confirmed(
+        key, form, act, (KeyNotRevoked,), "secret_keys/_delete.html", "Delete secret API key"
     )
 
 
@@ -667,15 +680,15 @@ def all_keys() -> Response:
     """Every user's keys, for overseers: the list's search, filters and sort, and an owner."""
     _require_overseer()
     form = AllKeysForm(request.args)
-    query = form.to_query(_state().settings.per_page)
+    query = form.to_query(current_state().settings.per_page)
     owner = None
     if query.owner:
-        owner = _state().ext.find_user(query.owner)
+        owner = current_state().users.find_user(query.owner)
         if owner is None:
             form.owner.errors = [f"No user “{query.owner}”."]
     service = _service()
     # An owner filter naming no user matches no key.
-    page = service.list_all(
+    page = service.search_all(
         query, owners=[owner] if owner is not None else [] if query.owner else None
     )
     context: dict[str, Any] = {
@@ -697,7 +710,7 @@ def revoke_all() -> ResponseReturnValue:
     """Revoke every active key of one user at once, after a confirmation naming how many."""
     _require_overseer()
     identifier = (request.values.get("owner") or "").strip()
-    owner = _state().ext.find_user(identifier) if identifier else None
+    owner = current_state().users.find_user(identifier) if identifier else None
     if owner is None:
         abort(404)
     service = _service()
@@ -705,7 +718,7 @@ def revoke_all() -> ResponseReturnValue:
     if request.method == "POST" and _validated(form):
         revoked = service.revoke_all(owner, _actor())
         count = len(revoked)
-        name = _state().ext.user_name(owner)
+        name = current_state().users.user_name(owner)
         flash(
             f"Revoked {count} active {'key' if count == 1 else 'keys'} of {name}.",
             FLASH_CATEGORY,

@@ -47,9 +47,11 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, settings
 from werkzeug.serving import make_server
 
+from example_app.extensions import secret_keys
 from example_app.models import User, db
-from flask_secret_keys import KeyService, models
+from flask_secret_keys import KeyService, SecretKeys, models
 from flask_secret_keys.ratelimit import NAMESPACE
+from flask_secret_keys.settings import Settings
 from tests.host import add_demo_users, create_app, get_user
 
 __all__ = ["User", "get_user"]
@@ -162,9 +164,22 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
+def service_of(app: Flask, extension: SecretKeys = secret_keys) -> KeyService:
+    """``extension.service`` of ``app``, for use outside the app's context too."""
+    with app.app_context():
+        return extension.service
+
+
+def settings_of(app: Flask, extension: SecretKeys = secret_keys) -> Settings:
+    """``extension.settings`` of ``app``, for use outside the app's context too."""
+    with app.app_context():
+        return extension.settings
+
+
 @pytest.fixture
 def service(app: Flask) -> KeyService:
-    return app.extensions["secret_keys"].service  # type: ignore[no-any-return]
+    """The example app's ``secret_keys.service``."""
+    return service_of(app)
 
 
 @pytest.fixture
@@ -192,9 +207,7 @@ def viewer(app_ctx: None) -> User:
 def admin_token(app: Flask) -> str:
     """The plaintext of an active key of admin@example.com."""
     with app.app_context():
-        _key, token = app.extensions["secret_keys"].service.create(
-            get_user("admin@example.com"), "Test key"
-        )
+        _key, token = secret_keys.service.create(get_user("admin@example.com"), "Test key")
     return token
 
 

@@ -32,7 +32,7 @@ import example_app
 from example_app import api, flask_admin_host, views
 from example_app.extensions import csrf, login_manager, secret_keys
 from example_app.models import DEMO_USERS, User, db
-from flask_secret_keys import admin_api_required, current_key
+from flask_secret_keys import SecretKeys, admin_api_required, current_key
 from flask_secret_keys.contrib.flask_admin import SecretKeysView
 
 #: A cheap password hash: the demo users are made for every test.
@@ -167,12 +167,13 @@ def fresh_tables(app: Flask, host_db: Any) -> Iterator[None]:
             host_db.engine.dispose()
 
 
-def create_key(app: Flask, user_id: Any, title: str = "Integration") -> tuple[int, str]:
-    """Create a key for the user with ``user_id`` through the app's service."""
-    state = app.extensions["secret_keys"]
+def create_key(
+    app: Flask, extension: SecretKeys, user_id: Any, title: str = "Integration"
+) -> tuple[int, str]:
+    """Create a key for the user with ``user_id`` through ``extension.service``."""
     with app.app_context():
-        user = state.ext.db.session.get(state.ext.user_model, user_id)
-        key, token = state.service.create(user, title)
+        user = extension.db.session.get(extension.user_model, user_id)
+        key, token = extension.service.create(user, title)
         return key.id, token
 
 

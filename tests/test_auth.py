@@ -9,9 +9,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from example_app.extensions import secret_keys
 from example_app.models import db
 from flask_secret_keys import KeyService, admin_api_required, crypto, current_key
-from tests.conftest import HEADER_FORMS, basic, csrf_token, get_user, key_headers
+from tests.conftest import HEADER_FORMS, basic, csrf_token, get_user, key_headers, service_of
 
 
 @pytest.mark.parametrize("form", HEADER_FORMS)
@@ -84,7 +85,7 @@ def test_bad_credentials_get_401_json(client: FlaskClient, admin_token: str, for
 def test_revoked_and_deleted_keys_get_the_same_answer_as_unknown_ones(
     app: Flask, client: FlaskClient, admin_token: str
 ) -> None:
-    service: KeyService = app.extensions["secret_keys"].service
+    service: KeyService = service_of(app)
     unknown = client.get("/admin/api/me", headers={"X-Api-Key": crypto.generate_token()})
     with app.app_context():
         key = service.authenticate(admin_token)
@@ -93,7 +94,7 @@ def test_revoked_and_deleted_keys_get_the_same_answer_as_unknown_ones(
         service.revoke(key)
     revoked = client.get("/admin/api/me", headers={"X-Api-Key": admin_token})
     with app.app_context():
-        service.delete(service.get_by_id(key_id))
+        service.delete(service.key_by_id(key_id))
     deleted = client.get("/admin/api/me", headers={"X-Api-Key": admin_token})
     for response in (revoked, deleted):
         assert response.status_code == unknown.status_code == 401
@@ -175,7 +176,7 @@ BAD_KEYS: dict[str, Callable[[FlaskClient], str]] = {
 
 def revoked_key(app: Flask) -> str:
     with app.app_context():
-        service = app.extensions["secret_keys"].service
+        service = secret_keys.service
         key, token = service.create(get_user("ops@example.com"), "Revoked")
         service.revoke(key)
     return str(token)
@@ -236,9 +237,7 @@ def test_admin_api_views_see_the_key_in_use_and_other_views_do_not(
 def test_custom_header_name(make_app: Callable[..., Flask]) -> None:
     app = make_app(SECRET_KEYS_HEADER="X-Store-Key")
     with app.app_context():
-        _key, token = app.extensions["secret_keys"].service.create(
-            get_user("admin@example.com"), "K"
-        )
+        _key, token = service_of(app).create(get_user("admin@example.com"), "K")
     client = app.test_client()
     assert client.get("/admin/api/me", headers={"X-Store-Key": token}).status_code == 200
     response = client.get("/admin/api/me", headers={"X-Api-Key": token})
@@ -248,7 +247,7 @@ def test_custom_header_name(make_app: Callable[..., Flask]) -> None:
 def test_last_used_at_is_recorded(app: Flask, client: FlaskClient, admin_token: str) -> None:
     client.get("/admin/api/me", headers={"X-Api-Key": admin_token})
     with app.app_context():
-        key = app.extensions["secret_keys"].service.authenticate(admin_token)
+        key = service_of(app).authenticate(admin_token)
         assert key is not None and key.last_used_at is not None
 
 

@@ -26,6 +26,7 @@ from tests.conftest import (
     count_statements,
     get_user,
     key_headers,
+    service_of,
 )
 from tests.rawhttp import RawResponse, send
 
@@ -242,7 +243,7 @@ def statements(app: Flask) -> Iterator[StatementLog]:
 
 def key_in_state(app: Flask, state: str) -> str:
     """The plaintext of a key in ``state``."""
-    service = app.extensions["secret_keys"].service
+    service = service_of(app)
     with app.app_context():
         user = get_user("ops@example.com")
         key, token = service.create(user, f"A {state} key")
@@ -328,7 +329,7 @@ def test_post_with_a_key_over_http(live_server: str, admin_token: str) -> None:
 def test_revoked_and_deleted_keys_stop_working_at_once(
     app: Flask, live_server: str, admin_token: str
 ) -> None:
-    service = app.extensions["secret_keys"].service
+    service = service_of(app)
 
     def me() -> requests.Response:
         return requests.get(f"{live_server}{API}", auth=(admin_token, ""), timeout=10)
@@ -342,5 +343,5 @@ def test_revoked_and_deleted_keys_stop_working_at_once(
     assert revoked.status_code == 401
     assert revoked.json()["error"] == "invalid_api_key"
     with app.app_context():
-        service.delete(service.get_by_id(key_id))
+        service.delete(service.key_by_id(key_id))
     assert me().status_code == 401

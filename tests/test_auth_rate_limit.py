@@ -17,7 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from flask_secret_keys import crypto
 from flask_secret_keys.ratelimit import client_of
-from tests.conftest import get_user
+from tests.conftest import get_user, service_of
 from tests.host import create_app
 
 LIMIT = 3
@@ -203,9 +203,7 @@ def test_an_unreachable_storage_lets_requests_through_and_logs_it(
 ) -> None:
     app = make_app(SECRET_KEYS_RATE_LIMIT_STORAGE="redis://127.0.0.1:1/0")
     with app.app_context():
-        _key, token = app.extensions["secret_keys"].service.create(
-            get_user("admin@example.com"), "Key"
-        )
+        _key, token = service_of(app).create(get_user("admin@example.com"), "Key")
     client = app.test_client()
 
     with caplog.at_level(logging.WARNING, logger="flask_secret_keys.ratelimit"):

@@ -23,7 +23,7 @@ from flask_login import current_user, login_required
 
 from example_app.models import User, db
 from flask_secret_keys import admin_api_blueprint, admin_api_required, crypto
-from tests.conftest import csrf_token, get_user, log_in
+from tests.conftest import csrf_token, get_user, log_in, service_of
 
 INTEGRATION_DOC = Path(__file__).resolve().parent.parent / "docs" / "integration.md"
 
@@ -110,9 +110,7 @@ def test_a_declared_blueprint_is_admin_api_with_its_nested_blueprints(
     app = make_app()
     app.register_blueprint(reports)
     with app.app_context():
-        _key, token = app.extensions["secret_keys"].service.create(
-            get_user("admin@example.com"), "Reports"
-        )
+        _key, token = service_of(app).create(get_user("admin@example.com"), "Reports")
     client = app.test_client()
 
     for path in ("/admin/reports/sales", "/admin/reports/daily/summary"):

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from example_app.extensions import secret_keys
 from example_app.models import db
 from flask_secret_keys import KeyService, crypto
 from tests.conftest import csrf_token, get_user, log_in, run_cli
@@ -84,7 +85,7 @@ def test_unknown_key_ids_are_clear_errors(app: Flask) -> None:
 
 def make_key(app: Flask, email: str, title: str, *, revoked: bool = False) -> tuple[int, str]:
     with app.app_context():
-        service = app.extensions["secret_keys"].service
+        service = secret_keys.service
         key, token = service.create(get_user(email), title)
         if revoked:
             service.revoke(key)
@@ -183,7 +184,7 @@ def test_revoke_needs_a_key_id_or_a_user_and_all(app: Flask, args: list[str]) ->
     code, _out, err = run_cli(app, *args)
     assert code == 2 and "Give either a KEY_ID, or --user EMAIL --all." in err
     with app.app_context():
-        assert app.extensions["secret_keys"].service.active_key(get_user("ops@example.com"))
+        assert secret_keys.service.active_key(get_user("ops@example.com"))
 
 
 def test_revoke_all_of_an_unknown_user_is_an_error(app: Flask) -> None:
@@ -247,7 +248,7 @@ def test_log_of_an_unknown_key_is_an_error(app: Flask) -> None:
 def test_log_of_a_key_without_events_says_so(app: Flask, service: KeyService) -> None:
     with app.app_context():
         key, _ = service.create(get_user("ops@example.com"), "Before the audit trail")
-        Event = app.extensions["secret_keys"].ext.Event
+        Event = secret_keys.Event
         db.session.execute(sa.delete(Event))
         db.session.commit()
         key_id = key.id

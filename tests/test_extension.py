@@ -13,7 +13,7 @@ from flask_login import LoginManager, UserMixin
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import orm
 
-from flask_secret_keys import SecretKeys
+from flask_secret_keys import KeyService, SecretKeys
 from flask_secret_keys.extension import DEFAULTS
 
 
@@ -64,10 +64,10 @@ def test_registers_itself_and_sets_defaults(host: Any, new_app: Callable[..., Fl
     secret_keys = SecretKeys(db=db, user_model=user)
     app = new_app(SECRET_KEYS_PER_PAGE=50)
     wire(app, db, secret_keys)
-    state = app.extensions["secret_keys"]
-    assert state.ext is secret_keys
     assert app.config["SECRET_KEYS_PER_PAGE"] == 50  # the host's value is kept
-    assert state.settings.per_page == 50
+    with app.app_context():
+        assert secret_keys.settings.per_page == 50
+        assert isinstance(secret_keys.service, KeyService)
     assert {k: app.config[k] for k in DEFAULTS if k != "SECRET_KEYS_PER_PAGE"} == {
         k: v for k, v in DEFAULTS.items() if k != "SECRET_KEYS_PER_PAGE"
     }
@@ -117,8 +117,44 @@ def test_one_extension_serves_several_apps(host: Any, new_app: Callable[..., Fla
     first, second = new_app(SECRET_KEYS_PREFIX="one_"), new_app(SECRET_KEYS_PREFIX="two_")
     wire(first, db, secret_keys)
     wire(second, db, secret_keys)
-    assert first.extensions["secret_keys"].settings.prefix == "one_"
-    assert second.extensions["secret_keys"].settings.prefix == "two_"
+    with first.app_context():
+        assert secret_keys.settings.prefix == "one_"
+        first_service = secret_keys.service
+    with second.app_context():
+        assert secret_keys.settings.prefix == "two_"
+        assert secret_keys.service is not first_service
+
+
+@pytest.mark.parametrize("attribute", ["service", "settings"])
+def test_service_and_settings_need_an_app_context(host: Any, attribute: str) -> None:
+    db, user = host
+    secret_keys = SecretKeys(db=db, user_model=user)
+    with pytest.raises(RuntimeError, match=r"app\.app_context"):
+        getattr(secret_keys, attribute)
+
+
+@pytest.mark.parametrize("attribute", ["service", "settings"])
+def test_service_and_settings_need_init_app_on_the_current_app(
+    host: Any, new_app: Callable[..., Flask], attribute: str
+) -> None:
+    db, user = host
+    secret_keys = SecretKeys(db=db, user_model=user)
+    app = new_app()
+    with app.app_context(), pytest.raises(RuntimeError, match=r"secret_keys.init_app\(app\)"):
+        getattr(secret_keys, attribute)
+
+
+def test_service_of_another_extension_object_is_refused(
+    host: Any, new_app: Callable[..., Flask]
+) -> None:
+    db, user = host
+    initialised = SecretKeys(db=db, user_model=user)
+    other_db, other_user = make_host(email=orm.mapped_column(sa.String(100)), is_admin=True)
+    other = SecretKeys(db=other_db, user_model=other_user)
+    app = new_app()
+    wire(app, db, initialised)
+    with app.app_context(), pytest.raises(RuntimeError, match="another SecretKeys"):
+        other.service  # noqa: B018
 
 
 def test_needs_flask_login_first(host: Any, new_app: Callable[..., Flask]) -> None:
@@ -199,8 +235,10 @@ def test_valid_pepper_and_interval_are_accepted(host: Any, new_app: Callable[...
 
     db, user = host
     app = new_app(SECRET_KEYS_PEPPER="p" * 32, SECRET_KEYS_LAST_USED_INTERVAL=dt.timedelta(0))
-    wire(app, db, SecretKeys(db=db, user_model=user))
-    settings = app.extensions["secret_keys"].settings
+    secret_keys = SecretKeys(db=db, user_model=user)
+    wire(app, db, secret_keys)
+    with app.app_context():
+        settings = secret_keys.settings
     assert settings.pepper == b"p" * 32
     assert settings.last_used_interval == dt.timedelta(0)
 

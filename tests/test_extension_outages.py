@@ -31,6 +31,7 @@ from tests.conftest import (
     log_in,
     log_in_over_http,
     serve,
+    settings_of,
 )
 from tests.host import create_app
 from tests.tcpproxy import TCPProxy
@@ -80,7 +81,7 @@ def break_database(app: Flask) -> Iterator[Callable[[bool], None]]:
 
 
 def token_hash(app: Flask, token: str) -> str:
-    return crypto.hash_token(token, app.extensions["secret_keys"].settings.pepper)
+    return crypto.hash_token(token, settings_of(app).pepper)
 
 
 def assert_clean_503(response: Any, *secrets: str) -> None:

@@ -20,7 +20,7 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import orm
 
 from flask_secret_keys import SecretKeys
-from tests.conftest import KEY_FORMS, csrf_token, database_url, key_headers
+from tests.conftest import KEY_FORMS, csrf_token, database_url, key_headers, settings_of
 from tests.host import add_host_routes, create_key, create_key_in_pages, fresh_tables, log_in_host
 
 
@@ -130,7 +130,7 @@ def test_factory_app_accepts_key_in_every_header_form(
     host: tuple[Flask, dict[str, int]], form: str
 ) -> None:
     app, ids = host
-    key_id, token = create_key(app, ids["admin@host.test"])
+    key_id, token = create_key(app, secret_keys, ids["admin@host.test"])
 
     response = app.test_client().get("/api/whoami", headers=key_headers(form, token))
 
@@ -141,10 +141,10 @@ def test_factory_app_accepts_key_in_every_header_form(
 
 def test_factory_app_refuses_revoked_key(host: tuple[Flask, dict[str, int]]) -> None:
     app, ids = host
-    key_id, token = create_key(app, ids["admin@host.test"])
+    key_id, token = create_key(app, secret_keys, ids["admin@host.test"])
     with app.app_context():
-        service = app.extensions["secret_keys"].service
-        service.revoke(service.get_by_id(key_id))
+        service = secret_keys.service
+        service.revoke(service.key_by_id(key_id))
 
     response = app.test_client().get("/api/whoami", headers=key_headers("bearer", token))
 
@@ -155,10 +155,11 @@ def test_factory_app_refuses_revoked_key(host: tuple[Flask, dict[str, int]]) -> 
 def test_one_extension_object_serves_many_factory_apps(make_app: Any) -> None:
     first, second = make_app(), make_app()
 
-    assert first.extensions["secret_keys"].ext is secret_keys
-    assert second.extensions["secret_keys"].ext is secret_keys
-    assert first.extensions["secret_keys"] is not second.extensions["secret_keys"]
-    assert first.extensions["secret_keys"].service is not second.extensions["secret_keys"].service
+    services = []
+    for app in (first, second):
+        with app.app_context():
+            services.append(secret_keys.service)
+    assert services[0] is not services[1]
 
 
 def test_key_table_joins_the_host_metadata() -> None:
@@ -252,8 +253,8 @@ def two_apps(make_app: Any) -> Iterator[tuple[Flask, Flask, dict[str, int]]]:
 
 def test_each_app_keeps_its_own_settings(two_apps: tuple[Flask, Flask, dict[str, int]]) -> None:
     shop, ops, _ = two_apps
-    shop_settings = shop.extensions["secret_keys"].settings
-    ops_settings = ops.extensions["secret_keys"].settings
+    shop_settings = settings_of(shop, secret_keys)
+    ops_settings = settings_of(ops, secret_keys)
 
     assert (shop_settings.prefix, shop_settings.header, shop_settings.per_page) == (
         "shop_",
@@ -275,8 +276,8 @@ def test_a_key_works_only_in_the_app_that_made_it(
     two_apps: tuple[Flask, Flask, dict[str, int]],
 ) -> None:
     shop, ops, ids = two_apps
-    shop_key, shop_token = create_key(shop, ids["admin@host.test"])
-    ops_key, ops_token = create_key(ops, ids["ops@host.test"])
+    shop_key, shop_token = create_key(shop, secret_keys, ids["admin@host.test"])
+    ops_key, ops_token = create_key(ops, secret_keys, ids["ops@host.test"])
     shop_client, ops_client = shop.test_client(), ops.test_client()
 
     assert shop_token.startswith("shop_") and ops_token.startswith("ops_")
@@ -329,7 +330,7 @@ def test_a_key_with_the_right_prefix_but_another_apps_pepper_is_refused(
             "SECRET_KEYS_PEPPER": "t" * 32,
         }
     )
-    _, token = create_key(shop, ids["admin@host.test"])
+    _, token = create_key(shop, secret_keys, ids["admin@host.test"])
 
     response = twin.test_client().get("/api/whoami", headers={"X-Shop-Key": token})
 
@@ -341,7 +342,7 @@ def test_an_app_ignores_another_apps_custom_header(
     two_apps: tuple[Flask, Flask, dict[str, int]],
 ) -> None:
     _, ops, ids = two_apps
-    _, token = create_key(ops, ids["ops@host.test"])
+    _, token = create_key(ops, secret_keys, ids["ops@host.test"])
 
     response = ops.test_client().get("/api/whoami", headers={"X-Shop-Key": token})
 
@@ -395,7 +396,7 @@ def test_key_post_passes_host_csrf_without_token(
     csrf_host: tuple[Flask, dict[str, int]], form: str
 ) -> None:
     app, ids = csrf_host
-    _, token = create_key(app, ids["admin@host.test"])
+    _, token = create_key(app, secret_keys, ids["admin@host.test"])
 
     response = app.test_client().post(
         "/api/notes", json={"text": "hi"}, headers=key_headers(form, token)
@@ -408,7 +409,7 @@ def test_key_post_passes_host_csrf_without_token(
 
 def test_key_beats_the_session_of_the_same_request(csrf_host: tuple[Flask, dict[str, int]]) -> None:
     app, ids = csrf_host
-    _, token = create_key(app, ids["admin@host.test"])
+    _, token = create_key(app, secret_keys, ids["admin@host.test"])
     client = app.test_client()
     log_in_host(client, "ops@host.test")
 
@@ -465,7 +466,7 @@ def test_host_without_csrfprotect_still_authenticates_keys(make_app: Any) -> Non
     app = make_app(csrf_order="none")
     with fresh_tables(app, db):
         ids = add_members(app)
-        _, token = create_key(app, ids["admin@host.test"])
+        _, token = create_key(app, secret_keys, ids["admin@host.test"])
 
         response = app.test_client().post(
             "/api/notes", json={"n": 1}, headers=key_headers("basic", token)

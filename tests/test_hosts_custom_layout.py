@@ -21,7 +21,7 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import orm
 
 from flask_secret_keys import SecretKeys
-from tests.conftest import csrf_token, database_url, key_headers
+from tests.conftest import csrf_token, database_url, key_headers, service_of
 from tests.host import add_host_routes, create_key_in_pages, fresh_tables, log_in_host
 
 
@@ -106,7 +106,7 @@ def test_details_and_confirmation_pages_render_in_the_host_layout(
     app: Flask, staff_client: FlaskClient
 ) -> None:
     with app.app_context():
-        key, _ = app.extensions["secret_keys"].service.create(find_staff("ann@shop.test"), "CI")
+        key, _ = service_of(app, secret_keys).create(find_staff("ann@shop.test"), "CI")
         key_id = key.id
 
     detail = staff_client.get(f"{PAGES}/{key_id}").get_data(as_text=True)
@@ -148,7 +148,7 @@ def test_host_template_overrides_the_extensions_own(
     app: Flask, staff_client: FlaskClient, headers: dict[str, str]
 ) -> None:
     with app.app_context():
-        app.extensions["secret_keys"].service.create(find_staff("ann@shop.test"), "CI")
+        service_of(app, secret_keys).create(find_staff("ann@shop.test"), "CI")
 
     html = staff_client.get(PAGES, headers=headers).get_data(as_text=True)
 

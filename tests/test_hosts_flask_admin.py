@@ -23,7 +23,7 @@ from sqlalchemy import orm
 
 from flask_secret_keys import SecretKeys
 from flask_secret_keys.contrib.flask_admin import SecretKeysView
-from tests.conftest import csrf_token, database_url, get_user, log_in
+from tests.conftest import csrf_token, database_url, get_user, log_in, service_of
 from tests.host import create_flask_admin_app, create_key_in_pages, fresh_tables
 
 PAGES = "/admin/settings/secret-api-keys"
@@ -119,7 +119,7 @@ def test_admin_api_errors_stay_json(viewer_client: FlaskClient) -> None:
 def test_another_admins_key_is_not_found(app: Flask, client: FlaskClient) -> None:
     log_in(client, "ops@example.com", "ops")  # an admin who does not oversee keys
     with app.app_context():
-        key, _ = app.extensions["secret_keys"].service.create(get_user("admin@example.com"), "A")
+        key, _ = service_of(app).create(get_user("admin@example.com"), "A")
         key_id = key.id
 
     response = client.get(f"{PAGES}/{key_id}")

@@ -22,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests import migration_host
-from tests.conftest import DATABASE_URL
+from tests.conftest import DATABASE_URL, service_of
 
 TESTS = Path(__file__).resolve().parent
 KEYS = "migrated_api_keys"
@@ -218,7 +218,7 @@ def test_extension_works_on_the_migrated_schema(
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", migrated.url)
     app = migration_host.create_app()
-    service = app.extensions["secret_keys"].service
+    service = service_of(app, migration_host.secret_keys)
     try:
         with app.app_context():
             operator = migration_host.Operator(email="root@ops.test", is_admin=True)
@@ -232,7 +232,7 @@ def test_extension_works_on_the_migrated_schema(
             "email": "root@ops.test"
         }
         with app.app_context():
-            service.revoke(service.get_by_id(key_id))
+            service.revoke(service.key_by_id(key_id))
         assert (
             client.get("/api/whoami", headers={"Authorization": f"Bearer {token}"}).status_code
             == 401

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from flask_secret_keys import crypto
 from flask_secret_keys.models import UTCDateTime
 from tests import migration_host
-from tests.conftest import DATABASE_URL
+from tests.conftest import DATABASE_URL, service_of
 from tests.test_hosts_migrations import (
     EVENTS,
     IMPORT_LINE,
@@ -162,7 +162,7 @@ def test_the_old_key_still_works_and_is_recorded(
     host, _source, token = upgraded
     monkeypatch.setenv("DATABASE_URL", host.url)
     app = migration_host.create_app()
-    service = app.extensions["secret_keys"].service
+    service = service_of(app, migration_host.secret_keys)
     headers = {"Authorization": f"Bearer {token}", "User-Agent": "deploy-script/1.0"}
     client = app.test_client()
     try:
@@ -171,7 +171,7 @@ def test_the_old_key_still_works_and_is_recorded(
         )
         assert response.json == {"email": "root@ops.test"}
         with app.app_context():
-            key = service.get_by_id(1)
+            key = service.key_by_id(1)
             assert (key.last_used_ip, key.last_used_user_agent) == (
                 "192.0.2.1",
                 "deploy-script/1.0",

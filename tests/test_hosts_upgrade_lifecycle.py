@@ -25,7 +25,7 @@ from flask.testing import FlaskClient
 import flask_secret_keys.models
 from flask_secret_keys import crypto
 from tests import migration_host
-from tests.conftest import DATABASE_URL
+from tests.conftest import DATABASE_URL, service_of
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "integration.md"
 KEYS = "migrated_api_keys"
@@ -217,7 +217,7 @@ def test_the_lifecycle_works_on_the_upgraded_table(
     upgraded: tuple[Any, dict[str, str]],
 ) -> None:
     app, tokens = upgraded
-    service = app.extensions["secret_keys"].service
+    service = service_of(app, migration_host.secret_keys)
     client = app.test_client()
     with app.app_context():
         old = service.active_key(migration_host.db.session.get(migration_host.Operator, 1))

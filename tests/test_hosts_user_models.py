@@ -22,7 +22,7 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import orm
 
 from flask_secret_keys import NotAnAdmin, SecretKeys
-from tests.conftest import KEY_FORMS, csrf_token, database_url, key_headers
+from tests.conftest import KEY_FORMS, csrf_token, database_url, key_headers, service_of
 from tests.host import add_host_routes, create_key, create_key_in_pages, fresh_tables, log_in_host
 
 # A host with integer ids under a custom name, roles and usernames.
@@ -180,7 +180,7 @@ def host(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Host]:
 
 @pytest.mark.parametrize("form", KEY_FORMS)
 def test_key_authenticates_its_owner(host: Host, form: str) -> None:
-    key_id, token = create_key(host.app, host.ids[host.admin])
+    key_id, token = create_key(host.app, host.ext, host.ids[host.admin])
 
     response = host.app.test_client().get("/api/whoami", headers=key_headers(form, token))
 
@@ -189,7 +189,7 @@ def test_key_authenticates_its_owner(host: Host, form: str) -> None:
 
 
 def test_key_post_is_attributed_to_its_owner(host: Host) -> None:
-    _, token = create_key(host.app, host.ids[host.admin])
+    _, token = create_key(host.app, host.ext, host.ids[host.admin])
 
     response = host.app.test_client().post(
         "/api/notes", json={"ok": True}, headers=key_headers("bearer", token)
@@ -200,10 +200,10 @@ def test_key_post_is_attributed_to_its_owner(host: Host) -> None:
 
 
 def test_revoked_key_is_refused(host: Host) -> None:
-    key_id, token = create_key(host.app, host.ids[host.admin])
+    key_id, token = create_key(host.app, host.ext, host.ids[host.admin])
     with host.app.app_context():
-        service = host.app.extensions["secret_keys"].service
-        service.revoke(service.get_by_id(key_id), by=service.get_by_id(key_id).owner)
+        service = service_of(host.app, host.ext)
+        service.revoke(service.key_by_id(key_id), by=service.key_by_id(key_id).owner)
 
     response = host.app.test_client().get("/api/whoami", headers=key_headers("bearer", token))
 
@@ -222,11 +222,11 @@ def test_session_login_still_reaches_the_admin_api(host: Host) -> None:
 def test_host_admin_predicate_decides_who_may_have_a_key(host: Host) -> None:
     with host.app.app_context(), pytest.raises(NotAnAdmin):
         user = host.db.session.get(host.ext.user_model, host.ids[host.non_admin])
-        host.app.extensions["secret_keys"].service.create(user, "Not allowed")
+        service_of(host.app, host.ext).create(user, "Not allowed")
 
 
 def test_key_of_a_demoted_user_stops_working(host: Host) -> None:
-    _, token = create_key(host.app, host.ids[host.admin])
+    _, token = create_key(host.app, host.ext, host.ids[host.admin])
     with host.app.app_context():
         user = host.db.session.get(host.ext.user_model, host.ids[host.admin])
         if isinstance(user, Account):
@@ -269,7 +269,7 @@ def test_cli_creates_a_key_for_a_user_found_the_host_way(host: Host) -> None:
 
 
 def test_one_active_key_per_user_holds_for_the_host_key_type(host: Host) -> None:
-    create_key(host.app, host.ids[host.admin])
+    create_key(host.app, host.ext, host.ids[host.admin])
     with host.app.app_context():
         Key = host.ext.Key
         session = host.db.session

@@ -29,11 +29,12 @@ from tests.conftest import (
     get_user,
     is_server_database,
     log_in_over_http,
+    service_of,
 )
 
 
 def test_using_a_key_records_last_use_without_touching_updated_at(app: Flask) -> None:
-    service = app.extensions["secret_keys"].service
+    service = service_of(app)
     with app.app_context():
         key, token = service.create(get_user("admin@example.com"), "Key")
         key_id, updated_at = key.id, key.updated_at
@@ -150,7 +151,7 @@ def test_the_last_used_throttle_holds_across_workers(
 
 
 def last_used(app: Flask) -> dt.datetime | None:
-    service = app.extensions["secret_keys"].service
+    service = service_of(app)
     with app.app_context():
         return db.session.get(service.model, 1).last_used_at  # type: ignore[no-any-return]
 

@@ -50,6 +50,7 @@ def test_one_active_key_per_user(service: KeyService, admin: User, ops: User) ->
     with pytest.raises(ActiveKeyExists) as excinfo:
         service.create(admin, "Second")
     assert excinfo.value.active_key_id == first.id
+    assert excinfo.value.key is not None and excinfo.value.key.id == first.id
     assert "Revoke it" in str(excinfo.value)
     service.create(ops, "Another user's key")  # other users are not affected
 
@@ -71,7 +72,7 @@ def test_revoke_records_when_and_by_whom(service: KeyService, admin: User, ops: 
     key, _ = service.create(admin, "K")
     service.revoke(key, by=ops)
     db.session.expire_all()
-    key = service.get(admin, key.id)
+    key = service.key_of(admin, key.id)
     assert key.status == "revoked"
     assert key.revoked_at is not None
     assert key.revoked_by_id == ops.id
@@ -82,17 +83,17 @@ def test_revoke_records_when_and_by_whom(service: KeyService, admin: User, ops: 
 def test_revoking_twice_is_an_error(service: KeyService, admin: User) -> None:
     key, _ = service.create(admin, "K")
     service.revoke(key, by=admin)
-    revoked_at = service.get(admin, key.id).revoked_at
+    revoked_at = service.key_of(admin, key.id).revoked_at
     with pytest.raises(KeyAlreadyRevoked):
         service.revoke(key, by=admin)
-    assert service.get(admin, key.id).revoked_at == revoked_at
+    assert service.key_of(admin, key.id).revoked_at == revoked_at
 
 
 def test_an_active_key_cannot_be_deleted(service: KeyService, admin: User) -> None:
     key, _ = service.create(admin, "K")
     with pytest.raises(KeyNotRevoked):
         service.delete(key)
-    assert service.get(admin, key.id).is_active
+    assert service.key_of(admin, key.id).is_active
 
 
 def test_a_revoked_key_can_be_deleted(service: KeyService, admin: User) -> None:
@@ -101,7 +102,7 @@ def test_a_revoked_key_can_be_deleted(service: KeyService, admin: User) -> None:
     service.revoke(key, by=admin)
     service.delete(key)
     with pytest.raises(KeyNotFound):
-        service.get(admin, key_id)
+        service.key_of(admin, key_id)
     with pytest.raises(KeyNotFound):
         service.delete(key)
 
@@ -109,9 +110,9 @@ def test_a_revoked_key_can_be_deleted(service: KeyService, admin: User) -> None:
 def test_other_users_keys_are_not_found(service: KeyService, admin: User, ops: User) -> None:
     key, _ = service.create(admin, "K")
     with pytest.raises(KeyNotFound):
-        service.get(ops, key.id)
+        service.key_of(ops, key.id)
     with pytest.raises(KeyNotFound):
-        service.get(admin, key.id + 1000)
+        service.key_of(admin, key.id + 1000)
 
 
 def test_rename_changes_only_the_title(service: KeyService, admin: User) -> None:
@@ -119,7 +120,7 @@ def test_rename_changes_only_the_title(service: KeyService, admin: User) -> None
     before = (key.token_hash, key.redacted, key.created_at, key.updated_at)
     service.rename(key, " New ")
     db.session.expire_all()
-    key = service.get(admin, key.id)
+    key = service.key_of(admin, key.id)
     assert key.title == "New"
     assert (key.token_hash, key.redacted, key.created_at) == before[:3]
     assert key.updated_at >= before[3]
@@ -132,7 +133,7 @@ def test_a_revoked_key_can_still_be_renamed(service: KeyService, admin: User) ->
     key, _ = service.create(admin, "Old")
     service.revoke(key, by=admin)
     service.rename(key, "Retired")
-    assert service.get(admin, key.id).title == "Retired"
+    assert service.key_of(admin, key.id).title == "Retired"
 
 
 def test_database_refuses_a_second_active_key(service: KeyService, admin: User) -> None:
@@ -245,14 +246,14 @@ def test_last_used_is_written_at_most_once_per_interval(service: KeyService, adm
             assert service.authenticate(token) is not None
     assert len(log.matching("UPDATE")) == 1
     db.session.commit()  # a new transaction sees other connections' writes
-    assert service.get(admin, key.id).last_used_at is not None
+    assert service.key_of(admin, key.id).last_used_at is not None
 
 
 def test_last_used_is_written_again_after_the_interval(service: KeyService, admin: User) -> None:
     key, token = service.create(admin, "K")
     service.authenticate(token)
     db.session.commit()  # a new transaction sees other connections' writes
-    first = service.get(admin, key.id).last_used_at
+    first = service.key_of(admin, key.id).last_used_at
     assert first is not None
     # Age the recorded use past the interval, as if a minute had gone by.
     older = first - service.last_used_interval - dt.timedelta(seconds=1)
@@ -264,7 +265,7 @@ def test_last_used_is_written_again_after_the_interval(service: KeyService, admi
         service.authenticate(token)
     assert len(log.matching("UPDATE")) == 1
     db.session.commit()  # a new transaction sees other connections' writes
-    last = service.get(admin, key.id).last_used_at
+    last = service.key_of(admin, key.id).last_used_at
     assert last is not None and last > older
 
 
@@ -286,13 +287,13 @@ def many_keys(service: KeyService, admin: User, ops: User) -> list[Any]:
 
 
 def _titles(service: KeyService, user: User, **query: Any) -> list[str]:
-    return [k.title for k in service.list(user, KeyQuery(**query)).items]
+    return [k.title for k in service.search(user, KeyQuery(**query)).items]
 
 
 def test_list_shows_only_the_users_keys(
     service: KeyService, admin: User, many_keys: list[Any]
 ) -> None:
-    page = service.list(admin, KeyQuery())
+    page = service.search(admin, KeyQuery())
     assert page.total == 6
     assert "Alpha of ops" not in [k.title for k in page.items]
 
@@ -335,12 +336,12 @@ def test_list_sorts(service: KeyService, admin: User, many_keys: list[Any]) -> N
 
 
 def test_list_paginates(service: KeyService, admin: User, many_keys: list[Any]) -> None:
-    first = service.list(admin, KeyQuery(sort="title", direction="asc", per_page=4))
-    second = service.list(admin, KeyQuery(sort="title", direction="asc", per_page=4, page=2))
+    first = service.search(admin, KeyQuery(sort="title", direction="asc", per_page=4))
+    second = service.search(admin, KeyQuery(sort="title", direction="asc", per_page=4, page=2))
     assert (first.total, first.pages) == (6, 2)
     assert len(first.items) == 4 and len(second.items) == 2
     assert not {k.id for k in first.items} & {k.id for k in second.items}
-    beyond = service.list(admin, KeyQuery(page=9, per_page=4))
+    beyond = service.search(admin, KeyQuery(page=9, per_page=4))
     assert beyond.items == []
 
 
@@ -348,7 +349,7 @@ def test_list_costs_two_statements(service: KeyService, admin: User, many_keys: 
     db.session.expire_all()
     assert admin.id  # the current user is loaded before a list is asked for
     with count_statements(db.engine) as log:
-        service.list(admin, KeyQuery(search="a", status="revoked", sort="title"))
+        service.search(admin, KeyQuery(search="a", status="revoked", sort="title"))
     assert len(log) == 2
 
 
@@ -415,7 +416,7 @@ def test_identify_finds_the_owners_key_active_or_revoked_in_one_lookup(
         found = service.identify(admin, token)
     assert found is not None and found.id == key.id
     assert len(log) == 1 and "token_hash" in log.statements[0]
-    assert service.get(admin, key.id).last_used_at is None
+    assert service.key_of(admin, key.id).last_used_at is None
 
 
 def test_identify_treats_another_users_key_like_an_unknown_one(

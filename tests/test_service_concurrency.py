@@ -32,7 +32,6 @@ from flask_secret_keys import (
     crypto,
     models,
 )
-from flask_secret_keys.service import KeyService
 from tests.conftest import (
     DATABASE_URL,
     Clock,
@@ -41,6 +40,7 @@ from tests.conftest import (
     is_server_database,
     log_in_over_http,
     run_together,
+    service_of,
 )
 
 pytestmark = pytest.mark.concurrency
@@ -69,7 +69,7 @@ def test_database_enforces_one_active_key_when_the_service_check_is_passed(
     app: Flask, monkeypatch: Any
 ) -> None:
     """Every thread passes the "no active key yet" check; the unique index still holds."""
-    service = app.extensions["secret_keys"].service
+    service = service_of(app)
     checked = threading.local()
     real_slot_holder = service._slot_holder
 
@@ -91,10 +91,6 @@ def test_database_enforces_one_active_key_when_the_service_check_is_passed(
     assert sum(isinstance(r, ActiveKeyExists) for r in results) == THREADS - 1, results
     with app.app_context():
         assert db.session.execute(sa.select(sa.func.count(service.model.id))).scalar() == 1
-
-
-def service_of(app: Flask) -> KeyService:
-    return app.extensions["secret_keys"].service  # type: ignore[no-any-return]
 
 
 def rows(app: Flask) -> list[Any]:
@@ -126,7 +122,7 @@ def revoke_job(app: Flask, key_id: int, email: str = "admin@example.com") -> Cal
     def job() -> str:
         service = service_of(app)
         user = get_user(email)
-        service.revoke(service.get(user, key_id), by=user)
+        service.revoke(service.key_of(user, key_id), by=user)
         return "revoked"
 
     return job
@@ -135,7 +131,7 @@ def revoke_job(app: Flask, key_id: int, email: str = "admin@example.com") -> Cal
 def delete_job(app: Flask, key_id: int) -> Callable[[], str]:
     def job() -> str:
         service = service_of(app)
-        service.delete(service.get(get_user("admin@example.com"), key_id))
+        service.delete(service.key_of(get_user("admin@example.com"), key_id))
         return "deleted"
 
     return job
@@ -237,7 +233,7 @@ def test_rename_during_revoke_keeps_both_and_breaks_nothing(app: Flask, round_: 
 
     def rename() -> str:
         service = service_of(app)
-        service.rename(service.get(get_user("admin@example.com"), key_id), "After")
+        service.rename(service.key_of(get_user("admin@example.com"), key_id), "After")
         return "renamed"
 
     results = run_together(app, [revoke_job(app, key_id), rename])
@@ -341,7 +337,7 @@ def roll_job(app: Flask, key_id: int) -> Callable[[], Any]:
     def job() -> int:
         service = service_of(app)
         user = get_user("admin@example.com")
-        successor, _token = service.roll(service.get(user, key_id), HOUR, by=user)
+        successor, _token = service.roll(service.key_of(user, key_id), HOUR, by=user)
         return int(successor.id)
 
     return job

@@ -19,10 +19,11 @@ from flask.testing import FlaskClient
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import orm
 
+from example_app.extensions import secret_keys
 from example_app.models import User, db
 from flask_secret_keys import KeyService, SecretKeys
 from flask_secret_keys.service import Actor
-from tests.conftest import csrf_token, get_user, run_cli
+from tests.conftest import csrf_token, get_user, run_cli, service_of, settings_of
 
 BASE = "/settings/secret-api-keys"
 
@@ -30,7 +31,7 @@ BASE = "/settings/secret-api-keys"
 def events(app: Flask, key_id: int) -> list[Any]:
     """The key's events, oldest first, read afresh."""
     with app.app_context():
-        Event = app.extensions["secret_keys"].ext.Event
+        Event = secret_keys.Event
         return list(
             db.session.execute(
                 sa.select(Event).where(Event.key_id == key_id).order_by(Event.id)
@@ -122,9 +123,7 @@ def test_actor_with_control_characters_or_blank_is_refused(app: Flask, name: str
     assert "--actor" in err
     with app.app_context():
         assert (
-            db.session.execute(
-                sa.select(sa.func.count()).select_from(app.extensions["secret_keys"].ext.Key)
-            ).scalar()
+            db.session.execute(sa.select(sa.func.count()).select_from(secret_keys.Key)).scalar()
             == 0
         )
 
@@ -255,7 +254,7 @@ def test_events_hold_no_key_and_no_hash(app: Flask, service: KeyService, admin: 
     service.rename(key, "CI deploy")
     service.revoke(key, by=admin)
     with app.app_context():
-        table = app.extensions["secret_keys"].ext.Event.__table__
+        table = secret_keys.Event.__table__
         stored = " ".join(str(v) for row in db.session.execute(sa.select(table)) for v in row)
     assert token not in stored and token[3:46] not in stored
     assert key.token_hash not in stored
@@ -270,7 +269,7 @@ def test_a_failed_event_write_loses_the_action_too(
     post(admin_client, f"{BASE}/new", {"title": "CI"})
     with app.app_context():
         engine = db.engine
-    table = app.extensions["secret_keys"].ext.Event.__tablename__
+    table = secret_keys.Event.__tablename__
 
     def fail_event_insert(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         if statement.lstrip().upper().startswith(f"INSERT INTO {table.upper()}"):
@@ -286,7 +285,7 @@ def test_a_failed_event_write_loses_the_action_too(
 
     assert renamed.status_code == revoked.status_code == 503
     with app.app_context():
-        key = app.extensions["secret_keys"].service.get_by_id(1)
+        key = service_of(app).key_by_id(1)
         assert key.title == "CI" and key.is_active
     assert [e.event for e in events(app, 1)] == ["created"]
 
@@ -294,7 +293,7 @@ def test_a_failed_event_write_loses_the_action_too(
 def test_a_create_whose_event_fails_leaves_no_key(app: Flask, service: KeyService) -> None:
     with app.app_context():
         engine = db.engine
-    table = app.extensions["secret_keys"].ext.Event.__tablename__
+    table = secret_keys.Event.__tablename__
 
     def fail_event_insert(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         if statement.lstrip().upper().startswith(f"INSERT INTO {table.upper()}"):
@@ -316,7 +315,7 @@ def test_a_create_whose_event_fails_leaves_no_key(app: Flask, service: KeyServic
 
 def age_events(app: Flask, days: int) -> None:
     with app.app_context():
-        Event = app.extensions["secret_keys"].ext.Event
+        Event = secret_keys.Event
         past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)
         db.session.execute(sa.update(Event).values(at=past))
         db.session.commit()
@@ -339,7 +338,7 @@ def test_a_new_key_prunes_old_events_once_in_a_while(make_app: Any) -> None:
     assert run_cli(app, "create", "--user", "ops@example.com", "--title", "Old")[0] == 0
     assert run_cli(app, "revoke", "1")[0] == 0
     age_events(app, 31)
-    service = app.extensions["secret_keys"].service
+    service = service_of(app)
     service._next_prune = 0.0
 
     assert run_cli(app, "create", "--user", "ops@example.com", "--title", "New")[0] == 0
@@ -367,18 +366,18 @@ def test_a_bad_retention_fails_at_init_app(make_app: Any, value: Any) -> None:
 
 def test_retention_accepts_a_timedelta(make_app: Any) -> None:
     app = make_app(SECRET_KEYS_EVENT_RETENTION=dt.timedelta(hours=12))
-    assert app.extensions["secret_keys"].settings.event_retention == dt.timedelta(hours=12)
+    assert settings_of(app).event_retention == dt.timedelta(hours=12)
 
 
 def test_a_failed_prune_is_logged_and_does_not_fail_the_new_key(
     make_app: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     app = make_app(SECRET_KEYS_EVENT_RETENTION=30)
-    service = app.extensions["secret_keys"].service
+    service = service_of(app)
     service._next_prune = 0.0
     with app.app_context():
         engine = db.engine
-    table = app.extensions["secret_keys"].ext.Event.__tablename__
+    table = secret_keys.Event.__tablename__
 
     def fail_event_delete(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         if statement.upper().split()[:3] == ["DELETE", "FROM", table.upper()]:

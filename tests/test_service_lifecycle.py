@@ -23,7 +23,7 @@ from flask_secret_keys import (
     parse_duration,
     signals,
 )
-from tests.conftest import Clock, count_statements
+from tests.conftest import Clock, count_statements, service_of
 
 DAY = dt.timedelta(days=1)
 HOUR = dt.timedelta(hours=1)
@@ -124,7 +124,7 @@ def test_an_expired_key_does_not_block_a_new_one(
 
 def test_default_and_maximum_lifetime_apply(make_app: Callable[..., Flask], clock: Clock) -> None:
     app = make_app(SECRET_KEYS_DEFAULT_EXPIRATION=30, SECRET_KEYS_MAX_LIFETIME=90)
-    service: KeyService = app.extensions["secret_keys"].service
+    service: KeyService = service_of(app)
     with app.app_context():
         admin = db.session.execute(
             sa.select(User).filter_by(email="admin@example.com")
@@ -322,7 +322,7 @@ def test_list_filters_and_sorts_by_the_new_statuses(
     service.create(admin, "Active", clock.now + dt.timedelta(days=5))
 
     def titles(**query: Any) -> list[str]:
-        return [key.title for key in service.list(admin, KeyQuery(**query)).items]
+        return [key.title for key in service.search(admin, KeyQuery(**query)).items]
 
     assert titles(status="active") == ["Active"]
     assert titles(status="revoking") == ["Revoking"]
@@ -352,7 +352,7 @@ def test_expiring_lists_keys_ending_within_the_window(
 def test_api_accepts_old_and_new_keys_during_the_grace_period_and_only_the_new_after(
     app: Flask, client: FlaskClient, clock: Clock
 ) -> None:
-    service: KeyService = app.extensions["secret_keys"].service
+    service: KeyService = service_of(app)
     with app.app_context():
         admin = db.session.execute(
             sa.select(User).filter_by(email="admin@example.com")
@@ -371,7 +371,7 @@ def test_api_accepts_old_and_new_keys_during_the_grace_period_and_only_the_new_a
 def test_api_refuses_an_expired_key_with_the_usual_401(
     app: Flask, client: FlaskClient, clock: Clock
 ) -> None:
-    service: KeyService = app.extensions["secret_keys"].service
+    service: KeyService = service_of(app)
     with app.app_context():
         admin = db.session.execute(
             sa.select(User).filter_by(email="admin@example.com")

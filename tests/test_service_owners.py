@@ -17,8 +17,7 @@ from flask import Flask
 from werkzeug.security import generate_password_hash
 
 from example_app.models import User, db
-from flask_secret_keys import KeyService
-from tests.conftest import get_user, is_server_database, log_in
+from tests.conftest import get_user, is_server_database, log_in, service_of
 from tests.host import FAST_PASSWORD_METHOD
 
 
@@ -35,10 +34,6 @@ def delete_by_core(user: User) -> None:
 
 
 DELETIONS: dict[str, Callable[[User], None]] = {"orm": delete_by_orm, "core": delete_by_core}
-
-
-def service_of(app: Flask) -> KeyService:
-    return app.extensions["secret_keys"].service  # type: ignore[no-any-return]
 
 
 def key_rows(app: Flask) -> int:

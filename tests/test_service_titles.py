@@ -19,7 +19,8 @@ from markupsafe import escape
 from example_app.models import db
 from flask_secret_keys import InvalidTitle
 from flask_secret_keys.models import TITLE_MAX_LENGTH
-from tests.conftest import csrf_token, get_user
+from flask_secret_keys.service import clean_title
+from tests.conftest import csrf_token, get_user, service_of
 
 NEW = "/settings/secret-api-keys/new"
 
@@ -68,7 +69,7 @@ STORED = [
 
 
 def stored_titles(app: Flask) -> list[str]:
-    Key = app.extensions["secret_keys"].service.model
+    Key = service_of(app).model
     with app.app_context():
         return list(db.session.execute(sa.select(Key.title).order_by(Key.id)).scalars())
 
@@ -79,7 +80,7 @@ def stored_titles(app: Flask) -> list[str]:
 def test_service_refuses_a_bad_title_with_a_clear_message(
     app: Flask, title: str | None, message: str
 ) -> None:
-    service = app.extensions["secret_keys"].service
+    service = service_of(app)
     with app.app_context(), pytest.raises(InvalidTitle, match=message):
         service.create(get_user("admin@example.com"), title)
     assert stored_titles(app) == []
@@ -110,6 +111,12 @@ def test_edit_form_shows_the_error_and_keeps_the_old_title(
     assert response.status_code == 422
     assert message in html.unescape(response.get_data(as_text=True))
     assert stored_titles(app) == ["Test key"]
+
+
+@pytest.mark.parametrize(("title", "expected"), STORED)
+def test_a_clean_title_passes_the_rules_again_unchanged(title: str, expected: str) -> None:
+    """The forms run ``clean_title`` first, so the service never refuses what they pass."""
+    assert clean_title(clean_title(title)) == clean_title(title) == expected
 
 
 @pytest.mark.parametrize(("title", "expected"), STORED)
@@ -147,7 +154,7 @@ def test_a_title_is_renamed_exactly(
 def test_search_finds_titles_with_like_wildcards_literally(
     app: Flask, admin_client: FlaskClient
 ) -> None:
-    service = app.extensions["secret_keys"].service
+    service = service_of(app)
     with app.app_context():
         user = get_user("admin@example.com")
         for title in ("100% done", "100 done"):

@@ -19,7 +19,7 @@ from flask import Flask
 
 from example_app.models import db
 from flask_secret_keys import KeyService, crypto
-from tests.conftest import count_statements, database_url, get_user, log_in
+from tests.conftest import count_statements, database_url, get_user, log_in, service_of, settings_of
 from tests.host import create_app
 
 BASE = "/settings/secret-api-keys"
@@ -38,7 +38,7 @@ def test_a_use_records_the_address_and_user_agent(app: Flask, admin_token: str) 
     assert response.status_code == 200
 
     with app.app_context():
-        key = app.extensions["secret_keys"].service.get_by_id(1)
+        key = service_of(app).key_by_id(1)
         assert key.last_used_ip == "203.0.113.7"
         assert key.last_used_user_agent == "python-requests/2.32"
     browser = app.test_client()
@@ -57,7 +57,7 @@ def test_an_ipv6_address_and_a_long_user_agent_fit_their_columns(
         environ_base={"REMOTE_ADDR": address},
     )
     with app.app_context():
-        key = app.extensions["secret_keys"].service.get_by_id(1)
+        key = service_of(app).key_by_id(1)
         assert key.last_used_ip == address
         assert key.last_used_user_agent == "u" * 255
 
@@ -80,7 +80,7 @@ def test_the_context_is_written_in_the_one_throttled_update(
     assert log.matching("INSERT") == [] and log.matching("DELETE") == []
     with app.app_context():
         # The first use of the interval is the one recorded.
-        assert service.get_by_id(1).last_used_user_agent == "agent/0"
+        assert service.key_by_id(1).last_used_user_agent == "agent/0"
 
 
 def test_a_use_outside_a_request_records_no_context(
@@ -94,7 +94,7 @@ def test_a_use_outside_a_request_records_no_context(
 
 def test_a_key_without_context_shows_only_when(app: Flask, admin_client: Any) -> None:
     with app.app_context():
-        service = app.extensions["secret_keys"].service
+        service = service_of(app)
         key, _token = service.create(get_user("admin@example.com"), "K")
         with app.test_request_context(environ_base={"REMOTE_ADDR": ""}):
             service.record_use(key)
@@ -106,7 +106,7 @@ def test_a_key_without_context_shows_only_when(app: Flask, admin_client: Any) ->
 
 
 def token_hash(app: Flask, token: str) -> str:
-    return crypto.hash_token(token, app.extensions["secret_keys"].settings.pepper)
+    return crypto.hash_token(token, settings_of(app).pepper)
 
 
 def assert_used_and_logged(
@@ -125,7 +125,7 @@ def assert_used_and_logged(
         assert leak not in caplog.text
     with app.app_context():
         db.session.remove()
-        key = app.extensions["secret_keys"].service.get_by_id(1)
+        key = service_of(app).key_by_id(1)
         assert key.last_used_at is None and key.last_used_ip is None
 
 
@@ -198,7 +198,7 @@ def test_a_locked_key_row_does_not_fail_the_key_request(
     other = app_with(**lock_timeout_options(app))
     with app.app_context():
         engine = db.engine
-        Key = app.extensions["secret_keys"].service.model
+        Key = service_of(app).model
     locked = threading.Event()
     release = threading.Event()
 
@@ -231,7 +231,7 @@ def test_a_locked_key_row_does_not_fail_the_key_request(
     )
     with app.app_context():
         db.session.remove()
-        assert app.extensions["secret_keys"].service.get_by_id(1).last_used_at is not None
+        assert service_of(app).key_by_id(1).last_used_at is not None
 
 
 def assert_used_and_logged_while_locked(

@@ -19,15 +19,11 @@ from jinja2 import ChoiceLoader, DictLoader
 
 from example_app.models import db
 from flask_secret_keys.views import exact_time, time_ago
-from tests.conftest import csrf_token, get_user, log_in
+from tests.conftest import csrf_token, get_user, log_in, service_of
 
 BASE = "/settings/secret-api-keys"
 HX = {"HX-Request": "true"}
 TOKEN = re.compile(r"sk_[0-9A-Za-z]{49}")
-
-
-def service_of(app: Flask) -> Any:
-    return app.extensions["secret_keys"].service
 
 
 def make_key(

@@ -27,7 +27,7 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 
 from example_app.models import User, db
-from tests.conftest import csrf_token, get_user, log_in
+from tests.conftest import csrf_token, get_user, log_in, service_of
 
 HOST_ROUTES = {
     "host.login": "public",
@@ -92,7 +92,7 @@ class World:
 
 @pytest.fixture
 def world(app: Flask) -> World:
-    service = app.extensions["secret_keys"].service
+    service = service_of(app)
     with app.app_context():
         admin = get_user("admin@example.com")
         revoked, _ = service.create(admin, "Mine, revoked")
@@ -113,7 +113,7 @@ def call(
 
 def snapshot(app: Flask, *ignore: str) -> list[tuple[Any, ...]]:
     """Every key and user row as plain tuples, without the ``ignore`` columns."""
-    Key = app.extensions["secret_keys"].service.model
+    Key = service_of(app).model
     columns = [c for c in Key.__table__.columns if c.name not in ignore]
     with app.app_context():
         keys = db.session.execute(sa.select(*columns).order_by(Key.id)).all()
@@ -250,8 +250,8 @@ def test_a_valid_csrf_token_lets_the_mutation_through(client: FlaskClient, world
     response = client.post(url, data={"title": "Changed", "csrf_token": csrf_token(client, url)})
     assert response.status_code == 303
     with world.app.app_context():
-        service = world.app.extensions["secret_keys"].service
-        assert service.get_by_id(world.own_key).title == "Changed"
+        service = service_of(world.app)
+        assert service.key_by_id(world.own_key).title == "Changed"
 
 
 def test_a_cross_site_form_post_with_the_session_cookie_alone_is_refused(
@@ -265,5 +265,5 @@ def test_a_cross_site_form_post_with_the_session_cookie_alone_is_refused(
     )
     assert response.status_code == 400
     with world.app.app_context():
-        service = world.app.extensions["secret_keys"].service
-        assert service.get_by_id(world.own_key).revoked_at is None
+        service = service_of(world.app)
+        assert service.key_by_id(world.own_key).revoked_at is None

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.conftest import FORM_FUZZ, csrf_token, get_user, log_in
+from tests.conftest import FORM_FUZZ, csrf_token, get_user, log_in, service_of
 
 #: Text a browser can submit in a form field: any Unicode but lone surrogates.
 form_text = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=150)
@@ -29,7 +29,7 @@ def admin_pages(app: Flask, admin_token: str) -> FlaskClient:
 def test_any_title_on_the_create_form_is_created_or_refused_never_500(
     app: Flask, admin_pages: FlaskClient, title: str
 ) -> None:
-    service = app.extensions["secret_keys"].service
+    service = service_of(app)
     with app.app_context():
         user = get_user("admin@example.com")
         active = service.active_key(user)

@@ -19,8 +19,8 @@ from flask.testing import FlaskClient
 
 from example_app.models import db
 from flask_secret_keys.views import calendar_date, time_until
-from tests.conftest import Clock, get_user, log_in
-from tests.test_views import BASE, HX, TOKEN, post, service_of, text
+from tests.conftest import Clock, get_user, log_in, service_of
+from tests.test_views import BASE, HX, TOKEN, post, text
 
 DAY = dt.timedelta(days=1)
 HEADERS = [pytest.param({}, id="plain"), pytest.param(HX, id="htmx")]
@@ -42,7 +42,7 @@ def make_key(app: Flask, title: str = "Deploy", expires_at: Any = None) -> int:
 def revoke_at(app: Flask, key_id: int, at: dt.datetime | None = None) -> None:
     with app.app_context():
         service = service_of(app)
-        service.revoke(service.get_by_id(key_id), at=at)
+        service.revoke(service.key_by_id(key_id), at=at)
 
 
 def keys(app: Flask) -> list[Any]:

@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from example_app.models import User, db
 from flask_secret_keys import KeyService
 from flask_secret_keys.service import Actor, KeyQuery
-from tests.conftest import count_statements, csrf_token, get_user, log_in
+from tests.conftest import count_statements, csrf_token, get_user, log_in, service_of
 
 BASE = "/settings/secret-api-keys"
 
@@ -37,7 +37,7 @@ def post(client: FlaskClient, path: str, data: dict[str, str] | None = None, **k
 
 def make_key(app: Flask, email: str, title: str, *, revoked: bool = False) -> tuple[int, str]:
     with app.app_context():
-        service = app.extensions["secret_keys"].service
+        service = service_of(app)
         key, token = service.create(get_user(email), title)
         if revoked:
             service.revoke(key)
@@ -173,7 +173,7 @@ def test_all_keys_costs_two_statements_whatever_the_owners(
     db.session.expire_all()
 
     with count_statements(db.engine) as log:
-        page = service.list_all(KeyQuery(per_page=10))
+        page = service.search_all(KeyQuery(per_page=10))
         owners = [key.owner.name for key in page.items]
 
     assert len(owners) == 10 and len(set(owners)) == 10
@@ -264,11 +264,7 @@ def test_revoke_all_revokes_every_active_key_of_the_user(
     assert api.get("/admin/api/me", headers={"X-Api-Key": admin_token}).status_code == 200
     assert "Revoked 1 active key of Otto Ops." in text(admin_client.get(target))
     with app.app_context():
-        (event,) = [
-            e
-            for e in app.extensions["secret_keys"].service.events_of(key_id)
-            if e.event == "revoked"
-        ]
+        (event,) = [e for e in service_of(app).events_of(key_id) if e.event == "revoked"]
         assert (event.actor_kind, event.actor_name) == ("user", "Ada Admin")
 
 

@@ -25,7 +25,7 @@ from flask import Flask
 
 from example_app.models import db
 from flask_secret_keys import crypto, signals
-from tests.conftest import DATABASE_URL, csrf_token_in, get_user
+from tests.conftest import DATABASE_URL, csrf_token_in, get_user, service_of
 
 BASE = "/settings/secret-api-keys"
 _TOKEN = re.compile(crypto.token_pattern())
@@ -222,7 +222,7 @@ def test_a_full_journey_leaks_the_key_nowhere(
 
 
 def test_the_database_holds_no_plaintext_key(app: Flask, tmp_path: Path) -> None:
-    service = app.extensions["secret_keys"].service
+    service = service_of(app)
     tokens = []
     with app.app_context():
         for email in ("admin@example.com", "ops@example.com"):

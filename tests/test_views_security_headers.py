@@ -9,7 +9,7 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 from werkzeug.wrappers import Response
 
-from tests.conftest import csrf_token, get_user, log_in
+from tests.conftest import csrf_token, get_user, log_in, service_of
 
 EXPECTED = {
     "X-Content-Type-Options": "nosniff",
@@ -39,9 +39,7 @@ def page_urls(app: Flask, key_id: int) -> list[str]:
 @pytest.fixture
 def key_id(app: Flask) -> int:
     with app.app_context():
-        key, _token = app.extensions["secret_keys"].service.create(
-            get_user("admin@example.com"), "Key"
-        )
+        key, _token = service_of(app).create(get_user("admin@example.com"), "Key")
         return key.id
 
 

@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from example_app import create_app, flask_admin_host  # noqa: E402
+from example_app.extensions import secret_keys  # noqa: E402
 from example_app.models import User, db  # noqa: E402
 from flask_secret_keys.service import Actor  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
@@ -59,7 +60,7 @@ HOSTS: dict[str, tuple[Callable[[dict[str, Any]], Flask], str]] = {
 def seed(app: Flask) -> None:
     """Revoked keys with believable times, so the list has something to show."""
     with app.app_context():
-        service = app.extensions["secret_keys"].service
+        service = secret_keys.service
         admin = db.session.execute(
             sa.select(User).where(User.email == "admin@example.com")
         ).scalar_one()
@@ -88,7 +89,7 @@ BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0"
 def seed_ops(app: Flask) -> int:
     """Keys of ops@example.com with a history of events; returns the active key's id."""
     with app.app_context():
-        service = app.extensions["secret_keys"].service
+        service = secret_keys.service
         ops = db.session.execute(
             sa.select(User).where(User.email == "ops@example.com")
         ).scalar_one()

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from flask import current_app, redirect, url_for
+from flask import redirect, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .. import _compat
-from ..extension import _State
+from ..state import current_state
 
 
 class SecretKeysView(BaseView):  # type: ignore[misc]
@@ -62,8 +62,7 @@ class SecretKeysView(BaseView):  # type: ignore[misc]
         """Listed in the menu for exactly the users the pages admit."""
         if not current_user.is_authenticated:
             return False
-        state = cast(_State, current_app.extensions["secret_keys"])
-        return state.ext.is_admin(current_user._get_current_object())
+        return current_state().users.is_admin(current_user._get_current_object())
 
     def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
         """Leave the answer to the pages: a login redirect or a 403, as for any visit."""

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
+from example_app.extensions import secret_keys
 from example_app.models import db
 from tests.conftest import get_user
 from tests.conftest import log_in as log_in_client
@@ -219,7 +220,7 @@ def add_key(app: Flask) -> Callable[..., int]:
         tokens: dict[str, str] | None = None,
     ) -> int:
         with app.app_context():
-            service = app.extensions["secret_keys"].service
+            service = secret_keys.service
             key, token = service.create(get_user(email), title)
             if tokens is not None:
                 tokens[title] = token

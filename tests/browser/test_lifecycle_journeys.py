@@ -14,7 +14,7 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from tests.browser.test_journeys import BASE, TOKEN, api_status, open_menu_item
-from tests.conftest import Clock, get_user
+from tests.conftest import Clock, get_user, service_of
 
 MODES = ["js", "no_js"]
 
@@ -84,9 +84,7 @@ def test_roll_with_a_grace_period(
 ) -> None:
     page, js = any_page
     with app.app_context():
-        key, old_token = app.extensions["secret_keys"].service.create(
-            get_user("admin@example.com"), "Billing sync"
-        )
+        key, old_token = service_of(app).create(get_user("admin@example.com"), "Billing sync")
         key_id = key.id
     page.goto(f"{BASE}/{key_id}")
     page.wait_for_load_state("load")
@@ -116,9 +114,7 @@ def test_scheduled_revoke(
 ) -> None:
     page, js = any_page
     with app.app_context():
-        key, token = app.extensions["secret_keys"].service.create(
-            get_user("admin@example.com"), "Nightly import"
-        )
+        key, token = service_of(app).create(get_user("admin@example.com"), "Nightly import")
         key_id = key.id
     page.goto(f"{BASE}/{key_id}")
     page.wait_for_load_state("load")
@@ -142,7 +138,7 @@ def test_scheduled_revoke(
 def test_an_expired_keys_page(any_page: tuple[Page, bool], app: Flask, clock: Clock) -> None:
     page, _js = any_page
     with app.app_context():
-        key, _token = app.extensions["secret_keys"].service.create(
+        key, _token = service_of(app).create(
             get_user("admin@example.com"), "Old export", clock.now + dt.timedelta(days=1)
         )
         key_id = key.id
@@ -165,9 +161,7 @@ def test_the_active_key_message_offers_roll_key(
 ) -> None:
     page, js = any_page
     with app.app_context():
-        _key, old_token = app.extensions["secret_keys"].service.create(
-            get_user("admin@example.com"), "Deploy"
-        )
+        _key, old_token = service_of(app).create(get_user("admin@example.com"), "Deploy")
     page.goto(BASE)
     page.wait_for_load_state("load")
     page.get_by_role("link", name="Create", exact=True).click()

@@ -16,9 +16,11 @@ parameter of a key lookup is the key's hash.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import current_app
 from sqlalchemy import exc
 from werkzeug.wrappers import Response
+
+from .errors import DatabaseUnavailable
 
 #: What a failing or unreachable database raises, as opposed to a bug in a
 #: query: connection refused or lost, server gone or read-only, a deadlock or
@@ -28,8 +30,6 @@ DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
     exc.InterfaceError,
     exc.TimeoutError,
 )
-
-_handled: set[str] = set()
 
 
 def log_unavailable(error: Exception) -> None:
@@ -50,18 +50,7 @@ def unavailable_page(error: Exception) -> tuple[str, int, dict[str, str]]:
     return template.render(), 503, {"Retry-After": "30", "Cache-Control": "no-store"}
 
 
-def handle_on(bp: Blueprint) -> None:
-    """Answer the blueprint's database outages with the 503 page (once per blueprint)."""
-    if bp.name in _handled:
-        return
-    for error in DATABASE_UNAVAILABLE:
-        bp.register_error_handler(error, unavailable_page)
-    _handled.add(bp.name)
-
-
 def unavailable_json(error: Exception) -> Response:
     """A 503 JSON answer, for a host's API blueprint."""
-    from .errors import DatabaseUnavailable
-
     log_unavailable(error)
     return DatabaseUnavailable().get_response()

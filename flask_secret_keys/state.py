@@ -1,0 +1,70 @@
+"""What the extension keeps per app, and how its HTTP layer and CLI reach it.
+
+:class:`~flask_secret_keys.SecretKeys` stores an :class:`AppState` in
+``app.extensions["secret_keys"]`` at ``init_app``; the request hooks, views,
+commands and contrib views read it with :func:`current_state`. Hosts and
+tests use ``secret_keys.service`` and ``secret_keys.settings`` instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, cast
+
+from flask import current_app, has_app_context
+
+from .service import KeyService
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from .ratelimit import FailedAttemptLimiter
+
+#: The key of the extension's state in ``app.extensions``.
+EXTENSION_NAME = "secret_keys"
+
+
+class Users(Protocol):
+    """What the extension asks about the host's users; the ``SecretKeys`` object answers."""
+
+    def is_admin(self, user: Any) -> bool:
+        """Whether ``user`` may own and use keys."""
+
+    def can_oversee(self, user: Any) -> bool:
+        """Whether ``user`` may see and revoke every user's keys."""
+
+    def user_id(self, user: Any) -> Any:
+        """``user``'s primary key value."""
+
+    def user_name(self, user: Any) -> str:
+        """How pages, events and the CLI name ``user``."""
+
+    def find_user(self, identifier: str) -> Any | None:
+        """The user an identifier names (an email, say), or None."""
+
+
+@dataclass(frozen=True)
+class AppState:
+    """One app's extension: its settings, its service, and who answers about users."""
+
+    #: The ``SecretKeys`` initialised on the app, answering about users.
+    users: Users
+    settings: Settings
+    service: KeyService
+    #: Counts failed key attempts per client, when ``SECRET_KEYS_RATE_LIMIT`` is set.
+    limiter: FailedAttemptLimiter | None = None
+
+
+def current_state() -> AppState:
+    """The state of the current app, or a RuntimeError that says what is missing."""
+    if not has_app_context():
+        raise RuntimeError(
+            "flask-secret-keys: working outside of an application context. Use"
+            " 'with app.app_context():' around code that uses the service or settings."
+        )
+    state = current_app.extensions.get(EXTENSION_NAME)
+    if state is None:
+        raise RuntimeError(
+            f"flask-secret-keys is not initialised on the app {current_app.name!r}:"
+            " call secret_keys.init_app(app) in the app factory."
+        )
+    return cast(AppState, state)
