@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from flask_secret_keys.extension import DEFAULTS
+from flask_secret_keys.settings import DEFAULTS
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "integration.md"
 TEXT = DOC.read_text()
