@@ -1,7 +1,7 @@
 """Every ``SECRET_KEYS_*`` setting as one table: its default, its check and its documentation.
 
 The table drives :data:`DEFAULTS`, :meth:`Settings.from_config` and the table in
-``docs/settings.md``; ``python -m flask_secret_keys.settings`` prints that table.
+``docs/settings.md``, which is :func:`markdown_table`'s output.
 """
 
 from __future__ import annotations
@@ -402,7 +402,3 @@ def markdown_table() -> str:
         shown = f'"{default}"' if isinstance(default, str) else repr(default)
         lines.append(f"| `{setting.name}` | `{shown}` | {setting.doc} |")
     return "\n".join(lines) + "\n"
-
-
-if __name__ == "__main__":
-    print(markdown_table(), end="")
