@@ -10,7 +10,11 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NoReturn
+
+import jinja2
+from jinja2 import nodes
 
 from . import crypto
 from .service import MAX_DURATION
@@ -19,6 +23,9 @@ from .service import MAX_DURATION
 #: pages load it with that hash from this URL only. Change both together.
 HTMX_URL = "https://cdn.jsdelivr.net/npm/htmx.org@2.0.11/dist/htmx.min.js"
 HTMX_INTEGRITY = "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg"
+
+#: The extension's own templates, where the default layouts live.
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 _HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
 _RESERVED_HEADERS = {"authorization", "cookie", "host", "content-type", "content-length"}
@@ -253,7 +260,8 @@ SETTINGS: tuple[Setting, ...] = (
         "SECRET_KEYS_CONTENT_BLOCK",
         "content",
         _block_name,
-        "The block of that layout that holds the page body.",
+        "The block of that layout that holds the page body. `init_app` checks that the layout,"
+        " or a layout it extends, defines it.",
     ),
     Setting(
         "SECRET_KEYS_PER_PAGE",
@@ -392,6 +400,59 @@ class Settings:
                 f"={config['SECRET_KEYS_MAX_LIFETIME']!r}: set a default expiration within"
                 " the maximum lifetime (None, no expiration, is not allowed with a maximum)."
             )
+
+
+def check_layout(env: jinja2.Environment, settings: Settings) -> None:
+    """Check that the layout exists and defines the content block, itself or by inheritance.
+
+    ``env`` is the app's Jinja environment. The layout is looked up as the pages
+    will look it up: the app's templates, its blueprints registered so far, then
+    the extension's own templates (registered later in ``init_app``). The layout
+    itself must be found now. A layout it extends that cannot be found yet ends
+    the search without a verdict: its blueprint may be registered after
+    ``init_app``, as Flask-Admin's is when ``Admin(app)`` comes second, and a
+    parent that never appears is a TemplateNotFound at the first render anyway.
+    So is a parent chosen at render time (``{% extends admin_base_template %}``)
+    and a layout this environment cannot parse yet.
+    """
+    loader: jinja2.BaseLoader = jinja2.FileSystemLoader(TEMPLATES)
+    if env.loader is not None:
+        loader = jinja2.ChoiceLoader([env.loader, loader])
+    name = settings.base_template
+    seen: list[str] = []
+    while True:
+        try:
+            source, _filename, _uptodate = loader.get_source(env, name)
+        except jinja2.TemplateNotFound:
+            if not seen:
+                fail(
+                    f"SECRET_KEYS_BASE_TEMPLATE={name!r} is not a template this app can find:"
+                    " put it in the app's templates folder, or register the blueprint that"
+                    " provides it before secret_keys.init_app(app)."
+                )
+            return
+        try:
+            tree = env.parse(source, name)
+        except jinja2.TemplateSyntaxError:
+            # Perhaps a tag of an extension added after init_app, such as
+            # Flask-Babel's {% trans %}; a real mistake shows at the first render.
+            return
+        if any(block.name == settings.content_block for block in tree.find_all(nodes.Block)):
+            return
+        seen.append(name)
+        extends = tree.find(nodes.Extends)
+        if extends is None:
+            break
+        if not isinstance(extends.template, nodes.Const) or extends.template.value in seen:
+            return  # a parent chosen at render time, or a loop Jinja reports itself
+        name = str(extends.template.value)
+    chain = " → ".join(repr(template) for template in seen)
+    fail(
+        f"SECRET_KEYS_CONTENT_BLOCK={settings.content_block!r} is not a block of"
+        f" SECRET_KEYS_BASE_TEMPLATE ({chain}), so the pages would be blank: set it to the"
+        " block that holds the page body, such as 'content', or add"
+        f" {{% block {settings.content_block} %}}{{% endblock %}} to the layout."
+    )
 
 
 def markdown_table() -> str:

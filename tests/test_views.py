@@ -15,7 +15,6 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
-from jinja2 import ChoiceLoader, DictLoader
 
 from example_app.models import db
 from flask_secret_keys.settings import HTMX_INTEGRITY, HTMX_URL
@@ -720,33 +719,6 @@ def test_default_layout_is_a_standalone_page(app: Flask, admin_client: FlaskClie
     assert "<title>Secret API Keys</title>" in html
     assert 'class="sk-standalone"' in html
     assert "Example Store Admin" not in html
-
-
-@pytest.mark.parametrize(
-    "app_config",
-    [{"SECRET_KEYS_BASE_TEMPLATE": "host.html", "SECRET_KEYS_CONTENT_BLOCK": "body"}],
-    indirect=True,
-    ids=["host-layout"],
-)
-def test_pages_render_in_the_configured_layout_and_block(
-    app: Flask, admin_client: FlaskClient
-) -> None:
-    app.jinja_env.loader = ChoiceLoader(
-        [
-            DictLoader(
-                {
-                    "host.html": "<main data-host>{% block body %}{% endblock %}</main>",
-                    "secret_keys/_summary.html": "custom summary",
-                }
-            ),
-            app.jinja_env.loader,  # type: ignore[list-item]
-        ]
-    )
-    make_key(app)
-    html = text(admin_client.get(BASE))
-    assert html.startswith('<main data-host><link rel="stylesheet"')
-    assert html.endswith("</main>")
-    assert "custom summary" in html
 
 
 def test_htmx_and_assets_are_loaded_by_the_page_body(admin_client: FlaskClient) -> None:
