@@ -12,7 +12,7 @@ from flask import Flask
 from . import _compat, auth, cli, views
 from .models import KeyEventMixin, SecretKeyMixin, make_event_model, make_key_model
 from .service import KeyService
-from .settings import DEFAULTS, Settings, fail
+from .settings import DEFAULTS, Settings, check_layout, fail
 from .state import EXTENSION_NAME, AppState, current_state
 
 if TYPE_CHECKING:
@@ -212,6 +212,7 @@ class SecretKeys:
                 stacklevel=2,
             )
         settings = Settings.from_config(app.config)
+        check_layout(app.jinja_env, settings)
         service = KeyService(
             db=self.db,
             model=self.Key,
