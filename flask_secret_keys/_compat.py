@@ -11,11 +11,16 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Flask, g
+from flask import Flask, appcontext_pushed, g
 from flask.typing import BeforeRequestCallable
 
 #: Marks a ``CSRFProtect`` whose ``protect`` already lets key requests pass.
 _CSRF_PATCHED = "_secret_keys_exempts_keys"
+#: Marks a Flask-Migrate ``render_item`` that already calls the extension's.
+_RENDERS_OURS = "_secret_keys_render_item"
+
+#: Alembic's ``render_item`` hook: ``(type_, obj, autogen_context) -> str | False``.
+RenderItem = Callable[[str, Any, Any], Any]
 
 
 def set_login_user(user: Any) -> None:
@@ -62,6 +67,49 @@ def exempt_from_csrf(app: Flask, is_exempt: Callable[[], bool]) -> None:
 
     csrf.protect = protect_unless_exempt
     setattr(csrf, _CSRF_PATCHED, True)
+
+
+def render_in_migrations(app: Flask, render_item: RenderItem) -> None:
+    """Have Flask-Migrate's autogenerate call ``render_item`` for ``app``, before the host's own.
+
+    Flask-Migrate 4.0 to 4.1 keeps the keyword arguments of ``Migrate(...)``
+    in ``app.extensions["migrate"].configure_args`` and its stock ``env.py``
+    passes them to Alembic's ``context.configure`` each time a ``flask db``
+    command runs. Flask-Migrate may be set up after this extension, so when it
+    is not there yet, this is tried again once, when the app's first app
+    context is pushed (a ``flask db`` command pushes one after the app
+    factory has returned). A no-op for an app without Flask-Migrate.
+    """
+    if _add_render_item(app, render_item):
+        return
+
+    def retry(sender: Flask, **extra: Any) -> None:
+        appcontext_pushed.disconnect(retry, sender=sender)
+        _add_render_item(sender, render_item)
+
+    # Not weak: ``retry`` lives only here. It holds no reference to the app.
+    appcontext_pushed.connect(retry, sender=app, weak=False)
+
+
+def _add_render_item(app: Flask, render_item: RenderItem) -> bool:
+    """Chain ``render_item`` in front of the host's; False when Flask-Migrate is not set up."""
+    migrate = app.extensions.get("migrate")
+    if migrate is None:
+        return False
+    configure_args: dict[str, Any] = migrate.configure_args
+    host_render = configure_args.get("render_item")
+    if getattr(host_render, _RENDERS_OURS, False):
+        return True
+
+    def render_ours_then_host(type_: str, obj: Any, autogen_context: Any) -> Any:
+        rendered = render_item(type_, obj, autogen_context)
+        if rendered is False and host_render is not None:
+            return host_render(type_, obj, autogen_context)
+        return rendered
+
+    setattr(render_ours_then_host, _RENDERS_OURS, True)
+    configure_args["render_item"] = render_ours_then_host
+    return True
 
 
 def flask_admin_render_context(view: Any) -> dict[str, Any]:

@@ -13,7 +13,13 @@ import sqlalchemy as sa
 from flask import Flask
 
 from . import _compat, auth, crypto
-from .models import KeyEventMixin, SecretKeyMixin, make_event_model, make_key_model
+from .models import (
+    KeyEventMixin,
+    SecretKeyMixin,
+    make_event_model,
+    make_key_model,
+    render_item,
+)
 from .service import MAX_DURATION, KeyService
 
 if TYPE_CHECKING:
@@ -475,3 +481,4 @@ class SecretKeys:
         app.register_blueprint(views.bp, url_prefix=settings.url_prefix)
         app.after_request(headers.add_security_headers)
         app.cli.add_command(cli.group)
+        _compat.render_in_migrations(app, render_item)
