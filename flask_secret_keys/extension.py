@@ -388,6 +388,15 @@ class SecretKeys:
         self._user_name = user_name
         #: Who may see and revoke every user's keys.
         self.can_oversee: Callable[[Any], bool] = can_oversee or _nobody_oversees
+        taken = {table_name, f"{table_name}_events"} & set(db.metadata.tables)
+        if taken:
+            _fail(
+                f"the table {min(taken)!r} is already declared on this db, so SecretKeys was"
+                " constructed twice for it (inside an app factory?): construct it once, at"
+                " import time, next to db (secret_keys = SecretKeys(db=db, user_model=User)),"
+                " and call secret_keys.init_app(app) in the factory. For a deliberate second"
+                " set of keys on the same db, pass another table_name."
+            )
         mapper = sa.inspect(user_model)
         self._user_pk = mapper.get_property_by_column(mapper.primary_key[0]).key
         #: The key model, on the host's ``db.Model`` metadata.

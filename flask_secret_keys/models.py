@@ -180,6 +180,15 @@ def _user_reference(user_model: type[Any]) -> tuple[str, Any]:
     return f"{user_pk.table.name}.{user_pk.name}", user_pk.type
 
 
+def _class_name(db: Any, name: str, table_name: str) -> str:
+    """``name``, or ``name`` and the table's for a second set of keys on the same ``db``.
+
+    Declarative looks models up by class name, and warns when a name is reused.
+    """
+    taken = {mapper.class_.__name__ for mapper in db.Model.registry.mappers}
+    return name if name not in taken else f"{name}_{table_name}"
+
+
 def make_key_model(db: Any, user_model: type[Any], table_name: str) -> type[SecretKeyMixin]:
     """Declare the key model on ``db.Model`` with foreign keys to ``user_model``."""
     user_fk, pk_type = _user_reference(user_model)
@@ -219,7 +228,7 @@ def make_key_model(db: Any, user_model: type[Any], table_name: str) -> type[Secr
         "owner": orm.relationship(user_model, foreign_keys=[user_id.column]),
         "revoked_by": orm.relationship(user_model, foreign_keys=[revoked_by_id.column]),
     }
-    return type("SecretKey", (SecretKeyMixin, db.Model), attrs)
+    return type(_class_name(db, "SecretKey", table_name), (SecretKeyMixin, db.Model), attrs)
 
 
 #: What an event records. ``rolled`` and ``revocation_scheduled`` are recorded
@@ -333,4 +342,4 @@ def make_event_model(db: Any, user_model: type[Any], table_name: str) -> type[Ke
         "key_redacted": orm.mapped_column(sa.String(REDACTED_MAX_LENGTH), nullable=False),
         "detail": orm.mapped_column(sa.Text, nullable=True),
     }
-    return type("SecretKeyEvent", (KeyEventMixin, db.Model), attrs)
+    return type(_class_name(db, "SecretKeyEvent", table_name), (KeyEventMixin, db.Model), attrs)
