@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Flask, appcontext_pushed, g
 from flask.typing import BeforeRequestCallable
+from flask_wtf.csrf import CSRFError
 
 #: Marks a ``CSRFProtect`` whose ``protect`` already lets key requests pass.
 _CSRF_PATCHED = "_secret_keys_exempts_keys"
@@ -45,14 +46,20 @@ def run_first(app: Flask, hook: BeforeRequestCallable) -> None:
     app.before_request_funcs.setdefault(None, []).insert(0, hook)
 
 
-def exempt_from_csrf(app: Flask, is_exempt: Callable[[], bool]) -> None:
+def exempt_from_csrf(
+    app: Flask,
+    is_exempt: Callable[[], bool],
+    replace_error: Callable[[Exception], Exception | None] | None = None,
+) -> None:
     """Let Flask-WTF's ``CSRFProtect`` pass the requests for which ``is_exempt()`` is true.
 
     Flask-WTF 1.2 to 1.3 checks every request in a ``before_request`` function
     that calls ``csrf.protect``; its public ``exempt`` works per view, but key
     requests must pass while session requests to the same view are checked,
-    so the instance's ``protect`` is wrapped. Idempotent, and a no-op when the
-    app has no ``CSRFProtect`` (yet).
+    so the instance's ``protect`` is wrapped. The wrapper also raises
+    ``replace_error(error)`` in place of the ``CSRFError`` that ``protect``
+    raises, when that gives an exception (an Admin API answers in JSON).
+    Idempotent, and a no-op when the app has no ``CSRFProtect`` (yet).
     """
     csrf = app.extensions.get("csrf")
     if csrf is None or getattr(csrf, _CSRF_PATCHED, False):
@@ -63,7 +70,13 @@ def exempt_from_csrf(app: Flask, is_exempt: Callable[[], bool]) -> None:
     def protect_unless_exempt(*args: Any, **kwargs: Any) -> Any:
         if is_exempt():
             return None
-        return protect(*args, **kwargs)
+        try:
+            return protect(*args, **kwargs)
+        except CSRFError as error:
+            replacement = None if replace_error is None else replace_error(error)
+            if replacement is None:
+                raise
+            raise replacement from error
 
     csrf.protect = protect_unless_exempt
     setattr(csrf, _CSRF_PATCHED, True)
