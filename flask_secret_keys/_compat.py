@@ -92,6 +92,8 @@ def render_in_migrations(app: Flask, render_item: RenderItem) -> None:
     is not there yet, this is tried again once, when the app's first app
     context is pushed (a ``flask db`` command pushes one after the app
     factory has returned). A no-op for an app without Flask-Migrate.
+    ``tests/test_autogenerate.py`` runs ``flask db migrate`` and ``upgrade``
+    through it.
     """
     if _add_render_item(app, render_item):
         return

@@ -391,11 +391,11 @@ class SecretKeys:
         taken = {table_name, f"{table_name}_events"} & set(db.metadata.tables)
         if taken:
             _fail(
-                f"the table {min(taken)!r} is already declared on this db, so SecretKeys was"
-                " constructed twice for it (inside an app factory?): construct it once, at"
-                " import time, next to db (secret_keys = SecretKeys(db=db, user_model=User)),"
-                " and call secret_keys.init_app(app) in the factory. For a deliberate second"
-                " set of keys on the same db, pass another table_name."
+                f"the table {min(taken)!r} is already declared on this db, by an earlier"
+                " SecretKeys (constructed inside an app factory?): construct it once, at import"
+                " time, next to db (secret_keys = SecretKeys(db=db, user_model=User)), and call"
+                " secret_keys.init_app(app) in the factory. For a deliberate second set of keys"
+                " on the same db, or if the table is one of yours, pass another table_name."
             )
         mapper = sa.inspect(user_model)
         self._user_pk = mapper.get_property_by_column(mapper.primary_key[0]).key
