@@ -51,9 +51,7 @@ def setup_host(app: Flask, config: dict[str, Any] | None, **defaults: Any) -> No
         **defaults,
     )
     if HTMX_FILE.exists():
-        # The installed version may differ from the one the default hash is for.
         app.config["SECRET_KEYS_HTMX_URL"] = "/vendor/htmx.min.js"
-        app.config["SECRET_KEYS_HTMX_INTEGRITY"] = None
     app.config.update(config or {})
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app)

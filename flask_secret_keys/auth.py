@@ -31,7 +31,7 @@ from flask import Blueprint, Flask, Request, current_app, g, request
 from flask.sessions import SessionInterface, SessionMixin
 from flask_login import current_user
 from werkzeug.datastructures import Authorization
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.local import LocalProxy
 from werkzeug.wrappers import Response
 
@@ -39,8 +39,10 @@ from . import _compat
 from .errors import (
     AdminRequired,
     AuthenticationRequired,
+    CSRFFailed,
     DatabaseUnavailable,
     InvalidKey,
+    MethodNotAllowedJSON,
     TooManyAttempts,
 )
 from .models import SecretKeyMixin
@@ -65,11 +67,19 @@ def require_admin() -> None:
     """Raise unless the current user is a logged-in admin, by session or by key.
 
     Anonymous callers get a 401 JSON with a Bearer challenge (never a redirect
-    to a login page), non-admins a 403 JSON.
+    to a login page), non-admins a 403 JSON, and a database outage while the
+    user is loaded a 503 JSON.
     """
-    if not current_user.is_authenticated:
+    try:
+        # Loading a session's user reads the database.
+        authenticated = current_user.is_authenticated
+        admin = authenticated and current_state().users.is_admin(current_user._get_current_object())
+    except DATABASE_UNAVAILABLE as error:
+        log_unavailable(error)
+        raise DatabaseUnavailable() from None
+    if not authenticated:
         raise AuthenticationRequired()
-    if not current_state().users.is_admin(current_user._get_current_object()):
+    if not admin:
         raise AdminRequired()
 
 
@@ -103,14 +113,39 @@ def admin_api_blueprint(blueprint: B) -> B:
 
 def is_admin_api_request() -> bool:
     """Whether the current request is routed to an Admin API view."""
-    app = current_app
     endpoint = request.endpoint
-    if endpoint is None:
-        return False
+    return endpoint is not None and is_admin_api_endpoint(endpoint)
+
+
+def is_admin_api_endpoint(endpoint: str) -> bool:
+    """Whether the view of ``endpoint`` is Admin API, by itself or by its blueprints."""
+    app = current_app
     if getattr(app.view_functions.get(endpoint), ADMIN_API_MARK, False):
         return True
     blueprints = app.blueprints
-    return any(getattr(blueprints.get(name), ADMIN_API_MARK, False) for name in request.blueprints)
+    blueprint = endpoint.rpartition(".")[0]
+    while blueprint:
+        if getattr(blueprints.get(blueprint), ADMIN_API_MARK, False):
+            return True
+        blueprint = blueprint.rpartition(".")[0]
+    return False
+
+
+def _refuse_wrong_method() -> None:
+    """Answer a wrong method on an Admin API URL in JSON (Flask would send its HTML 405)."""
+    error = request.routing_exception
+    if not isinstance(error, MethodNotAllowed) or not error.valid_methods:
+        return
+    allowed = list(error.valid_methods)
+    adapter = current_app.create_url_adapter(request)
+    if adapter is None:
+        return
+    try:
+        endpoint, _values = adapter.match(method=allowed[0])
+    except HTTPException:
+        return
+    if isinstance(endpoint, str) and is_admin_api_endpoint(endpoint):
+        raise MethodNotAllowedJSON(valid_methods=allowed)
 
 
 # Reading a key
@@ -216,9 +251,14 @@ def authenticate() -> None:
     that ``CSRFProtect`` and the host's own hooks see the key's owner.
     """
     if not is_admin_api_request():
+        if request.routing_exception is not None:
+            _refuse_wrong_method()
         return
     g._secret_keys_admin_api = True
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # Before the key check, so that CSRFProtect (which may have been set up
+    # after the extension) answers a session request to the API in JSON too.
+    _compat.exempt_from_csrf(app, _is_key_request, _csrf_failed)
     try:
         key = authenticate_request()
     except HTTPException:
@@ -229,12 +269,18 @@ def authenticate() -> None:
     if key is None:
         return
     _compat.set_login_user(key.owner)
-    _compat.exempt_from_csrf(app, _is_key_request)
     keep_cookies_off(app)
 
 
 def _is_key_request() -> bool:
     return bool(g.get("_secret_keys_key"))
+
+
+def _csrf_failed(error: Exception) -> CSRFFailed | None:
+    """The Admin API's JSON answer to a failed CSRF check; None elsewhere."""
+    if not g.get("_secret_keys_admin_api"):
+        return None
+    return CSRFFailed(getattr(error, "description", None))
 
 
 def add_key_response_headers(response: Response) -> Response:

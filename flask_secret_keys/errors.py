@@ -11,8 +11,10 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import (
+    BadRequest,
     Forbidden,
     HTTPException,
+    MethodNotAllowed,
     ServiceUnavailable,
     TooManyRequests,
     Unauthorized,
@@ -145,6 +147,36 @@ class AdminRequired(_JSONError, Forbidden):
 
     description = "This API is for admin users only."
     error = "admin_required"
+
+
+class CSRFFailed(_JSONError, BadRequest):
+    """A session (cookie) request to an Admin API failed Flask-WTF's CSRF check.
+
+    Raised in place of Flask-WTF's ``CSRFError`` on Admin API routes only, so
+    the API answers in JSON while the host's pages, and a host's own
+    ``CSRFError`` handler for them, are left as they are. The message is
+    Flask-WTF's ("The CSRF token is missing." …).
+    """
+
+    description = "The CSRF token is missing or invalid."
+    error = "csrf_failed"
+
+
+class MethodNotAllowedJSON(_JSONError, MethodNotAllowed):
+    """An Admin API URL was called with a method its view does not take.
+
+    Answered in JSON, with the ``Allow`` header, on Admin API URLs only; a
+    wrong method elsewhere gets the host's usual 405.
+    """
+
+    description = "The method is not allowed for this URL."
+    error = "method_not_allowed"
+
+    def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
+        headers = super().get_headers(environ, scope)
+        if self.valid_methods:
+            headers.append(("Allow", ", ".join(self.valid_methods)))
+        return headers
 
 
 class TooManyAttempts(_JSONError, TooManyRequests):

@@ -10,9 +10,15 @@ import sqlalchemy as sa
 from flask import Flask
 
 from . import _compat, auth, cli, views
-from .models import KeyEventMixin, SecretKeyMixin, make_event_model, make_key_model
+from .models import (
+    KeyEventMixin,
+    SecretKeyMixin,
+    make_event_model,
+    make_key_model,
+    render_item,
+)
 from .service import KeyService
-from .settings import DEFAULTS, Settings, fail
+from .settings import DEFAULTS, Settings, check_layout, fail
 from .state import EXTENSION_NAME, AppState, current_state
 
 if TYPE_CHECKING:
@@ -131,6 +137,15 @@ class SecretKeys:
         self._user_name = user_name
         #: Who may see and revoke every user's keys.
         self.can_oversee: Callable[[Any], bool] = can_oversee or _nobody_oversees
+        taken = {table_name, f"{table_name}_events"} & set(db.metadata.tables)
+        if taken:
+            fail(
+                f"the table {min(taken)!r} is already declared on this db, by an earlier"
+                " SecretKeys (constructed inside an app factory?): construct it once, at import"
+                " time, next to db (secret_keys = SecretKeys(db=db, user_model=User)), and call"
+                " secret_keys.init_app(app) in the factory. For a deliberate second set of keys"
+                " on the same db, or if the table is one of yours, pass another table_name."
+            )
         mapper = sa.inspect(user_model)
         self._user_pk = mapper.get_property_by_column(mapper.primary_key[0]).key
         #: The key model, on the host's ``db.Model`` metadata.
@@ -212,6 +227,7 @@ class SecretKeys:
                 stacklevel=2,
             )
         settings = Settings.from_config(app.config)
+        check_layout(app.jinja_env, settings)
         service = KeyService(
             db=self.db,
             model=self.Key,
@@ -239,3 +255,4 @@ class SecretKeys:
 
         app.register_blueprint(views.bp, url_prefix=settings.url_prefix)
         app.cli.add_command(cli.group)
+        _compat.render_in_migrations(app, render_item)

@@ -49,7 +49,6 @@ def _example_host(config: dict[str, Any], **defaults: Any) -> Flask:
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "hide_parameters": True},
         SECRET_KEYS_API_EXAMPLE_URL="/admin/api/me",
         SECRET_KEYS_HTMX_URL=HTMX_URL,
-        SECRET_KEYS_HTMX_INTEGRITY=None,
         **defaults,
     )
     app.config.update(config)

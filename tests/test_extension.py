@@ -14,7 +14,7 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import orm
 
 from flask_secret_keys import KeyService, SecretKeys
-from flask_secret_keys.extension import DEFAULTS
+from flask_secret_keys.settings import DEFAULTS
 
 
 def make_host(**user_columns: Any) -> tuple[SQLAlchemy, type[Any]]:

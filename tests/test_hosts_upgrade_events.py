@@ -108,17 +108,14 @@ def upgraded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Migrate
     try:
         # The host's migrations as they stood with 0.1.0 (its tables are in the database).
         host.flask_db("init")
-        template = workdir / "migrations" / "script.py.mako"
-        template.write_text(
-            template.read_text().replace(
-                "import sqlalchemy as sa\n", f"import sqlalchemy as sa\n{IMPORT_LINE}\n", 1
-            )
-        )
-        # The documented upgrade: the hand-written lifecycle migration first ...
+        # The documented upgrade: the hand-written lifecycle migration first,
+        # with the import it needs at its top ...
         host.flask_db("revision", "-m", "Key lifecycle")
         (lifecycle,) = host.revisions
         lifecycle.write_text(
-            lifecycle.read_text().replace("def upgrade():\n    pass\n", documented_upgrade(), 1)
+            lifecycle.read_text()
+            .replace("import sqlalchemy as sa\n", f"import sqlalchemy as sa\n{IMPORT_LINE}\n", 1)
+            .replace("def upgrade():\n    pass\n", documented_upgrade(), 1)
         )
         host.flask_db("upgrade")
         # ... then the generated one: generate, review, apply.

@@ -1,0 +1,287 @@
+"""Mounting mistakes and Admin API errors: what a host sees when something goes wrong.
+
+Each test builds its own small host (its own ``db``, user model, Flask-Login,
+``CSRFProtect`` and an Admin API), as an app factory would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask, request
+from flask.testing import FlaskClient
+from flask_login import LoginManager, UserMixin, current_user, login_user
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
+from sqlalchemy import orm
+
+from flask_secret_keys import SecretKeys, admin_api_required
+
+
+@dataclass
+class Host:
+    app: Flask
+    db: SQLAlchemy
+    user_model: type[Any]
+    secret_keys: SecretKeys
+
+
+def _db_and_user() -> tuple[SQLAlchemy, type[Any]]:
+    class Base(orm.DeclarativeBase):
+        pass
+
+    db = SQLAlchemy(model_class=Base)
+
+    class Member(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+        id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+        email: orm.Mapped[str] = orm.mapped_column(sa.String(100))
+        is_admin: orm.Mapped[bool] = orm.mapped_column(default=False)
+
+    return db, Member
+
+
+def make_host(*, csrf_handler: bool = False, **config: Any) -> Host:
+    """A host with a session login, a form page and an Admin API; CSRFProtect set up last."""
+    db, member = _db_and_user()
+    secret_keys = SecretKeys(db=db, user_model=member)
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="mounting", SQLALCHEMY_DATABASE_URI="sqlite://", **config)
+    db.init_app(app)
+    login_manager = LoginManager(app)
+    login_manager.user_loader(lambda user_id: db.session.get(member, int(user_id)))
+    secret_keys.init_app(app)
+    CSRFProtect(app)
+
+    @app.post("/login/<int:user_id>")
+    def log_in(user_id: int) -> str:
+        login_user(db.session.get(member, user_id))
+        return "in"
+
+    @app.get("/token")
+    def token() -> str:
+        return generate_csrf()
+
+    @app.route("/settings", methods=["GET", "POST"])
+    def settings() -> str:
+        return "settings saved"
+
+    @app.route("/admin/api/echo", methods=["GET", "POST"])
+    @admin_api_required
+    def echo() -> dict[str, Any]:
+        return {"email": current_user.email, "method": request.method}
+
+    if csrf_handler:
+
+        @app.errorhandler(CSRFError)
+        def host_csrf_page(error: CSRFError) -> tuple[str, int]:
+            return f"host page: {error.description}", 400
+
+    with app.app_context():
+        db.create_all()
+        db.session.add_all(
+            [member(id=1, email="ada@example.com", is_admin=True), member(id=2, email="bo@x.io")]
+        )
+        db.session.commit()
+    return Host(app, db, member, secret_keys)
+
+
+def session_client(host: Host, user_id: int = 1) -> FlaskClient:
+    """A client logged in by session cookie (the login itself is exempt from nothing)."""
+    client = host.app.test_client()
+    token = client.get("/token").text
+    assert client.post(f"/login/{user_id}", headers={"X-CSRFToken": token}).status_code == 200
+    return client
+
+
+def make_key(host: Host, user_id: int = 1) -> str:
+    with host.app.app_context():
+        user = host.db.session.get(host.user_model, user_id)
+        _key, token = host.secret_keys.service.create(user, "CI")
+        return token
+
+
+# Constructing the extension
+
+
+def test_constructing_secret_keys_twice_for_one_db_says_to_construct_it_once() -> None:
+    db, member = _db_and_user()
+    SecretKeys(db=db, user_model=member)
+
+    with pytest.raises(RuntimeError) as error:
+        SecretKeys(db=db, user_model=member)
+
+    message = str(error.value)
+    assert "construct it once, at import time" in message
+    assert "'secret_api_keys'" in message
+    assert "table_name" in message
+    assert "extend_existing" not in message
+
+
+def test_a_second_set_of_keys_on_one_db_takes_another_table_name() -> None:
+    db, member = _db_and_user()
+    first = SecretKeys(db=db, user_model=member)
+
+    second = SecretKeys(db=db, user_model=member, table_name="robot_keys")
+
+    assert first.Key.__table__.name == "secret_api_keys"
+    assert second.Key.__table__.name == "robot_keys"
+    assert {"robot_keys", "robot_keys_events"} <= set(db.metadata.tables)
+
+
+# CSRF on the Admin API
+
+
+def test_session_post_to_the_admin_api_without_csrf_token_is_a_json_400() -> None:
+    client = session_client(make_host())
+
+    response = client.post("/admin/api/echo", json={"a": 1})
+
+    assert response.status_code == 400
+    assert response.mimetype == "application/json"
+    assert response.get_json() == {
+        "error": "csrf_failed",
+        "message": "The CSRF token is missing.",
+    }
+
+
+def test_session_post_to_the_admin_api_with_a_bad_csrf_token_is_a_json_400() -> None:
+    client = session_client(make_host())
+
+    response = client.post("/admin/api/echo", headers={"X-CSRFToken": "forged"})
+
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "csrf_failed"
+
+
+def test_session_post_to_the_admin_api_with_its_csrf_token_passes() -> None:
+    host = make_host()
+    client = session_client(host)
+
+    response = client.post("/admin/api/echo", headers={"X-CSRFToken": client.get("/token").text})
+
+    assert response.status_code == 200
+    assert response.get_json() == {"email": "ada@example.com", "method": "POST"}
+
+
+def test_key_post_to_the_admin_api_needs_no_csrf_token() -> None:
+    host = make_host()
+    key = make_key(host)
+
+    response = host.app.test_client().post(
+        "/admin/api/echo", headers={"Authorization": f"Bearer {key}"}
+    )
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("api_first", [True, False], ids=["after an API call", "fresh app"])
+def test_csrf_failure_on_a_host_page_keeps_flask_wtf_html_400(api_first: bool) -> None:
+    client = session_client(make_host())
+    if api_first:
+        client.post("/admin/api/echo")
+
+    response = client.post("/settings")
+
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    assert b"The CSRF token is missing." in response.data
+
+
+def test_a_host_csrf_error_handler_still_answers_its_pages() -> None:
+    client = session_client(make_host(csrf_handler=True))
+
+    page = client.post("/settings")
+    api = client.post("/admin/api/echo")
+
+    assert (page.status_code, page.text) == (400, "host page: The CSRF token is missing.")
+    assert api.get_json()["error"] == "csrf_failed"
+
+
+# Every other Admin API error is JSON too
+
+
+def test_anonymous_admin_api_call_is_a_json_401() -> None:
+    response = make_host().app.test_client().get("/admin/api/echo")
+
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "authentication_required"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_non_admin_session_is_a_json_403() -> None:
+    response = session_client(make_host(), user_id=2).get("/admin/api/echo")
+
+    assert response.status_code == 403
+    assert response.get_json()["error"] == "admin_required"
+
+
+def test_a_bad_key_is_a_json_401() -> None:
+    response = (
+        make_host().app.test_client().get("/admin/api/echo", headers={"X-Api-Key": "sk_nope"})
+    )
+
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "invalid_api_key"
+
+
+def test_a_wrong_method_on_the_admin_api_is_a_json_405() -> None:
+    host = make_host()
+    key = make_key(host)
+
+    response = host.app.test_client().delete(
+        "/admin/api/echo", headers={"Authorization": f"Bearer {key}"}
+    )
+
+    assert response.status_code == 405
+    assert response.get_json()["error"] == "method_not_allowed"
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
+
+
+def test_a_wrong_method_on_a_host_page_keeps_the_html_405() -> None:
+    response = make_host().app.test_client().delete("/settings")
+
+    assert response.status_code == 405
+    assert response.mimetype == "text/html"
+
+
+def test_too_many_failed_keys_is_a_json_429() -> None:
+    client = make_host(SECRET_KEYS_RATE_LIMIT="1 per minute").app.test_client()
+
+    client.get("/admin/api/echo", headers={"X-Api-Key": "sk_nope"})
+    response = client.get("/admin/api/echo", headers={"X-Api-Key": "sk_nope"})
+
+    assert response.status_code == 429
+    assert response.get_json()["error"] == "too_many_attempts"
+    assert "Retry-After" in response.headers
+
+
+def _fail(*args: Any, **kwargs: Any) -> Any:
+    raise sa.exc.OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+
+def test_an_outage_during_the_key_check_is_a_json_503(monkeypatch: pytest.MonkeyPatch) -> None:
+    host = make_host()
+    with host.app.app_context():
+        monkeypatch.setattr(host.secret_keys.service, "authenticate", _fail)
+
+    response = host.app.test_client().get("/admin/api/echo", headers={"X-Api-Key": "sk_x"})
+
+    assert response.status_code == 503
+    assert response.get_json()["error"] == "service_unavailable"
+
+
+def test_an_outage_while_loading_the_session_user_is_a_json_503(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    host = make_host()
+    client = session_client(host)
+    monkeypatch.setattr(host.app.login_manager, "_user_callback", _fail)
+
+    response = client.get("/admin/api/echo")
+
+    assert response.status_code == 503
+    assert response.get_json()["error"] == "service_unavailable"
+    assert "SELECT" not in response.text
