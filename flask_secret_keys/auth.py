@@ -87,7 +87,7 @@ def admin_api_required(view: F) -> F:
     """Make a view part of the Admin API: secret API keys authenticate on it.
 
     Only logged-in admins get through, by session or by key; see
-    :func:`require_admin` for the answers to everyone else.
+    :func:`.require_admin` for the answers to everyone else.
     """
 
     @wraps(view)

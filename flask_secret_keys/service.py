@@ -137,6 +137,7 @@ class Actor:
 
     @classmethod
     def for_user(cls, user: Any, *, ip: str | None = None, user_agent: str | None = None) -> Actor:
+        """A signed-in user, with the client address and user agent of their request."""
         return cls("user", user=user, ip=ip, user_agent=user_agent)
 
     @classmethod
@@ -146,6 +147,7 @@ class Actor:
 
     @classmethod
     def system(cls) -> Actor:
+        """No one in particular: what an event records when it is given no actor."""
         return cls("system")
 
 
@@ -211,6 +213,9 @@ def _start_of_day(day: dt.date) -> dt.datetime:
 class KeyService:
     """Secret API key operations for one app's settings.
 
+    Every operation reads the time from :func:`flask_secret_keys.models.utcnow`,
+    the one clock of the package, so all of them agree on "now".
+
     :param db: the host's Flask-SQLAlchemy object.
     :param model: the key model made by :func:`~flask_secret_keys.models.make_key_model`.
     :param user_id: returns a user's primary key value.
@@ -220,9 +225,6 @@ class KeyService:
     :param last_used_interval: how stale ``last_used_at`` may get before a use rewrites it.
     :param default_expiration: how long a new key lives unless told otherwise; None for no expiry.
     :param max_lifetime: the longest a key may live, or None for no limit.
-
-    Every operation reads the time from :func:`flask_secret_keys.models.utcnow`,
-    the one clock of the package, so all of them agree on "now".
     :param event_model: the event model made by :func:`~flask_secret_keys.models.make_event_model`.
     :param user_name: how an event names a user who acts.
     :param event_retention: how long events are kept, or None to keep them for good.
@@ -429,7 +431,7 @@ class KeyService:
             )
 
     def check_delay(self, delay: dt.timedelta, what: str) -> None:
-        """Refuse a negative delay, or one longer than :data:`MAX_DELAY`."""
+        """Refuse a negative delay, or one longer than :data:`.MAX_DELAY`."""
         if delay < dt.timedelta(0):
             raise InvalidLifetime(f"The {what} cannot be negative.")
         if delay > MAX_DELAY:
@@ -626,7 +628,7 @@ class KeyService:
         at: dt.datetime | None = None,
         actor: Actor | None = None,
     ) -> SecretKeyMixin:
-        """Revoke a key for good, now or at ``at`` (at most :data:`MAX_DELAY` ahead).
+        """Revoke a key for good, now or at ``at`` (at most :data:`.MAX_DELAY` ahead).
 
         A scheduled key keeps authenticating until ``at`` but leaves the
         active slot at once, so a successor can be created right away. A
