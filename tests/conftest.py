@@ -12,8 +12,12 @@ The tests are organised by layer, one flat file per feature, named after it:
 - ``test_extension*.py`` and ``test_hosts*.py``: ``init_app`` and its checks, outages,
   private APIs of other libraries, and the hosts that mount the extension
   (factories, user models, layouts, Flask-Admin, migrations, workers, the example);
+  with them ``test_settings_table.py``, ``test_layout_checks.py``,
+  ``test_mounting_errors.py`` and ``test_autogenerate.py``;
 - ``test_cli*.py``: the ``flask secret-keys`` commands;
-- ``browser/``: journeys in a real headless Chromium.
+- ``browser/``: journeys in a real headless Chromium;
+- the package as a whole: ``test_package_structure.py`` (the import graph),
+  ``test_api_reference.py`` (the API docs), ``test_benchmarks.py`` (the harness runs).
 
 Most tests run on the tests' own host (``tests/host.py``: the example app's
 parts, configured by the test); the hosts tests declare hosts of their own.
