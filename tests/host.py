@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import jinja2
+import jinja2.bccache
 import sqlalchemy as sa
 from flask import Flask, render_template_string, request, send_file
 from flask.testing import FlaskClient
@@ -42,9 +44,32 @@ HTMX_FILE = Path(__file__).resolve().parent.parent / "node_modules/htmx.org/dist
 HTMX_URL = "/vendor/htmx.min.js"
 
 
+class _SessionBytecodeCache(jinja2.BytecodeCache):
+    """Templates compiled once per test session: every test's app would compile them again.
+
+    Jinja checks each entry against the template's source, so an edited
+    template is compiled anew.
+    """
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_TEMPLATES = _SessionBytecodeCache()
+
+
 def _example_host(config: dict[str, Any], **defaults: Any) -> Flask:
     """The example's extensions and Admin API on an app configured by the test."""
     app = Flask(example_app.__name__)
+    app.jinja_options = {**app.jinja_options, "bytecode_cache": _TEMPLATES}
     app.config.update(
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "hide_parameters": True},
         SECRET_KEYS_API_EXAMPLE_URL="/admin/api/me",
