@@ -128,6 +128,7 @@ def test_a_revoke_in_one_worker_is_honoured_by_every_worker_on_the_next_request(
     assert [me(worker, admin_token) for worker in workers] == [401] * WORKERS
 
 
+@pytest.mark.concurrency
 @needs_server_database
 def test_the_last_used_throttle_holds_across_workers(
     app: Flask, admin_token: str, start_workers: Callable[..., list[Worker]]

@@ -189,6 +189,7 @@ def lock_timeout_options(app: Flask) -> dict[str, Any]:
     return {"connect_args": {"timeout": 0.3}}
 
 
+@pytest.mark.concurrency
 def test_a_locked_key_row_does_not_fail_the_key_request(
     app: Flask,
     admin_token: str,
