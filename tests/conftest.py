@@ -33,14 +33,18 @@ server database, e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test`` or
 
 from __future__ import annotations
 
+import atexit
 import base64
 import contextlib
 import datetime as dt
 import os
 import re
+import shutil
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -90,12 +94,39 @@ def _sqlite_without_fsync(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.execute("PRAGMA synchronous = OFF")
 
 
+#: The first SQLite database made by ``reset_database``, copied for the tests that follow.
+_sqlite_template: list[Path] = []
+
+
+def _new_sqlite_file(app: Flask) -> Path | None:
+    """The app's SQLite file if it has nothing in it yet, else None."""
+    url = sa.engine.make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    path = Path(url.database)
+    return None if path.exists() and path.stat().st_size else path
+
+
 def reset_database(app: Flask) -> None:
-    """Empty tables and the demo users, whatever an earlier run left behind."""
+    """Empty tables and the demo users, whatever an earlier run left behind.
+
+    A new SQLite file starts as a copy of the first one made here: making the
+    schema would otherwise be most of a test's setup.
+    """
+    new_file = _new_sqlite_file(app)
+    if new_file is not None and _sqlite_template:
+        shutil.copyfile(_sqlite_template[0], new_file)
+        return
     with app.app_context():
         db.drop_all()
         db.create_all()
         add_demo_users()
+    if new_file is not None:
+        folder = tempfile.mkdtemp(prefix="flask-secret-keys-tests-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        template = Path(folder) / "template.db"
+        shutil.copyfile(new_file, template)
+        _sqlite_template.append(template)
 
 
 @pytest.fixture
