@@ -1,7 +1,9 @@
 """``python -m benchmarks [--quick] [--postgres URL] [--only NAME ...]``.
 
 Runs the benchmarks, prints a table per benchmark and writes every figure to
-``benchmarks/results/<UTC time>-<mode>.json``. ``--quick`` uses small sizes
+``benchmarks/results/<UTC time>-<mode>.json``, and every duration's per-round
+values to ``<UTC time>-<mode>.pyperf.json`` too, so that two runs compare with
+``python -m pyperf compare_to``. ``--quick`` uses small sizes
 and few rounds, to check in under a minute that the suite still works; its
 figures are not meant to be quoted.
 """
@@ -22,6 +24,7 @@ from pathlib import Path
 from . import alternatives, listing, methods, profiling, throughput, verification, writes
 from .environment import Backend, Seeded, seed
 from .report import Result, machine, render, save
+from .stats import suite
 
 RESULTS = Path(__file__).resolve().parent / "results"
 NAMES = ("keys", "methods", "alternatives", "writes", "listing", "throughput", "profile")
@@ -198,6 +201,11 @@ def main(argv: list[str] | None = None) -> int:
     }
     path = save(args.output, stamp, meta, results)
     print(f"figures written to {path} ({meta['seconds']:.0f} s)")
+    durations = suite({result.name: result.data for result in results})
+    if durations is not None:
+        pyperf_path = path.with_suffix(".pyperf.json")
+        durations.dump(str(pyperf_path), replace=True)
+        print(f"durations written to {pyperf_path} (python -m pyperf compare_to OLD NEW)")
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
         return 1

@@ -28,7 +28,7 @@ from flask_secret_keys import crypto
 
 from .environment import Seeded
 from .report import Result
-from .stats import Batch, interleaved, per_call, ratio, spread, summary, times
+from .stats import Batch, interleaved, per_call, ratio, spread, times, timing
 from .verification import authenticate_batch
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P, SCRYPT_BYTES = 16384, 8, 1, 64
@@ -123,14 +123,14 @@ def run(seeded: Seeded, scan_sizes: Sequence[int], rounds: int, our_calls: int) 
         speedup_in_memory = ratio(values, ours_in_memory)
         result.data[name] = {
             "label": labels[name],
-            "seconds": summary(values),
+            "seconds": timing(values),
             "speedup_of_ours": speedup,
             "speedup_of_ours_in_memory": speedup_in_memory,
         }
         result.rows.append(
             (
                 labels[name],
-                spread(summary(values)),
+                spread(timing(values)),
                 "—" if mine else times(speedup["median"]),
                 "—" if mine else times(speedup_in_memory["median"]),
             )

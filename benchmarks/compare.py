@@ -7,6 +7,10 @@ Each probe times ``authenticate()`` and requests by key, by session and
 without auth; the after/before ratios are taken per pair, so that a change in
 the machine's load between pairs cancels out. The worktree is removed at the
 end.
+
+The before and after durations are also written as two pyperf files, and
+pyperf's ``compare_to`` says which changes are significant; the per-pair
+ratio is ours, since pyperf compares the two sets of values, not the pairs.
 """
 
 from __future__ import annotations
@@ -106,7 +110,27 @@ def main(argv: list[str] | None = None) -> int:
     payload = {"revision": args.revision, "postgres": bool(args.postgres), "figures": figures}
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"figures written to {path}")
+    print(_significance(figures, RESULTS / f"{stamp}-compare"))
     return 0
+
+
+def _significance(figures: dict[str, Any], prefix: Path) -> str:
+    """pyperf's comparison of the before and after durations, with its significance test."""
+    from .stats import suite
+
+    files = []
+    for side in ("before", "after"):
+        durations = suite({name: figure[side] for name, figure in figures.items()})
+        assert durations is not None
+        file = prefix.with_name(f"{prefix.name}-{side}.pyperf.json")
+        durations.dump(str(file), replace=True)
+        files.append(str(file))
+    return subprocess.run(  # noqa: S603 - our own interpreter and pyperf
+        [sys.executable, "-m", "pyperf", "compare_to", *files],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
 def _table(
@@ -115,13 +139,13 @@ def _table(
     after: list[dict[str, float]],
     postgres: str | None,
 ) -> tuple[str, dict[str, Any]]:
-    from .stats import micro, summary, times
+    from .stats import micro, summary, times, timing
 
     rows: list[tuple[str, ...]] = []
     figures: dict[str, Any] = {}
     for name in before[0]:
-        b = summary([run[name] for run in before])
-        a = summary([run[name] for run in after])
+        b = timing([run[name] for run in before])
+        a = timing([run[name] for run in after])
         change = summary([x[name] / y[name] for x, y in zip(after, before, strict=True)])
         figures[name] = {"before": b, "after": a, "after_over_before": change}
         rows.append(

@@ -27,7 +27,7 @@ from .environment import LIST_USER_EMAIL, LIST_USER_PASSWORD, Seeded
 from .methods import request_batch, session_client
 from .report import Result
 from .statements import recording
-from .stats import Batch, interleaved, method, spread, summary, thousands
+from .stats import Batch, interleaved, method, spread, thousands, timing
 
 QUERIES: dict[str, KeyQuery] = {
     "first page": KeyQuery(),
@@ -141,8 +141,8 @@ def run(databases: Sequence[Seeded], rounds: int, calls: int) -> Result:
         for name, query in QUERIES.items():
             count, shown, total = statements_per_list(seeded, user, query)
             page_count, page_key_count = statements_per_page(seeded, client, path, query)
-            service_time = summary(samples[f"list/{name}"])
-            page_time = summary(samples[f"page/{name}"])
+            service_time = timing(samples[f"list/{name}"])
+            page_time = timing(samples[f"page/{name}"])
             figures[name] = {
                 "statements": count,
                 "rows_shown": shown,
@@ -272,8 +272,8 @@ def run_all_keys(databases: Sequence[Seeded], rounds: int, calls: int) -> Result
         for name, query in ALL_QUERIES.items():
             count, shown, total = statements_per_all(seeded, query)
             page_count = statements_per_all_page(seeded, client, path, query)
-            service_time = summary(samples[f"all/{name}"])
-            page_time = summary(samples[f"page/{name}"])
+            service_time = timing(samples[f"all/{name}"])
+            page_time = timing(samples[f"page/{name}"])
             figures[name] = {
                 "statements": count,
                 "rows_shown": shown,

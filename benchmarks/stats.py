@@ -1,16 +1,25 @@
-"""Timing and summaries: medians over interleaved rounds, with their spread.
+"""Timing and summaries: durations summarised by pyperf; rounds and ratios our own.
 
-The machine a benchmark runs on is shared and noisy, so every figure is the
-median of several rounds, every round measures all the cases it compares one
-after the other, and comparisons are ratios taken inside each round.
+The machine a benchmark runs on is shared and noisy, so every figure is taken
+over several rounds, every round measures all the cases it compares one after
+the other, and comparisons are ratios taken inside each round.
+
+pyperf summarises the durations (median, mean ± standard deviation, min and
+max) and stores them as pyperf JSON, so two runs compare with
+``python -m pyperf compare_to``, which says whether a change is significant.
+What pyperf has no part for stays here: rounds that interleave the cases in
+one process, the ratio of two cases inside each round, and summaries of
+figures that are not durations (ratios, requests per second, differences).
 """
 
 from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
+
+import pyperf
 
 #: A batch of work that returns the seconds one operation took: the median of
 #: its operations, which a burst of activity elsewhere on the machine moves
@@ -18,14 +27,59 @@ from typing import Any
 Batch = Callable[[], float]
 
 
+def benchmark(name: str, seconds: Sequence[float]) -> pyperf.Benchmark:
+    """Durations, one per round, as a pyperf benchmark of one run."""
+    run = pyperf.Run(
+        list(seconds), metadata={"name": name, "unit": "second"}, collect_metadata=False
+    )
+    return pyperf.Benchmark([run])
+
+
+def timing(seconds: Sequence[float]) -> dict[str, Any]:
+    """Durations, one per round, summarised by pyperf; the values are kept for
+    :func:`suite`."""
+    bench = benchmark("timing", seconds)
+    values = bench.get_values()
+    return {
+        "median": bench.median(),
+        "mean": bench.mean(),
+        "stdev": bench.stdev() if len(values) > 1 else 0.0,
+        "min": min(values),
+        "max": max(values),
+        "rounds": len(values),
+        "unit": "second",
+        "values": list(values),
+    }
+
+
 def summary(samples: Sequence[float]) -> dict[str, Any]:
-    """Median, minimum and maximum of ``samples``, and how many there were."""
+    """Median, minimum and maximum of figures pyperf has no unit for (ratios,
+    rates, differences), and how many there were."""
     return {
         "median": statistics.median(samples),
         "min": min(samples),
         "max": max(samples),
         "rounds": len(samples),
     }
+
+
+def suite(figures: dict[str, Any]) -> pyperf.BenchmarkSuite | None:
+    """Every :func:`timing` inside ``figures`` as one pyperf suite, each named by
+    its path (``keys / sqlite / sizes / 0 / authenticate_seconds``), or None."""
+    found = [benchmark(name, values) for name, values in _timings(figures, ())]
+    return pyperf.BenchmarkSuite(found) if found else None
+
+
+def _timings(value: Any, path: tuple[str, ...]) -> Iterator[tuple[str, list[float]]]:
+    if isinstance(value, dict):
+        if value.get("unit") == "second" and "values" in value:
+            yield " / ".join(path), value["values"]
+            return
+        for key, item in value.items():
+            yield from _timings(item, (*path, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _timings(item, (*path, str(index)))
 
 
 def interleaved(cases: dict[str, Batch], rounds: int) -> dict[str, list[float]]:
@@ -60,7 +114,10 @@ def per_call(function: Callable[[], object], count: int) -> float:
 
 def method(rounds: int, calls: int, what: str = "calls") -> str:
     """How a figure was taken, for a table's notes."""
-    return f"each round: median of {calls} {what}; shown: median [min–max] over {rounds} rounds"
+    return (
+        f"each round: median of {calls} {what}; shown: median [min–max] over {rounds} rounds"
+        " (pyperf's median, mean and standard deviation are in the JSON)"
+    )
 
 
 def micro(seconds: float) -> str:

@@ -27,7 +27,7 @@ import requests
 
 from .environment import ADMIN_EMAIL, ADMIN_PASSWORD, API_PATH, PUBLIC_PATH, Seeded
 from .report import Result
-from .stats import interleaved, ratio, spread, summary, times
+from .stats import interleaved, ratio, spread, summary, times, timing
 
 WORKERS = 2
 #: wrk's load: one thread, a few connections, so the two workers stay busy
@@ -216,14 +216,14 @@ def run(seeded: Seeded, seconds: int, rounds: int) -> Result:
         vs_session = ratio(values, session)
         cpu = [run["worker_cpu_per_request"] for run in done]
         cpu_vs_session = ratio(cpu, session_cpu)
-        p50 = summary([run["p50_us"] / 1e6 for run in done])
-        p99 = summary([run["p99_us"] / 1e6 for run in done])
+        p50 = timing([run["p50_us"] / 1e6 for run in done])
+        p99 = timing([run["p99_us"] / 1e6 for run in done])
         errors = int(sum(run["errors"] for run in done))
         total = int(sum(run["requests"] for run in done))
         result.data[name] = {
             "requests_per_second": summary(values),
             "ratio_to_session": vs_session,
-            "worker_cpu_seconds_per_request": summary(cpu),
+            "worker_cpu_seconds_per_request": timing(cpu),
             "worker_cpu_ratio_to_session": cpu_vs_session,
             "latency_p50_seconds": p50,
             "latency_p99_seconds": p99,
@@ -236,7 +236,7 @@ def run(seeded: Seeded, seconds: int, rounds: int) -> Result:
                 name,
                 f"{summary(values)['median']:.0f} [{min(values):.0f}–{max(values):.0f}]",
                 times(vs_session["median"]),
-                spread(summary(cpu)),
+                spread(timing(cpu)),
                 times(cpu_vs_session["median"]),
                 f"{p50['median'] * 1e3:.1f} ms",
                 f"{p99['median'] * 1e3:.1f} ms",

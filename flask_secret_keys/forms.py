@@ -197,7 +197,9 @@ class ListForm(Form):  # type: ignore[misc]
         self.validate()
 
         def value(field: Any, default: Any) -> Any:
-            return default if field.errors or field.data in (None, "") else field.data
+            # Optional() lets a blank value through unchecked, whitespace included.
+            blank = field.data is None or (isinstance(field.data, str) and not field.data.strip())
+            return default if field.errors or blank else field.data
 
         page: int = value(self.page, 1)
         created_from: dt.date | None = value(self.created_from, None)

@@ -420,6 +420,7 @@ def check_layout(env: jinja2.Environment, settings: Settings) -> None:
         loader = jinja2.ChoiceLoader([env.loader, loader])
     name = settings.base_template
     seen: list[str] = []
+    blocks: list[str] = []
     while True:
         try:
             source, _filename, _uptodate = loader.get_source(env, name)
@@ -437,8 +438,10 @@ def check_layout(env: jinja2.Environment, settings: Settings) -> None:
             # Perhaps a tag of an extension added after init_app, such as
             # Flask-Babel's {% trans %}; a real mistake shows at the first render.
             return
-        if any(block.name == settings.content_block for block in tree.find_all(nodes.Block)):
+        names = [block.name for block in tree.find_all(nodes.Block)]
+        if settings.content_block in names:
             return
+        blocks += [block for block in names if block not in blocks]
         seen.append(name)
         extends = tree.find(nodes.Extends)
         if extends is None:
@@ -447,10 +450,11 @@ def check_layout(env: jinja2.Environment, settings: Settings) -> None:
             return  # a parent chosen at render time, or a loop Jinja reports itself
         name = str(extends.template.value)
     chain = " → ".join(repr(template) for template in seen)
+    has = f"its blocks are {', '.join(map(repr, blocks))}" if blocks else "it has no blocks"
     fail(
         f"SECRET_KEYS_CONTENT_BLOCK={settings.content_block!r} is not a block of"
-        f" SECRET_KEYS_BASE_TEMPLATE ({chain}), so the pages would be blank: set it to the"
-        " block that holds the page body, such as 'content', or add"
+        f" SECRET_KEYS_BASE_TEMPLATE ({chain}), so the pages would be blank ({has}): set it"
+        " to the block that holds the page body, or add"
         f" {{% block {settings.content_block} %}}{{% endblock %}} to the layout."
     )
 

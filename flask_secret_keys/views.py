@@ -24,12 +24,15 @@ from collections.abc import Callable
 from typing import Any, cast
 from weakref import WeakKeyDictionary
 
+from babel import Locale
+from babel.dates import format_date, format_datetime, format_timedelta
 from flask import (
     Blueprint,
     Response,
     abort,
     current_app,
     flash,
+    has_request_context,
     make_response,
     redirect,
     render_template,
@@ -281,52 +284,44 @@ def _confirmed(
 # Template helpers
 
 
+#: The locale of dates and relative times when the host does not use Flask-Babel.
+DEFAULT_LOCALE = "en"
+
+
+def current_locale() -> Locale | str:
+    """The locale of dates and times on the pages: Flask-Babel's for this request
+    when the host has initialised Flask-Babel, else :data:`DEFAULT_LOCALE`."""
+    if has_request_context() and "babel" in current_app.extensions:
+        from flask_babel import get_locale  # only there when the host installed it
+
+        return get_locale() or DEFAULT_LOCALE
+    return DEFAULT_LOCALE
+
+
 def time_ago(when: dt.datetime, now: dt.datetime | None = None) -> str:
-    """``when`` in words relative to ``now``: "just now", "3 minutes ago", "2 days ago"."""
-    seconds = ((now or models.utcnow()) - when).total_seconds()
-    minutes, hours, days = seconds / 60, seconds / 3600, seconds / 86400
-    if seconds < 45:
-        return "just now"
-    if seconds < 90:
-        return "a minute ago"
-    if minutes < 45:
-        # From 90 seconds on: never "1 minutes ago".
-        return f"{max(2, round(minutes))} minutes ago"
-    if minutes < 90:
-        return "an hour ago"
-    if hours < 22:
-        return f"{round(hours)} hours ago"
-    if hours < 36:
-        return "a day ago"
-    if days < 26:
-        return f"{round(days)} days ago"
-    if days < 45:
-        return "a month ago"
-    if days < 320:
-        return f"{round(days / 30.44)} months ago"
-    if days < 548:
-        return "a year ago"
-    return f"{round(days / 365.25)} years ago"
+    """How long before ``now`` ``when`` was, in words: "3 minutes ago", "2 days ago"."""
+    elapsed = (now or models.utcnow()) - when
+    # What has happened is "1 second ago" at the least, never "in 0 seconds",
+    # even when a held or stepped clock puts it at now or a little after.
+    elapsed = max(elapsed, dt.timedelta(seconds=1))
+    return format_timedelta(-elapsed, add_direction=True, locale=current_locale())
 
 
 def time_until(when: dt.datetime, now: dt.datetime | None = None) -> str:
-    """A future ``when`` in words: "in 5 days", "in 3 hours", "in a minute"."""
-    now = now or models.utcnow()
-    if when <= now:
-        return time_ago(when, now)
-    words = time_ago(now, when)  # the time from now to when, in the same words
-    return "in a moment" if words == "just now" else "in " + words.removesuffix(" ago")
+    """``when`` relative to ``now`` in words: "in 5 days", "in 3 hours", or
+    "2 minutes ago" once it has passed."""
+    delta = when - (now or models.utcnow())
+    return format_timedelta(delta, add_direction=True, locale=current_locale())
 
 
 def calendar_date(when: dt.datetime) -> str:
-    """``when``'s UTC date written out: "1 March 2027"."""
-    day = when.astimezone(dt.timezone.utc)
-    return f"{day.day} {day.strftime('%B %Y')}"
+    """``when``'s UTC date written out: "March 1, 2027"."""
+    return format_date(when.astimezone(dt.timezone.utc), "long", locale=current_locale())
 
 
 def exact_time(when: dt.datetime) -> str:
-    """``when`` as an unambiguous UTC time, for a tooltip."""
-    return when.astimezone(dt.timezone.utc).strftime("%d %b %Y, %H:%M:%S UTC")
+    """``when`` as an unambiguous UTC time, for a tooltip: "November 26, 2026, 8:00:00 PM UTC"."""
+    return format_datetime(when, "long", tzinfo=dt.timezone.utc, locale=current_locale())
 
 
 def user_label(user: Any | None) -> str:

@@ -82,14 +82,18 @@ def test_missing_layout_stops_init_app(tmp_path: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    ("layout", "chain"),
+    ("layout", "chain", "blocks"),
     [
-        ("no_block.html", "'no_block.html'"),
-        ("grandchild.html", "'grandchild.html' → 'child.html' → 'parent.html'"),
+        ("no_block.html", "'no_block.html'", "its blocks are 'main'"),
+        (
+            "grandchild.html",
+            "'grandchild.html' → 'child.html' → 'parent.html'",
+            "its blocks are 'title', 'body'",
+        ),
     ],
 )
 def test_layout_without_the_content_block_stops_init_app(
-    tmp_path: Any, layout: str, chain: str
+    tmp_path: Any, layout: str, chain: str, blocks: str
 ) -> None:
     app, secret_keys, _db = new_app(
         tmp_path, SECRET_KEYS_BASE_TEMPLATE=layout, SECRET_KEYS_CONTENT_BLOCK="content"
@@ -99,6 +103,7 @@ def test_layout_without_the_content_block_stops_init_app(
         secret_keys.init_app(app)
 
     assert chain in str(e.value)
+    assert blocks in str(e.value)
     assert "{% block content %}{% endblock %}" in str(e.value)
     assert "secret_keys" not in app.extensions
 

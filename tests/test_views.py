@@ -9,10 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import sys
+import types
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from babel import Locale
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -446,7 +449,8 @@ def test_details_page_shows_status_times_and_actions(app: Flask, admin_client: F
     assert "Revoke the key before deleting it" in html
     assert f'href="{BASE}/{key_id}/delete"' not in html
     assert "Revoked by" not in html
-    assert re.search(r'<time datetime="[^"]+\+00:00" title="[^"]+ UTC">just now</time>', html)
+    created = r'<time datetime="[^"]+\+00:00" title="[^"]+ UTC">\d+ seconds? ago</time>'
+    assert re.search(created, html)
 
 
 def test_details_of_a_revoked_key_show_when_and_by_whom(
@@ -678,18 +682,23 @@ NOW = dt.datetime(2026, 11, 26, 20, 0, tzinfo=dt.timezone.utc)
 @pytest.mark.parametrize(
     ("ago", "words"),
     [
-        (dt.timedelta(seconds=-30), "just now"),
-        (dt.timedelta(seconds=10), "just now"),
-        (dt.timedelta(seconds=60), "a minute ago"),
+        # A clock held still or stepped back never puts the past in the future.
+        (dt.timedelta(seconds=-30), "1 second ago"),
+        (dt.timedelta(0), "1 second ago"),
+        (dt.timedelta(seconds=10), "10 seconds ago"),
+        (dt.timedelta(seconds=50), "50 seconds ago"),
+        # Babel rounds up to the next unit from 85 % of it.
+        (dt.timedelta(seconds=51), "1 minute ago"),
         (dt.timedelta(minutes=3, seconds=20), "3 minutes ago"),
         (dt.timedelta(minutes=44), "44 minutes ago"),
-        (dt.timedelta(minutes=60), "an hour ago"),
+        (dt.timedelta(minutes=60), "1 hour ago"),
         (dt.timedelta(hours=5), "5 hours ago"),
-        (dt.timedelta(hours=30), "a day ago"),
+        (dt.timedelta(hours=30), "1 day ago"),
         (dt.timedelta(days=3), "3 days ago"),
-        (dt.timedelta(days=35), "a month ago"),
+        (dt.timedelta(days=6), "1 week ago"),
+        (dt.timedelta(days=35), "1 month ago"),
         (dt.timedelta(days=120), "4 months ago"),
-        (dt.timedelta(days=400), "a year ago"),
+        (dt.timedelta(days=400), "1 year ago"),
         (dt.timedelta(days=1100), "3 years ago"),
     ],
 )
@@ -698,7 +707,33 @@ def test_times_are_shown_in_words(ago: dt.timedelta, words: str) -> None:
 
 
 def test_exact_time_is_unambiguous_utc() -> None:
-    assert exact_time(NOW) == "26 Nov 2026, 20:00:00 UTC"
+    paris = dt.timezone(dt.timedelta(hours=1))
+    # CLDR puts a narrow no-break space before "PM".
+    assert exact_time(NOW) == "November 26, 2026, 8:00:00\u202fPM UTC"
+    assert exact_time(NOW.astimezone(paris)) == "November 26, 2026, 8:00:00\u202fPM UTC"
+
+
+def test_times_follow_the_locale_of_a_host_that_uses_flask_babel(
+    app: Flask, admin_client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Flask-Babel stands in by what the pages use of it: its entry in
+    # app.extensions and get_locale(). It is not a test dependency, because
+    # Flask-Admin, once Flask-Babel is importable, needs every host to set it up.
+    flask_babel = types.ModuleType("flask_babel")
+    flask_babel.get_locale = lambda: Locale("de")  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "flask_babel", flask_babel)
+    monkeypatch.setitem(app.extensions, "babel", object())
+    used = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=3)
+    make_key(app, "CI runner", last_used_at=used)
+    assert "vor 3 Minuten" in text(admin_client.get(BASE))
+    with app.test_request_context():
+        assert time_ago(NOW - dt.timedelta(days=3), NOW) == "vor 3 Tagen"
+        assert exact_time(NOW) == "26. November 2026, 20:00:00 UTC"
+
+
+def test_times_are_english_without_flask_babel(app: Flask) -> None:
+    with app.test_request_context():
+        assert time_ago(NOW - dt.timedelta(days=3), NOW) == "3 days ago"
 
 
 def test_logged_out_after_login_cannot_reach_the_pages(app: Flask, client: FlaskClient) -> None:

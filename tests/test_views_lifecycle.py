@@ -161,7 +161,7 @@ def test_roll_shows_the_successor_once_and_schedules_the_old_key(
     assert new.active_owner_id == new.user_id
     assert f'href="{BASE}/{new.id}"' in text(response)
     page = text(admin_client.get(f"{BASE}/{key_id}"))
-    assert "Revoking" in page and "Revokes in a day" in page and token not in page
+    assert "Revoking" in page and "Revokes in 1 day" in page and token not in page
 
 
 @pytest.mark.parametrize("state", ["revoked", "scheduled", "expired"])
@@ -220,7 +220,7 @@ def test_revoke_later_keeps_the_key_working_and_frees_the_slot(
     (key,) = keys(app)
     assert key.revoked_at == clock.now + dt.timedelta(hours=1) and key.active_owner_id is None
     page = text(admin_client.get(f"{BASE}/{key_id}"))
-    assert "Scheduled by" in page and "Revokes in an hour" in page
+    assert "Scheduled by" in page and "Revokes in 1 hour" in page
     assert 'name="title"' in text(admin_client.get(f"{BASE}/new"))
 
 
@@ -268,7 +268,7 @@ def test_list_shows_expiry_flags_soon_and_filters_by_status(
 
     html = text(admin_client.get(BASE))
     assert "Expires in 5 days" in html and "sk-ends--soon" in html
-    assert "Revokes in 3 hours" in html and "Expired a day ago" in html
+    assert "Revokes in 3 hours" in html and "Expired 1 day ago" in html
     assert "Your active key" in html and "expires <time" in html
     for status, title in (("expired", "Gone"), ("revoking", "Leaving"), ("active", "Soon")):
         html = text(admin_client.get(f"{BASE}?status={status}", headers=HX))
@@ -282,7 +282,7 @@ def test_a_far_expiry_is_written_as_a_date_and_no_notice_shows(
 ) -> None:
     make_key(app, expires_at=dt.datetime(2027, 3, 1, tzinfo=dt.timezone.utc))
     html = text(admin_client.get(BASE))
-    assert "Expires on 1 March 2027" in html
+    assert "Expires on March 1, 2027" in html
     assert "Your active key" not in html
 
 
@@ -292,11 +292,12 @@ NOW = dt.datetime(2027, 2, 24, 12, 0, tzinfo=dt.timezone.utc)
 @pytest.mark.parametrize(
     ("delta", "words"),
     [
-        (dt.timedelta(seconds=10), "in a moment"),
-        (dt.timedelta(minutes=1), "in a minute"),
-        (dt.timedelta(hours=1), "in an hour"),
+        (dt.timedelta(seconds=10), "in 10 seconds"),
+        (dt.timedelta(minutes=1), "in 1 minute"),
+        (dt.timedelta(hours=1), "in 1 hour"),
         (dt.timedelta(hours=3), "in 3 hours"),
         (dt.timedelta(days=5), "in 5 days"),
+        (dt.timedelta(days=7), "in 1 week"),
         (dt.timedelta(seconds=-120), "2 minutes ago"),
     ],
 )
@@ -306,5 +307,5 @@ def test_time_until_words(delta: dt.timedelta, words: str) -> None:
 
 def test_calendar_date_is_the_utc_day_written_out() -> None:
     late = dt.datetime(2027, 3, 1, 23, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
-    assert calendar_date(NOW + dt.timedelta(days=5)) == "1 March 2027"
-    assert calendar_date(late) == "2 March 2027"
+    assert calendar_date(NOW + dt.timedelta(days=5)) == "March 1, 2027"
+    assert calendar_date(late) == "March 2, 2027"

@@ -213,7 +213,7 @@ def test_overseer_revokes_another_users_key_and_is_recorded(
     assert response.status_code == (200 if htmx else 303)
     assert app.test_client().get("/admin/api/me", headers={"X-Api-Key": token}).status_code == 401
     owner_view = words(ops_client.get(f"{BASE}/{key_id}"))
-    assert "Revoked by Ada Admin, just now" in owner_view
+    assert re.search(r"Revoked by Ada Admin, \d+ seconds? ago", owner_view)
     assert "Revoked by Ada Admin" in owner_view.split("Activity")[0]
     code_out = app.test_cli_runner().invoke(args=["secret-keys", "log", str(key_id), "--json"])
     assert json.loads(code_out.stdout)[0]["actor"] == "Ada Admin"

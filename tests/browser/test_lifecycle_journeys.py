@@ -72,7 +72,7 @@ def test_create_with_an_expiry(any_page: tuple[Page, bool], live_server: str, cl
     assert TOKEN.fullmatch(token)
     copy_then_close(page, js)
     page.wait_for_url(re.compile(rf"{BASE}/\d+$"))
-    expect(page.get_by_text("Expires in 7 days")).to_be_visible()
+    expect(page.get_by_text("Expires in 1 week")).to_be_visible()
     assert api_status(live_server, token) == 200
 
     clock.advance(days=7)
@@ -103,7 +103,7 @@ def test_roll_with_a_grace_period(
 
     page.goto(f"{BASE}/{key_id}")
     expect(page.locator(".sk-card-header .sk-badge")).to_have_text("Revoking")
-    expect(page.get_by_text("Revokes in a day").first).to_be_visible()
+    expect(page.get_by_text("Revokes in 1 day").first).to_be_visible()
     clock.advance(hours=24)
     assert api_status(live_server, old_token) == 401
     assert api_status(live_server, new_token) == 200
@@ -127,7 +127,7 @@ def test_scheduled_revoke(
 
     expect(page.locator("#sk-toasts")).to_contain_text("will be revoked in 1 hour.")
     expect(page.locator(".sk-card-header .sk-badge")).to_have_text("Revoking")
-    expect(page.get_by_text("This key stops working in an hour")).to_be_visible()
+    expect(page.get_by_text("This key stops working in 1 hour")).to_be_visible()
     assert api_status(live_server, token) == 200
     clock.advance(hours=1)
     assert api_status(live_server, token) == 401
@@ -148,7 +148,7 @@ def test_an_expired_keys_page(any_page: tuple[Page, bool], app: Flask, clock: Cl
 
     expect(page.locator(".sk-card-header .sk-badge")).to_have_text("Expired")
     expect(page.get_by_role("heading", name="This key has expired")).to_be_visible()
-    expect(page.get_by_text("Expired a day ago", exact=True)).to_be_visible()
+    expect(page.get_by_text("Expired 1 day ago", exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="Roll key")).to_have_count(0)
     page.goto(BASE)
     expect(page.locator(".sk-row .sk-badge")).to_have_text(["Expired"])

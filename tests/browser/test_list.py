@@ -42,7 +42,7 @@ def test_keyboard_history_and_identify_with_javascript(
     page.wait_for_load_state()
     mark_document(page)
     assert rows(page) == ["Gamma sync", "Beta export"]
-    # Never "1 minutes ago".
+    # 100 seconds, rounded the way Babel rounds: never "1 minutes ago".
     expect(page.get_by_role("row", name=re.compile("Gamma sync"))).to_contain_text("2 minutes ago")
     expect(page.get_by_text("Press c to create, / to search")).to_be_visible()
     assert_accessible(page)
