@@ -1,6 +1,7 @@
 """The Flask-Admin adapter: the pages inside a Flask-Admin 2 panel, with the same rules.
 
-Most tests run on the Flask-Admin example host (``example_app/flask_admin_host.py``);
+Most tests run on the Flask-Admin example's panel, views and templates
+(``example_app/flask_admin_host.py``, assembled by ``tests/host.py``);
 the last ones build a bare Flask-Admin host to check the order of ``init_app`` calls.
 """
 

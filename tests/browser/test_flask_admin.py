@@ -1,7 +1,8 @@
 """Secret API Keys inside a Flask-Admin panel, driven by a real Chromium.
 
-The Flask-Admin example host (``example_app/flask_admin_host.py``) is served
-on 127.0.0.1 in place of the main example, for the fixtures of ``conftest.py``.
+The Flask-Admin example (``example_app/flask_admin_host.py``, assembled by
+``tests/host.py``) is served on 127.0.0.1 in place of the main example, for the
+fixtures of ``conftest.py``.
 Screenshots go to a temporary directory, or to the directory named by
 ``SCREENSHOT_DIR`` (``SCREENSHOT_DIR=docs/screenshots`` refreshes the docs' ones).
 """
