@@ -32,7 +32,6 @@ from example_app.models import User, db
 from flask_secret_keys import KeyService
 
 #: Cheap password hashing for the demo users, who are made for every database.
-PASSWORD_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - a hashing method, not a password
 #: The demo admin whose key every authentication benchmark presents.
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin"  # noqa: S105 - the example app's documented demo password
@@ -88,7 +87,6 @@ def bench_app(url: str, engine_options: dict[str, Any], **config: Any) -> Flask:
             "SECRET_KEY": "benchmark-secret-key",
             "SQLALCHEMY_DATABASE_URI": url,
             "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
-            "PASSWORD_HASH_METHOD": PASSWORD_METHOD,
             **config,
         }
     )

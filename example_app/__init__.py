@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Flask, send_file
 
-from .extensions import csrf, htmx, login_manager, secret_keys
+from .extensions import csrf, login_manager, secret_keys
 from .models import User, create_demo_users, db
 
 #: htmx from the npm package (``npm install --no-save htmx.org@2``), served by the app itself.
@@ -37,7 +37,8 @@ def _secret_key(app: Flask) -> str:
 def setup_host(app: Flask, config: dict[str, Any] | None, **defaults: Any) -> None:
     """What both example hosts share: config, extensions, local htmx, schema and demo users.
 
-    ``defaults`` are the host's own settings; ``config`` (from tests) wins over them.
+    ``defaults`` are the host's own settings; ``config``, the settings given to
+    its ``create_app``, override them.
     """
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(
@@ -58,7 +59,6 @@ def setup_host(app: Flask, config: dict[str, Any] | None, **defaults: Any) -> No
     db.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
-    htmx.init_app(app)
     secret_keys.init_app(app)
 
     from . import api
@@ -73,7 +73,7 @@ def setup_host(app: Flask, config: dict[str, Any] | None, **defaults: Any) -> No
 
     with app.app_context():
         db.create_all()
-        create_demo_users(app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
+        create_demo_users()
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_htmx import HTMX
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 
@@ -13,7 +12,6 @@ from .models import User, db
 login_manager = LoginManager()
 login_manager.login_view = "host.login"
 csrf = CSRFProtect()
-htmx = HTMX()
 #: Who may see and revoke every user's keys: in a real app a security team (a
 #: role or a group); here admin@example.com, and not ops@example.com.
 OVERSEERS = frozenset({"admin@example.com"})

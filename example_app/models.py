@@ -30,8 +30,8 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     def is_active(self) -> bool:  # type: ignore[override]
         return self.active
 
-    def set_password(self, password: str, method: str = "scrypt") -> None:
-        self.password_hash = generate_password_hash(password, method=method)
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -44,12 +44,12 @@ DEMO_USERS = [
 ]
 
 
-def create_demo_users(password_method: str = "scrypt") -> None:
+def create_demo_users() -> None:
     """Create the demo users unless the user table already has users."""
     if db.session.execute(sa.select(User.id).limit(1)).first() is not None:
         return
     for email, name, password, is_admin in DEMO_USERS:
         user = User(email=email, name=name, is_admin=is_admin)
-        user.set_password(password, password_method)
+        user.set_password(password)
         db.session.add(user)
     db.session.commit()

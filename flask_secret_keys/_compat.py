@@ -1,7 +1,7 @@
 """Every use of another library's private API, in one place.
 
 Each function names the versions it was checked against, and
-``tests/test_compat.py`` fails when a library stops behaving as relied on
+``tests/test_extension_compat.py`` fails when a library stops behaving as relied on
 here. Nothing else in the package touches these internals.
 """
 

@@ -1,4 +1,30 @@
-"""Shared fixtures: a fresh example app per test, its users, keys and clients.
+"""Shared fixtures and the one helper of each kind the suite uses.
+
+The tests are organised by layer, one flat file per feature, named after it:
+
+- ``test_crypto.py``: the token format (pure functions, no Flask);
+- ``test_service*.py``: the rules of keys in ``KeyService`` and the database
+  (lifecycle, events, owners, usage context, titles, concurrency);
+- ``test_auth*.py``: authentication of requests (header forms, real HTTP and raw
+  sockets, scope, rate limit, fuzzing);
+- ``test_views*.py``: the pages (lists, forms, access rules, lifecycle, oversight,
+  security headers, crafted input, secrets hygiene);
+- ``test_extension*.py`` and ``test_hosts*.py``: ``init_app`` and its checks, outages,
+  private APIs of other libraries, and the hosts that mount the extension
+  (factories, user models, layouts, Flask-Admin, migrations, workers, the example);
+  with them ``test_settings_table.py``, ``test_layout_checks.py``,
+  ``test_mounting_errors.py`` and ``test_autogenerate.py``;
+- ``test_cli*.py``: the ``flask secret-keys`` commands;
+- ``browser/``: journeys in a real headless Chromium;
+- the package as a whole: ``test_package_structure.py`` (the import graph),
+  ``test_api_reference.py`` (the API docs), ``test_benchmarks.py`` (the harness runs).
+
+Most tests run on the tests' own host (``tests/host.py``: the example app's
+parts, configured by the test); the hosts tests declare hosts of their own.
+Helpers, one of each kind: ``serve``/``live_server`` (a real server on
+127.0.0.1), ``csrf_token_in``/``csrf_token`` (the CSRF token of a page),
+``count_statements`` (the SQL an engine runs), ``run_together`` (threads released
+at once by a barrier; tests using it are marked ``concurrency``).
 
 The suite runs on SQLite by default. Set ``TEST_DATABASE_URL`` to run it on a
 server database, e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test`` or
@@ -7,30 +33,50 @@ server database, e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test`` or
 
 from __future__ import annotations
 
+import atexit
+import base64
 import contextlib
 import datetime as dt
 import os
 import re
+import shutil
+import sqlite3
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, settings
 from werkzeug.serving import make_server
 
-from example_app import create_app
 from example_app.extensions import secret_keys
-from example_app.models import User, create_demo_users, db
+from example_app.models import User, db
 from flask_secret_keys import KeyService, SecretKeys, models
+from flask_secret_keys.ratelimit import NAMESPACE
 from flask_secret_keys.settings import Settings
+from tests.host import add_demo_users, create_app, get_user
 
-#: A cheap password hash: the demo users are made for every test.
-FAST_PASSWORD_METHOD = "pbkdf2:sha256:1000"
+__all__ = ["User", "get_user"]
 
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
+
+
+#: Hypothesis settings of the fuzzing tests: no deadline (a slow machine is no bug), and
+#: fixtures shared by the examples of a test (each example leaves what it made behind).
+FUZZ = settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+#: Fewer examples where each one is several requests and database round trips.
+FORM_FUZZ = settings(FUZZ, max_examples=100)
 
 
 def database_url(tmp_path: Any) -> str:
@@ -41,12 +87,46 @@ def is_server_database() -> bool:
     return DATABASE_URL is not None and not DATABASE_URL.startswith("sqlite")
 
 
+@sa.event.listens_for(sa.Engine, "connect")
+def _sqlite_without_fsync(dbapi_connection: Any, _record: Any) -> None:
+    """Test databases are thrown away: SQLite need not wait for the disk at each commit."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.execute("PRAGMA synchronous = OFF")
+
+
+#: The first SQLite database made by ``reset_database``, copied for the tests that follow.
+_sqlite_template: list[Path] = []
+
+
+def _new_sqlite_file(app: Flask) -> Path | None:
+    """The app's SQLite file if it has nothing in it yet, else None."""
+    url = sa.engine.make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    path = Path(url.database)
+    return None if path.exists() and path.stat().st_size else path
+
+
 def reset_database(app: Flask) -> None:
-    """Empty tables and the demo users, whatever an earlier run left behind."""
+    """Empty tables and the demo users, whatever an earlier run left behind.
+
+    A new SQLite file starts as a copy of the first one made here: making the
+    schema would otherwise be most of a test's setup.
+    """
+    new_file = _new_sqlite_file(app)
+    if new_file is not None and _sqlite_template:
+        shutil.copyfile(_sqlite_template[0], new_file)
+        return
     with app.app_context():
         db.drop_all()
         db.create_all()
-        create_demo_users(FAST_PASSWORD_METHOD)
+        add_demo_users()
+    if new_file is not None:
+        folder = tempfile.mkdtemp(prefix="flask-secret-keys-tests-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        template = Path(folder) / "template.db"
+        shutil.copyfile(new_file, template)
+        _sqlite_template.append(template)
 
 
 @pytest.fixture
@@ -56,14 +136,12 @@ def app_config(tmp_path: Any) -> dict[str, Any]:
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
-        "PASSWORD_HASH_METHOD": FAST_PASSWORD_METHOD,
-        "SECRET_KEYS_HTMX_URL": "/vendor/htmx.min.js",
     }
 
 
 @pytest.fixture
 def app_factory() -> Callable[[dict[str, Any]], Flask]:
-    """The example host under test; override to test another host."""
+    """The host under test (the main example's parts); override to test another host."""
     return create_app
 
 
@@ -84,7 +162,8 @@ def make_app(
     for app in reversed(made):
         with app.app_context():
             db.session.remove()
-            db.drop_all()
+            if is_server_database():
+                db.drop_all()
             db.engine.dispose()
 
 
@@ -138,10 +217,6 @@ def service(app: Flask) -> KeyService:
     return service_of(app)
 
 
-def get_user(email: str) -> User:
-    return db.session.execute(sa.select(User).where(User.email == email)).scalar_one()
-
-
 @pytest.fixture
 def app_ctx(app: Flask) -> Iterator[None]:
     with app.app_context():
@@ -171,14 +246,49 @@ def admin_token(app: Flask) -> str:
     return token
 
 
+# Header forms: the one table of how a key may be presented.
+
+
+def basic(value: str) -> str:
+    """An ``Authorization: Basic`` value for ``value`` (``user:password``)."""
+    return "Basic " + base64.b64encode(value.encode()).decode()
+
+
+#: Every accepted way to present a key, by name: ``form(token, custom_header)`` -> headers.
+HEADER_FORMS: dict[str, Callable[..., dict[str, str]]] = {
+    "bearer": lambda k, h="X-Api-Key": {"Authorization": f"Bearer {k}"},
+    "bearer lowercase scheme": lambda k, h="X-Api-Key": {"Authorization": f"bearer {k}"},
+    "bearer extra spaces": lambda k, h="X-Api-Key": {"Authorization": f"Bearer   {k} "},
+    "basic": lambda k, h="X-Api-Key": {"Authorization": basic(f"{k}:")},
+    "basic bare key": lambda k, h="X-Api-Key": {"Authorization": f"Basic {k}"},
+    "basic key without colon": lambda k, h="X-Api-Key": {"Authorization": basic(k)},
+    "custom": lambda k, h="X-Api-Key": {h: k},
+}
+
+#: One form of each kind, for the tests that check a host rather than the parsing.
+KEY_FORMS = ["bearer", "basic", "custom"]
+
+
+def key_headers(form: str, token: str, custom_header: str = "X-Api-Key") -> dict[str, str]:
+    """The request headers that present ``token`` in the form named ``form``."""
+    return HEADER_FORMS[form](token, custom_header)
+
+
+# CSRF tokens and logging in.
+
 _CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
-def csrf_token(client: FlaskClient, path: str = "/login") -> str:
-    """A CSRF token for the client's session, read from a rendered form."""
-    match = _CSRF_FIELD.search(client.get(path).get_data(as_text=True))
-    assert match, f"no CSRF field on {path}"
+def csrf_token_in(html: str) -> str:
+    """The CSRF token of the first form in a rendered page."""
+    match = _CSRF_FIELD.search(html)
+    assert match, "no CSRF field in the page"
     return match.group(1)
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    """A CSRF token for the client's session, read from the form at ``path``."""
+    return csrf_token_in(client.get(path).get_data(as_text=True))
 
 
 def log_in(client: FlaskClient, email: str, password: str) -> None:
@@ -187,6 +297,21 @@ def log_in(client: FlaskClient, email: str, password: str) -> None:
         data={"email": email, "password": password, "csrf_token": csrf_token(client)},
     )
     assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def log_in_over_http(
+    base_url: str, email: str = "admin@example.com", password: str = "admin"
+) -> requests.Session:
+    """A ``requests`` session logged in through the login form of a served app."""
+    browser = requests.Session()
+    page = browser.get(f"{base_url}/login", timeout=10).text
+    response = browser.post(
+        f"{base_url}/login",
+        data={"email": email, "password": password, "csrf_token": csrf_token_in(page)},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text[:300]
+    return browser
 
 
 @pytest.fixture
@@ -202,11 +327,22 @@ def viewer_client(client: FlaskClient) -> FlaskClient:
     return client
 
 
-@pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
-    """The app served by a real threaded WSGI server on 127.0.0.1; yields its base URL."""
+def run_cli(app: Flask, *args: str) -> tuple[int, str, str]:
+    """``flask secret-keys ARGS`` on ``app``: its exit code, stdout and stderr."""
+    result = app.test_cli_runner().invoke(args=["secret-keys", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+# A real server.
+
+
+@contextlib.contextmanager
+def serve(app: Flask) -> Iterator[str]:
+    """``app`` served by a threaded werkzeug server on 127.0.0.1; yields its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
@@ -214,6 +350,16 @@ def live_server(app: Flask) -> Iterator[str]:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The test's app served on 127.0.0.1; yields its base URL."""
+    with serve(app) as url:
+        yield url
+
+
+# SQL statements.
 
 
 class StatementLog:
@@ -224,6 +370,9 @@ class StatementLog:
 
     def __len__(self) -> int:
         return len(self.statements)
+
+    def clear(self) -> None:
+        self.statements.clear()
 
     def matching(self, prefix: str) -> list[str]:
         return [s for s in self.statements if s.lstrip().upper().startswith(prefix)]
@@ -241,3 +390,68 @@ def count_statements(engine: sa.Engine) -> Iterator[StatementLog]:
         yield log
     finally:
         sa.event.remove(engine, "before_cursor_execute", before_cursor_execute)
+
+
+# Concurrency.
+
+
+def run_together(app: Flask, jobs: list[Callable[[], Any]]) -> list[Any]:
+    """Run every job in its own thread and app context (so its own session and connection),
+    all released at once by a barrier; their results or the exceptions they raised."""
+    barrier = threading.Barrier(len(jobs), timeout=30)
+    results: list[Any] = [None] * len(jobs)
+
+    def run(index: int, job: Callable[[], Any]) -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                results[index] = job()
+            except Exception as error:
+                results[index] = error
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung"
+    return results
+
+
+# Redis.
+
+
+def _redis_available() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture
+def redis_storage() -> Iterator[str]:
+    """The Redis URL for shared counters (``TEST_REDIS_URL``, by default database 5 on
+    127.0.0.1:6379), cleared of this extension's counters before and after.
+
+    Skipped when Redis is unreachable, except under CI, where it must run.
+    """
+    import redis
+
+    if not _redis_available():
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis is not reachable at {REDIS_URL}")
+        pytest.skip(f"Redis is not reachable at {REDIS_URL} (set TEST_REDIS_URL)")
+    connection = redis.Redis.from_url(REDIS_URL)
+
+    def clear() -> None:
+        for name in connection.scan_iter(f"*{NAMESPACE}*"):
+            connection.delete(name)
+
+    clear()
+    yield REDIS_URL
+    clear()
+    connection.close()

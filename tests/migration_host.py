@@ -1,4 +1,4 @@
-"""A host that manages its schema with Flask-Migrate, for ``tests/test_migrations.py``.
+"""A host that manages its schema with Flask-Migrate, for ``tests/test_hosts_migrations.py``.
 
 The tests run ``flask --app tests.migration_host db ...`` on it in a subprocess,
 exactly as a host developer would. ``DATABASE_URL`` names the database.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from typing import Any
 
@@ -10,31 +9,17 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from example_app.extensions import secret_keys
 from example_app.models import db
 from flask_secret_keys import KeyService, admin_api_required, crypto, current_key
-from tests.conftest import csrf_token, get_user, service_of
+from tests.conftest import HEADER_FORMS, basic, csrf_token, get_user, key_headers, service_of
 
 
-def basic(value: str) -> str:
-    return "Basic " + base64.b64encode(value.encode()).decode()
-
-
-ACCEPTED_FORMS = {
-    "bearer": lambda k: {"Authorization": f"Bearer {k}"},
-    "bearer lowercase scheme": lambda k: {"Authorization": f"bearer {k}"},
-    "bearer extra spaces": lambda k: {"Authorization": f"Bearer   {k} "},
-    "basic key and empty password": lambda k: {"Authorization": basic(f"{k}:")},
-    "basic bare key": lambda k: {"Authorization": f"Basic {k}"},
-    "basic key without colon": lambda k: {"Authorization": basic(k)},
-    "custom header": lambda k: {"X-Api-Key": k},
-}
-
-
-@pytest.mark.parametrize("form", ACCEPTED_FORMS)
+@pytest.mark.parametrize("form", HEADER_FORMS)
 def test_key_authenticates_in_every_header_form(
     client: FlaskClient, admin_token: str, form: str
 ) -> None:
-    response = client.get("/admin/api/me", headers=ACCEPTED_FORMS[form](admin_token))
+    response = client.get("/admin/api/me", headers=key_headers(form, admin_token))
     assert response.status_code == 200
     assert response.json == {"id": 1, "email": "admin@example.com"}
 
@@ -181,9 +166,37 @@ def test_session_get_works_without_a_key(admin_client: FlaskClient) -> None:
     assert admin_client.get("/admin/api/me").json == {"id": 1, "email": "admin@example.com"}
 
 
-def test_a_bad_key_is_refused_even_with_a_valid_session(admin_client: FlaskClient) -> None:
-    response = admin_client.get("/admin/api/me", headers={"X-Api-Key": crypto.generate_token()})
+#: Keys that fail, whatever session comes with them: malformed, unknown, revoked.
+BAD_KEYS: dict[str, Callable[[FlaskClient], str]] = {
+    "malformed": lambda client: "sk_nonsense",
+    "unknown": lambda client: crypto.generate_token(),
+    "revoked": lambda client: revoked_key(client.application),
+}
+
+
+def revoked_key(app: Flask) -> str:
+    with app.app_context():
+        service = secret_keys.service
+        key, token = service.create(get_user("ops@example.com"), "Revoked")
+        service.revoke(key)
+    return str(token)
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("bad_key", BAD_KEYS)
+def test_a_bad_key_is_refused_even_with_a_valid_session(
+    admin_client: FlaskClient, bad_key: str, method: str
+) -> None:
+    """A session cookie (and its CSRF token) never rescues a request whose key fails."""
+    path = "/admin/api/me" if method == "GET" else "/admin/api/echo"
+    csrf = {"X-CSRFToken": csrf_token(admin_client)}
+    # The session alone is let through ...
+    assert admin_client.open(path, method=method, json={}, headers=csrf).status_code == 200
+    # ... not with a bad key beside it.
+    headers = {**csrf, "X-Api-Key": BAD_KEYS[bad_key](admin_client)}
+    response = admin_client.open(path, method=method, json={}, headers=headers)
     assert response.status_code == 401
+    assert response.json is not None and response.json["error"] == "invalid_api_key"
 
 
 def test_the_key_decides_who_the_user_is_over_a_session(

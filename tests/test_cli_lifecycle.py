@@ -8,8 +8,7 @@ import pytest
 from flask import Flask
 
 from flask_secret_keys import crypto
-from tests.conftest import Clock
-from tests.test_cli import run
+from tests.conftest import Clock, run_cli
 
 
 def works(app: Flask, token: str) -> bool:
@@ -18,11 +17,11 @@ def works(app: Flask, token: str) -> bool:
 
 
 def rows(app: Flask) -> list[str]:
-    return run(app, "list", "--user", "admin@example.com")[1].splitlines()[1:]
+    return run_cli(app, "list", "--user", "admin@example.com")[1].splitlines()[1:]
 
 
 def create(app: Flask, *args: str) -> str:
-    code, out, err = run(app, "create", "--user", "admin@example.com", "--title", "CI", *args)
+    code, out, err = run_cli(app, "create", "--user", "admin@example.com", "--title", "CI", *args)
     assert code == 0, err
     return out.splitlines()[-1]
 
@@ -46,7 +45,7 @@ def test_create_never_expires_and_list_says_so(app: Flask) -> None:
 def test_roll_prints_the_successor_alone_on_the_last_line(app: Flask, clock: Clock) -> None:
     old = create(app)
 
-    code, out, err = run(app, "roll", "1", "--grace", "24h")
+    code, out, err = run_cli(app, "roll", "1", "--grace", "24h")
 
     assert code == 0, err
     new = out.splitlines()[-1]
@@ -61,7 +60,7 @@ def test_roll_prints_the_successor_alone_on_the_last_line(app: Flask, clock: Clo
 def test_revoke_in_schedules_the_revocation(app: Flask, clock: Clock) -> None:
     token = create(app)
 
-    code, out, _err = run(app, "revoke", "1", "--in", "15m")
+    code, out, _err = run_cli(app, "revoke", "1", "--in", "15m")
 
     assert code == 0 and "will be revoked at" in out
     assert works(app, token)
@@ -71,18 +70,18 @@ def test_revoke_in_schedules_the_revocation(app: Flask, clock: Clock) -> None:
 
 def test_expiring_lists_keys_with_their_owners(app: Flask, clock: Clock) -> None:
     create(app, "--expires-in", "5d")
-    run(app, "create", "--user", "ops@example.com", "--title", "Ops", "--expires-in", "60d")
+    run_cli(app, "create", "--user", "ops@example.com", "--title", "Ops", "--expires-in", "60d")
 
-    code, out, _err = run(app, "expiring", "--within", "7d")
+    code, out, _err = run_cli(app, "expiring", "--within", "7d")
     assert code == 0
     (header, row) = out.splitlines()
     assert "OWNER" in header
     assert "admin@example.com" in row and "expires" in row and "CI" in row
 
-    run(app, "revoke", "2", "--in", "1h")
-    lines = run(app, "expiring", "--within", "2h")[1].splitlines()
+    run_cli(app, "revoke", "2", "--in", "1h")
+    lines = run_cli(app, "expiring", "--within", "2h")[1].splitlines()
     assert len(lines) == 2 and "ops@example.com" in lines[1] and "revokes" in lines[1]
-    assert "No secret API keys" in run(app, "expiring", "--within", "90s")[1]
+    assert "No secret API keys" in run_cli(app, "expiring", "--within", "90s")[1]
 
 
 @pytest.mark.parametrize(
@@ -118,7 +117,7 @@ def test_bad_input_is_a_one_line_error_that_changes_nothing(
     token = create(app)
     before = rows(app)
 
-    code, out, err = run(app, *args)
+    code, out, err = run_cli(app, *args)
 
     assert code in (1, 2)
     assert message in err and len(err.strip().splitlines()) == 1
@@ -134,10 +133,10 @@ def test_rolling_a_key_that_is_not_active_is_refused(app: Flask, clock: Clock, s
         clock.advance(hours=1)
     else:
         create(app)
-        run(app, "revoke", "1", *(["--in", "1h"] if state == "scheduled" else []))
+        run_cli(app, "revoke", "1", *(["--in", "1h"] if state == "scheduled" else []))
     before = rows(app)
 
-    code, out, err = run(app, "roll", "1")
+    code, out, err = run_cli(app, "roll", "1")
 
     assert code == 1 and out == ""
     assert "Only an active secret API key can be rolled" in err

@@ -6,8 +6,11 @@ import hashlib
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from flask_secret_keys import crypto
+from tests.conftest import FUZZ
 
 
 def test_token_has_prefix_body_and_checksum() -> None:
@@ -144,3 +147,39 @@ def test_digests_equal() -> None:
 )
 def test_text_holding_most_of_a_token_is_told_apart_from_a_search(text: str, looks: bool) -> None:
     assert crypto.looks_like_token(text) is looks
+
+
+# Properties, with Hypothesis.
+
+tokens = st.builds(lambda: crypto.generate_token())
+
+
+@FUZZ
+@given(text=st.text(max_size=120) | st.from_regex(r"sk_[0-9A-Za-z]{49}", fullmatch=True))
+def test_text_is_well_formed_only_with_the_prefix_length_alphabet_and_checksum(
+    text: str,
+) -> None:
+    shaped = re.fullmatch(crypto.token_pattern(), text) is not None
+    expected = shaped and crypto.checksum(text[3:46]) == text[46:]
+    assert crypto.is_well_formed(text) == expected
+
+
+@FUZZ
+@given(
+    token=tokens,
+    position=st.integers(min_value=3, max_value=crypto.token_length("sk_") - 1),
+    char=st.sampled_from(crypto.ALPHABET),
+)
+def test_every_single_character_change_fails_the_checksum(
+    token: str, position: int, char: str
+) -> None:
+    mutated = token[:position] + char + token[position + 1 :]
+    assert crypto.is_well_formed(mutated) == (mutated == token)
+
+
+@FUZZ
+@given(token=tokens, cut=st.integers(min_value=0, max_value=51), extra=st.text(max_size=5))
+def test_truncated_or_extended_tokens_are_not_well_formed(token: str, cut: int, extra: str) -> None:
+    candidate = token[:cut] + extra
+    if candidate != token:
+        assert not crypto.is_well_formed(candidate)

@@ -20,16 +20,8 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import orm
 
 from flask_secret_keys import SecretKeys
-from tests.conftest import csrf_token, database_url, settings_of
-from tests.hostkit import (
-    KEY_FORMS,
-    add_host_routes,
-    create_key,
-    create_key_in_pages,
-    fresh_tables,
-    key_headers,
-    log_in,
-)
+from tests.conftest import KEY_FORMS, csrf_token, database_url, key_headers, settings_of
+from tests.host import add_host_routes, create_key, create_key_in_pages, fresh_tables, log_in_host
 
 
 class Base(orm.DeclarativeBase):
@@ -68,7 +60,7 @@ CsrfOrder = Literal["before", "after", "none"]
 
 def create_app(config: dict[str, Any], csrf_order: CsrfOrder = "before") -> Flask:
     """The host's factory; ``csrf_order`` says when it sets up ``CSRFProtect``, if at all."""
-    # The layout of tests/test_custom_layout.py, for an app that wants one.
+    # The layout of tests/test_hosts_custom_layout.py, for an app that wants one.
     app = Flask(__name__, template_folder="custom_layout_templates")
     app.config.update(SECRET_KEY="factory-secret", TESTING=True)
     app.config.update(config)
@@ -186,7 +178,7 @@ def test_pages_mount_under_the_configured_url_prefix(make_app: Any, configured: 
     with fresh_tables(app, db):
         add_members(app)
         client = app.test_client()
-        log_in(client, "admin@host.test")
+        log_in_host(client, "admin@host.test")
 
         page = client.get(base)
 
@@ -220,7 +212,7 @@ def test_key_made_in_the_pages_under_a_prefix_calls_the_host_api(make_app: Any) 
     with fresh_tables(app, db):
         ids = add_members(app)
         client = app.test_client()
-        log_in(client, "ops@host.test")
+        log_in_host(client, "ops@host.test")
         token = create_key_in_pages(client, base)
 
         response = app.test_client().get("/api/whoami", headers=key_headers("custom", token))
@@ -315,8 +307,8 @@ def test_each_app_renders_the_pages_in_its_own_layout(
 ) -> None:
     shop, ops, _ = two_apps
     shop_client, ops_client = shop.test_client(), ops.test_client()
-    log_in(shop_client, "admin@host.test")
-    log_in(ops_client, "admin@host.test")
+    log_in_host(shop_client, "admin@host.test")
+    log_in_host(ops_client, "admin@host.test")
 
     # Interleaved, so a layout compiled for one app and reused by the other would show.
     for _ in range(2):
@@ -376,7 +368,7 @@ def test_host_csrf_still_rejects_a_session_post_without_token(
 ) -> None:
     app, _ = csrf_host
     client = app.test_client()
-    log_in(client, "admin@host.test")
+    log_in_host(client, "admin@host.test")
 
     response = client.post("/api/notes", json={"text": "hi"})
 
@@ -387,7 +379,7 @@ def test_host_csrf_still_rejects_a_session_post_without_token(
 def test_host_csrf_accepts_the_htmx_header_token(csrf_host: tuple[Flask, dict[str, int]]) -> None:
     app, ids = csrf_host
     client = app.test_client()
-    log_in(client, "admin@host.test")
+    log_in_host(client, "admin@host.test")
 
     response = client.post(
         "/api/notes",
@@ -419,7 +411,7 @@ def test_key_beats_the_session_of_the_same_request(csrf_host: tuple[Flask, dict[
     app, ids = csrf_host
     _, token = create_key(app, secret_keys, ids["admin@host.test"])
     client = app.test_client()
-    log_in(client, "ops@host.test")
+    log_in_host(client, "ops@host.test")
 
     response = client.post("/api/notes", json={"n": 1}, headers=key_headers("bearer", token))
 
@@ -453,7 +445,7 @@ def test_pages_take_the_htmx_csrf_header_under_the_host_csrfprotect(
 ) -> None:
     app, _ = csrf_host
     client = app.test_client()
-    log_in(client, "admin@host.test")
+    log_in_host(client, "admin@host.test")
     token = csrf_token(client, "/settings/secret-api-keys/new")
 
     refused = client.post(

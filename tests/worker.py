@@ -1,6 +1,6 @@
 """One app worker process for the many-workers tests: ``python -m tests.worker``.
 
-Serves the example app on 127.0.0.1 (a free port, printed as ``port <n>`` on
+Serves the tests' host (``tests/host.py``) on 127.0.0.1 (a free port, printed as ``port <n>`` on
 stdout) against the database in ``TEST_DATABASE_URL``, with the extra config
 given as JSON in ``WORKER_CONFIG``. It counts the rows its ``last_used_at``
 updates wrote and reports them at ``/_worker/stats``, so a test can add them
@@ -17,8 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from werkzeug.serving import make_server
 
-from example_app import create_app
 from example_app.models import db
+from tests.host import create_app
 
 written = {"last_used_rows": 0, "last_used_statements": 0}
 
@@ -36,7 +36,6 @@ def main() -> None:
     config = {
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": os.environ["TEST_DATABASE_URL"],
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         **json.loads(os.environ.get("WORKER_CONFIG", "{}")),
     }
     app = create_app(config)

@@ -21,6 +21,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from example_app.extensions import secret_keys
 from example_app.models import db
 from tests.conftest import get_user
+from tests.conftest import log_in as log_in_client
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = Path(__file__).resolve().parents[2] / "node_modules/axe-core/axe.min.js"
@@ -158,7 +159,8 @@ def assert_accessible(axe_path: Path) -> Callable[..., None]:
     return check
 
 
-def _log_in(page: Page, email: str = "admin@example.com", password: str = "admin") -> None:
+def log_in_by_form(page: Page, email: str = "admin@example.com", password: str = "admin") -> None:
+    """Log in the way a person does: the login page, its fields and its button."""
     page.goto("/login")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
@@ -167,20 +169,39 @@ def _log_in(page: Page, email: str = "admin@example.com", password: str = "admin
 
 
 @pytest.fixture
-def log_in() -> Callable[..., None]:
-    """Logs a page in through the login form (admin@example.com by default)."""
-    return _log_in
+def log_in(app: Flask, live_server: str) -> Callable[..., None]:
+    """Logs a page in (admin@example.com by default) and opens ``/``.
+
+    The session comes from the app's own login form, posted by the Flask test
+    client, and is handed to the browser as its cookie: the browser's time goes
+    to the pages under test. ``form=True`` types into the login page instead.
+    """
+
+    def log_in(
+        page: Page, email: str = "admin@example.com", password: str = "admin", *, form: bool = False
+    ) -> None:
+        if form:
+            log_in_by_form(page, email, password)
+            return
+        client = app.test_client()
+        log_in_client(client, email, password)
+        cookie = client.get_cookie("session")
+        assert cookie is not None
+        page.context.add_cookies([{"name": "session", "value": cookie.value, "url": live_server}])
+        page.goto("/")
+
+    return log_in
 
 
 @pytest.fixture
-def admin_page(page: Page) -> Page:
-    _log_in(page)
+def admin_page(page: Page, log_in: Callable[..., None]) -> Page:
+    log_in(page)
     return page
 
 
 @pytest.fixture
-def admin_no_js_page(no_js_page: Page) -> Page:
-    _log_in(no_js_page)
+def admin_no_js_page(no_js_page: Page, log_in: Callable[..., None]) -> Page:
+    log_in(no_js_page)
     return no_js_page
 
 

@@ -1,7 +1,8 @@
 """Secret API Keys inside a Flask-Admin panel, driven by a real Chromium.
 
-The Flask-Admin example host (``example_app/flask_admin_host.py``) is served
-on 127.0.0.1 in place of the main example, for the fixtures of ``conftest.py``.
+The Flask-Admin example (``example_app/flask_admin_host.py``, assembled by
+``tests/host.py``) is served on 127.0.0.1 in place of the main example, for the
+fixtures of ``conftest.py``.
 Screenshots go to a temporary directory, or to the directory named by
 ``SCREENSHOT_DIR`` (``SCREENSHOT_DIR=docs/screenshots`` refreshes the docs' ones).
 """
@@ -19,13 +20,13 @@ import requests
 from flask import Flask
 from playwright.sync_api import Page, expect
 
-from example_app import flask_admin_host
+from tests.host import create_flask_admin_app
 
 
 @pytest.fixture
 def app_factory() -> Callable[[dict[str, Any]], Flask]:
     """The Flask-Admin host in place of the main example, for ``live_server``."""
-    return flask_admin_host.create_app
+    return create_flask_admin_app
 
 
 @pytest.fixture

@@ -161,11 +161,20 @@ def test_the_active_key_message_offers_roll_key(
 ) -> None:
     page, js = any_page
     with app.app_context():
-        _key, old_token = service_of(app).create(get_user("admin@example.com"), "Deploy")
+        key, old_token = service_of(app).create(get_user("admin@example.com"), "Deploy")
+        key_id = key.id
     page.goto(BASE)
     page.wait_for_load_state("load")
     page.get_by_role("link", name="Create", exact=True).click()
     message = container(page, js, "You already have an active key")
+    # Why, which key (a link to it, not its secret), and the two ways on.
+    expect(
+        page.get_by_text("Each admin can have one active secret API key at a time.")
+    ).to_be_visible()
+    expect(message.get_by_role("link", name="“Deploy”")).to_have_attribute(  # type: ignore[attr-defined]
+        "href", re.compile(rf"{BASE}/{key_id}$")
+    )
+    assert old_token not in page.content()
     expect(message.get_by_role("link", name="Revoke and create new")).to_be_visible()  # type: ignore[attr-defined]
     message.get_by_role("link", name="Roll key").click()  # type: ignore[attr-defined]
 

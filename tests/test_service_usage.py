@@ -17,10 +17,10 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from example_app import create_app
 from example_app.models import db
 from flask_secret_keys import KeyService, crypto
 from tests.conftest import count_statements, database_url, get_user, log_in, service_of, settings_of
+from tests.host import create_app
 
 BASE = "/settings/secret-api-keys"
 CLIENT = {"REMOTE_ADDR": "203.0.113.7"}
@@ -189,6 +189,7 @@ def lock_timeout_options(app: Flask) -> dict[str, Any]:
     return {"connect_args": {"timeout": 0.3}}
 
 
+@pytest.mark.concurrency
 def test_a_locked_key_row_does_not_fail_the_key_request(
     app: Flask,
     admin_token: str,

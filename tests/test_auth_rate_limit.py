@@ -15,14 +15,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from example_app import create_app
 from flask_secret_keys import crypto
 from flask_secret_keys.ratelimit import client_of
-from tests import servers
 from tests.conftest import get_user, service_of
-
-fast_server = servers.fast_server
-redis_storage = servers.redis_storage
+from tests.host import create_app
 
 LIMIT = 3
 BAD = {"Authorization": "Bearer " + crypto.generate_token()}
@@ -156,8 +152,8 @@ def test_the_limit_lifts_when_the_window_passes(make_app: Callable[..., Flask]) 
     assert me(client, BAD).status_code == 401
 
 
-def test_over_http_the_429_carries_retry_after(fast_server: str, admin_token: str) -> None:
-    url = f"{fast_server}/admin/api/me"
+def test_over_http_the_429_carries_retry_after(live_server: str, admin_token: str) -> None:
+    url = f"{live_server}/admin/api/me"
     statuses = [requests.get(url, headers=BAD, timeout=10).status_code for _ in range(LIMIT)]
     blocked = requests.get(url, headers=BAD, timeout=10)
     valid = requests.get(url, auth=(admin_token, ""), timeout=10)

@@ -148,7 +148,7 @@ def upgraded(
         )
         namespace["upgrade"]()
         # The generated migration that follows it in the docs (its operations
-        # are checked in tests/test_upgrade_events.py): the event table, the
+        # are checked in tests/test_hosts_upgrade_events.py): the event table, the
         # usage-context columns and the list index.
         op = namespace["op"]
         op.add_column(KEYS, sa.Column("last_used_ip", sa.String(45), nullable=True))

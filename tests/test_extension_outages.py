@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -21,23 +20,21 @@ import requests
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.serving import make_server
 
-from example_app import create_app
 from example_app.models import db
 from flask_secret_keys import crypto
-from tests import servers
 from tests.conftest import (
     DATABASE_URL,
     csrf_token,
     get_user,
     is_server_database,
     log_in,
+    log_in_over_http,
+    serve,
     settings_of,
 )
+from tests.host import create_app
 from tests.tcpproxy import TCPProxy
-
-fast_server = servers.fast_server
 
 needs_server_database = pytest.mark.skipif(
     not is_server_database(),
@@ -223,22 +220,9 @@ def test_database_outage_through_a_tcp_proxy_answers_503_and_recovers(
 
 
 def _check_outage(app: Flask, token: str, proxy: TCPProxy) -> None:
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(
-        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    base = f"http://127.0.0.1:{httpd.server_port}"
-    api, page = f"{base}/admin/api/me", f"{base}/settings/secret-api-keys"
-    browser = requests.Session()
-    try:
-        login = browser.get(f"{base}/login", timeout=10).text
-        csrf = login.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-        browser.post(
-            f"{base}/login",
-            data={"email": "admin@example.com", "password": "admin", "csrf_token": csrf},
-            timeout=10,
-        )
+    with serve(app) as base:
+        api, page = f"{base}/admin/api/me", f"{base}/settings/secret-api-keys"
+        browser = log_in_over_http(base)
         assert requests.get(api, auth=(token, ""), timeout=10).status_code == 200
         assert browser.get(page, timeout=10).status_code == 200
 
@@ -249,10 +233,6 @@ def _check_outage(app: Flask, token: str, proxy: TCPProxy) -> None:
         proxy.restore()
         after = requests.get(api, auth=(token, ""), timeout=30)
         page_after = browser.get(page, timeout=30)
-    finally:
-        httpd.shutdown()
-        thread.join(timeout=10)
-        httpd.server_close()
 
     for response in during:
         assert_clean_503(response, token)

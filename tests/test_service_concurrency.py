@@ -1,17 +1,20 @@
-"""Races on a server database: real threads, one connection each, released together.
+"""Races: real threads, one connection each, released together by ``run_together``.
 
-Each operation runs in its own thread and app context (so its own session and
-connection), all threads wait on a barrier and start at once. The rules must
-hold whatever the interleaving: one active key per user, a key revoked once,
-never an active key deleted, never a row that breaks the table's CHECK.
+The rules must hold whatever the interleaving: one active key per user, a key
+revoked once, never an active key deleted, never a row that breaks the table's
+CHECK; two rolls of one key leave exactly one successor, a roll racing creates
+leaves one active key, creates racing for the slot an expired key held let
+exactly one through. The first tests run on every backend (on SQLite the
+database serialises the writers); the others need a server database with row
+locks (``TEST_DATABASE_URL`` set to PostgreSQL or MariaDB).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -25,25 +28,32 @@ from flask_secret_keys import (
     KeyAlreadyRevoked,
     KeyNotFound,
     KeyNotRevoked,
+    KeyNotRollable,
     crypto,
+    models,
 )
-from tests import servers
-from tests.conftest import DATABASE_URL, get_user, is_server_database, service_of
+from tests.conftest import (
+    DATABASE_URL,
+    Clock,
+    csrf_token_in,
+    get_user,
+    is_server_database,
+    log_in_over_http,
+    run_together,
+    service_of,
+)
 
-pytestmark = [
-    pytest.mark.concurrency,
-    pytest.mark.skipif(
-        not is_server_database(),
-        reason=(
-            "races need a server database with row locks: set TEST_DATABASE_URL to PostgreSQL"
-            f" or MariaDB (now {DATABASE_URL or 'unset, SQLite'})"
-        ),
+pytestmark = pytest.mark.concurrency
+
+needs_row_locks = pytest.mark.skipif(
+    not is_server_database(),
+    reason=(
+        "races need a server database with row locks: set TEST_DATABASE_URL to PostgreSQL"
+        f" or MariaDB (now {DATABASE_URL or 'unset, SQLite'})"
     ),
-]
+)
 
 THREADS = 20
-
-fast_server = servers.fast_server
 
 
 @pytest.fixture
@@ -55,26 +65,32 @@ def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def run_together(app: Flask, jobs: list[Callable[[], Any]]) -> list[Any]:
-    """Run every job in its own thread and app context at once; their results or errors."""
-    barrier = threading.Barrier(len(jobs))
-    results: list[Any] = [None] * len(jobs)
+def test_database_enforces_one_active_key_when_the_service_check_is_passed(
+    app: Flask, monkeypatch: Any
+) -> None:
+    """Every thread passes the "no active key yet" check; the unique index still holds."""
+    service = service_of(app)
+    checked = threading.local()
+    real_slot_holder = service._slot_holder
 
-    def run(index: int, job: Callable[[], Any]) -> None:
-        with app.app_context():
-            barrier.wait(timeout=30)
-            try:
-                results[index] = job()
-            except Exception as error:
-                results[index] = error
+    def slot_holder_after_the_first_look(user: Any) -> Any:
+        if not getattr(checked, "done", False):
+            checked.done = True
+            return None
+        return real_slot_holder(user)
 
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    return results
+    # create() checks who holds the user's active slot before inserting.
+    monkeypatch.setattr(service, "_slot_holder", slot_holder_after_the_first_look)
+
+    def create() -> str:
+        _key, token = service.create(get_user("admin@example.com"), "Racing")
+        return token
+
+    results = run_together(app, [create] * THREADS)
+    assert sum(isinstance(r, str) for r in results) == 1, results
+    assert sum(isinstance(r, ActiveKeyExists) for r in results) == THREADS - 1, results
+    with app.app_context():
+        assert db.session.execute(sa.select(sa.func.count(service.model.id))).scalar() == 1
 
 
 def rows(app: Flask) -> list[Any]:
@@ -122,8 +138,15 @@ def delete_job(app: Flask, key_id: int) -> Callable[[], str]:
 
 
 def test_twenty_concurrent_creates_leave_exactly_one_active_key(app: Flask) -> None:
+    tokens: list[str] = []
+
     def job(n: int) -> Callable[[], Any]:
-        return lambda: create_key(app, title=f"Key {n}")
+        def create() -> int:
+            key, token = service_of(app).create(get_user("admin@example.com"), f"Key {n}")
+            tokens.append(token)
+            return int(key.id)
+
+        return create
 
     results = run_together(app, [job(n) for n in range(THREADS)])
 
@@ -136,8 +159,11 @@ def test_twenty_concurrent_creates_leave_exactly_one_active_key(app: Flask) -> N
     assert all("Revoke it before creating a new one" in str(error) for error in refused)
     assert [key.id for key in rows(app)] == [winner]
     assert_rows_consistent(app)
+    with app.app_context():
+        assert service_of(app).authenticate(tokens[0]) is not None
 
 
+@needs_row_locks
 def test_concurrent_creates_for_different_users_all_succeed(app: Flask) -> None:
     emails = ["admin@example.com", "ops@example.com"] * (THREADS // 2)
 
@@ -154,9 +180,7 @@ def test_concurrent_creates_for_different_users_all_succeed(app: Flask) -> None:
 
 def test_concurrent_revokes_revoke_once(app: Flask) -> None:
     key_id = create_key(app)
-    jobs: list[Callable[[], Any]] = [
-        revoke_job(app, key_id, email) for email in ["admin@example.com"] * THREADS
-    ]
+    jobs: list[Callable[[], Any]] = [revoke_job(app, key_id) for _ in range(THREADS)]
 
     results = run_together(app, jobs)
 
@@ -168,6 +192,7 @@ def test_concurrent_revokes_revoke_once(app: Flask) -> None:
     assert_rows_consistent(app)
 
 
+@needs_row_locks
 @pytest.mark.parametrize("round_", range(5))
 def test_revoke_racing_delete_never_deletes_an_active_key(app: Flask, round_: int) -> None:
     key_id = create_key(app)
@@ -188,6 +213,7 @@ def test_revoke_racing_delete_never_deletes_an_active_key(app: Flask, round_: in
     assert_rows_consistent(app)
 
 
+@needs_row_locks
 def test_concurrent_deletes_of_a_revoked_key_delete_once(app: Flask) -> None:
     key_id = create_key(app)
     with app.app_context():
@@ -200,6 +226,7 @@ def test_concurrent_deletes_of_a_revoked_key_delete_once(app: Flask) -> None:
     assert rows(app) == []
 
 
+@needs_row_locks
 @pytest.mark.parametrize("round_", range(5))
 def test_rename_during_revoke_keeps_both_and_breaks_nothing(app: Flask, round_: int) -> None:
     key_id = create_key(app, title="Before")
@@ -218,6 +245,7 @@ def test_rename_during_revoke_keeps_both_and_breaks_nothing(app: Flask, round_: 
     assert_rows_consistent(app)
 
 
+@needs_row_locks
 def test_create_racing_revoke_of_the_active_key_keeps_at_most_one_active(app: Flask) -> None:
     old_id = create_key(app, title="Old")
 
@@ -234,6 +262,7 @@ def test_create_racing_revoke_of_the_active_key_keeps_at_most_one_active(app: Fl
     assert_rows_consistent(app)
 
 
+@needs_row_locks
 def test_no_request_authenticates_once_a_revoke_has_committed(app: Flask) -> None:
     with app.app_context():
         _key, token = service_of(app).create(get_user("admin@example.com"), "Key")
@@ -261,28 +290,21 @@ def test_no_request_authenticates_once_a_revoke_has_committed(app: Flask) -> Non
     assert after_revoke and not any(after_revoke)
 
 
+@needs_row_locks
 def test_twenty_concurrent_create_forms_reveal_one_key_and_explain_the_rest(
-    app: Flask, fast_server: str
+    app: Flask, live_server: str
 ) -> None:
     """The same race through the pages of a real server: one reveal, 19 clear refusals."""
-    browser = requests.Session()
-    login = browser.get(f"{fast_server}/login", timeout=10).text
-    browser.post(
-        f"{fast_server}/login",
-        data={"email": "admin@example.com", "password": "admin", "csrf_token": csrf_of(login)},
-        timeout=10,
-    )
-    url = f"{fast_server}/settings/secret-api-keys/new"
-    token = csrf_of(browser.get(url, timeout=10).text)
-    barrier = threading.Barrier(THREADS)
+    browser = log_in_over_http(live_server)
+    url = f"{live_server}/settings/secret-api-keys/new"
+    token = csrf_token_in(browser.get(url, timeout=10).text)
 
-    def post(n: int) -> requests.Response:
-        barrier.wait(timeout=30)
-        return browser.post(url, data={"title": f"Key {n}", "csrf_token": token}, timeout=30)
+    def post(n: int) -> Callable[[], requests.Response]:
+        return lambda: browser.post(
+            url, data={"title": f"Key {n}", "csrf_token": token}, timeout=30
+        )
 
-    with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        responses = list(pool.map(post, range(THREADS)))
-
+    responses = run_together(app, [post(n) for n in range(THREADS)])
     statuses = sorted(response.status_code for response in responses)
     assert statuses == [200] + [409] * (THREADS - 1)
     for response in responses:
@@ -293,5 +315,78 @@ def test_twenty_concurrent_create_forms_reveal_one_key_and_explain_the_rest(
     assert_rows_consistent(app)
 
 
-def csrf_of(page: str) -> str:
-    return page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+# The key lifecycle.
+
+HOUR = dt.timedelta(hours=1)
+
+
+def usable_active_keys(app: Flask) -> list[Any]:
+    """The keys that are someone's active key now, checked against the markers."""
+    now = models.utcnow()
+    active = [key for key in rows(app) if key.status_at(now) == "active"]
+    for key in rows(app):
+        if key.active_owner_id is not None:
+            assert key.active_owner_id == key.user_id
+        if key.revoked_at is not None:
+            assert key.active_owner_id is None
+    assert all(key.active_owner_id == key.user_id for key in active)
+    return active
+
+
+def roll_job(app: Flask, key_id: int) -> Callable[[], Any]:
+    def job() -> int:
+        service = service_of(app)
+        user = get_user("admin@example.com")
+        successor, _token = service.roll(service.key_of(user, key_id), HOUR, by=user)
+        return int(successor.id)
+
+    return job
+
+
+def create_job(app: Flask, n: int) -> Callable[[], Any]:
+    return lambda: service_of(app).create(get_user("admin@example.com"), f"New {n}")
+
+
+@needs_row_locks
+@pytest.mark.parametrize("round_", range(3))
+def test_concurrent_rolls_of_one_key_leave_exactly_one_successor(app: Flask, round_: int) -> None:
+    key_id = create_key(app, title="Deploy")
+
+    results = run_together(app, [roll_job(app, key_id) for _ in range(THREADS)])
+
+    successors = [r for r in results if isinstance(r, int)]
+    assert len(successors) == 1, results
+    assert all(isinstance(r, KeyNotRollable) for r in results if not isinstance(r, int)), results
+    all_rows = rows(app)
+    assert [key.id for key in all_rows] == [key_id, successors[0]]
+    (active,) = usable_active_keys(app)
+    assert active.id == successors[0] and active.title == "Deploy"
+    assert all_rows[0].revoked_at is not None
+
+
+@needs_row_locks
+@pytest.mark.parametrize("round_", range(3))
+def test_a_roll_racing_creates_leaves_one_active_key(app: Flask, round_: int) -> None:
+    key_id = create_key(app, title="Deploy")
+    jobs = [roll_job(app, key_id)] + [create_job(app, n) for n in range(THREADS - 1)]
+
+    results = run_together(app, jobs)
+
+    assert all(isinstance(r, (tuple, ActiveKeyExists)) for r in results[1:]), results
+    created = [r for r in results[1:] if isinstance(r, tuple)]
+    assert isinstance(results[0], (int, ActiveKeyExists)), results
+    assert len(created) + isinstance(results[0], int) <= 1, results
+    assert len(usable_active_keys(app)) == 1
+
+
+@needs_row_locks
+def test_creates_racing_for_an_expired_keys_slot_let_one_through(app: Flask, clock: Clock) -> None:
+    with app.app_context():
+        service_of(app).create(get_user("admin@example.com"), "Old", clock.now + HOUR)
+    clock.advance(hours=1)
+
+    results = run_together(app, [create_job(app, n) for n in range(THREADS)])
+
+    assert sum(isinstance(r, tuple) for r in results) == 1, results
+    assert sum(isinstance(r, ActiveKeyExists) for r in results) == THREADS - 1, results
+    assert len(usable_active_keys(app)) == 1

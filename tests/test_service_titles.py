@@ -1,8 +1,9 @@
 """Titles: a clear validation error, or stored exactly and shown escaped.
 
-Each case goes through the service and through the create and edit forms of
-the pages, so the rules cannot differ between them; stored titles are read
-back from the database and from the rendered pages.
+The one table of title rules: each case goes through the service and through
+the create and edit forms of the pages, so the rules cannot differ between
+them; stored titles are read back from the database and from the rendered
+pages. How a form shows its error is tested with the pages (test_views.py).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ REFUSED = [
     pytest.param("x" * 10_000, "at most 100 characters", id="ten-thousand-characters"),
     pytest.param("bad\x00title", "control characters", id="nul"),
     pytest.param("line\nbreak", "control characters", id="newline-inside"),
+    pytest.param("tab\there", "control characters", id="tab-inside"),
     pytest.param("bell\x07", "control characters", id="bell"),
     pytest.param("\x1b[31mred", "control characters", id="ansi-escape"),
     pytest.param("del\x7f", "control characters", id="delete-char"),
@@ -72,9 +74,11 @@ def stored_titles(app: Flask) -> list[str]:
         return list(db.session.execute(sa.select(Key.title).order_by(Key.id)).scalars())
 
 
-@pytest.mark.parametrize(("title", "message"), REFUSED)
+@pytest.mark.parametrize(
+    ("title", "message"), [*REFUSED, pytest.param(None, "Enter a title.", id="none")]
+)
 def test_service_refuses_a_bad_title_with_a_clear_message(
-    app: Flask, title: str, message: str
+    app: Flask, title: str | None, message: str
 ) -> None:
     service = service_of(app)
     with app.app_context(), pytest.raises(InvalidTitle, match=message):

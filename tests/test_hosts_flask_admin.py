@@ -1,6 +1,7 @@
 """The Flask-Admin adapter: the pages inside a Flask-Admin 2 panel, with the same rules.
 
-Most tests run on the Flask-Admin example host (``example_app/flask_admin_host.py``);
+Most tests run on the Flask-Admin example's panel, views and templates
+(``example_app/flask_admin_host.py``, assembled by ``tests/host.py``);
 the last ones build a bare Flask-Admin host to check the order of ``init_app`` calls.
 """
 
@@ -21,11 +22,10 @@ from flask_login import LoginManager, UserMixin, login_user
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import orm
 
-from example_app import flask_admin_host
 from flask_secret_keys import SecretKeys
 from flask_secret_keys.contrib.flask_admin import SecretKeysView
 from tests.conftest import csrf_token, database_url, get_user, log_in, service_of
-from tests.hostkit import create_key_in_pages, fresh_tables
+from tests.host import create_flask_admin_app, create_key_in_pages, fresh_tables
 
 PAGES = "/admin/settings/secret-api-keys"
 
@@ -33,7 +33,7 @@ PAGES = "/admin/settings/secret-api-keys"
 @pytest.fixture
 def app_factory() -> Callable[[dict[str, Any]], Flask]:
     """The Flask-Admin example host in place of the main example."""
-    return flask_admin_host.create_app
+    return create_flask_admin_app
 
 
 def text(response: Any) -> str:

@@ -14,9 +14,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from werkzeug.security import generate_password_hash
 
 from example_app.models import User, db
-from tests.conftest import FAST_PASSWORD_METHOD, get_user, is_server_database, log_in, service_of
+from tests.conftest import get_user, is_server_database, log_in, service_of
+from tests.host import FAST_PASSWORD_METHOD
 
 
 def delete_by_orm(user: User) -> None:
@@ -43,7 +45,7 @@ def key_rows(app: Flask) -> int:
 def newcomer_with_the_id_of(user_id: int) -> None:
     """A new admin who gets the deleted owner's id, as SQLite would hand it out."""
     newcomer = User(id=user_id, email="newcomer@example.com", name="New Comer", is_admin=True)
-    newcomer.set_password("newcomer", FAST_PASSWORD_METHOD)
+    newcomer.password_hash = generate_password_hash("newcomer", FAST_PASSWORD_METHOD)
     db.session.add(newcomer)
     db.session.commit()
 

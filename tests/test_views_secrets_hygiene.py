@@ -25,13 +25,9 @@ from flask import Flask
 
 from example_app.models import db
 from flask_secret_keys import crypto, signals
-from tests import servers
-from tests.conftest import DATABASE_URL, get_user, service_of
-
-fast_server = servers.fast_server
+from tests.conftest import DATABASE_URL, csrf_token_in, get_user, service_of
 
 BASE = "/settings/secret-api-keys"
-_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 _TOKEN = re.compile(crypto.token_pattern())
 
 
@@ -58,12 +54,6 @@ def captured_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptur
     with caplog.at_level(logging.DEBUG):
         yield caplog
     engine_logger.setLevel(level)
-
-
-def csrf_of(html: str) -> str:
-    match = _CSRF.search(html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
 
 
 def session_contents(app: Flask, browser: requests.Session) -> str:
@@ -102,7 +92,7 @@ def run_journey(app: Flask, base: str) -> tuple[Journey, str]:
                 data={
                     "email": "admin@example.com",
                     "password": "admin",
-                    "csrf_token": csrf_of(page.text),
+                    "csrf_token": csrf_token_in(page.text),
                 },
                 timeout=10,
             ),
@@ -114,7 +104,7 @@ def run_journey(app: Flask, base: str) -> tuple[Journey, str]:
             "create",
             browser.post(
                 f"{base}{BASE}/new",
-                data={"title": "Journey", "csrf_token": csrf_of(form.text)},
+                data={"title": "Journey", "csrf_token": csrf_token_in(form.text)},
                 timeout=10,
             ),
         )
@@ -143,7 +133,7 @@ def run_journey(app: Flask, base: str) -> tuple[Journey, str]:
             "edit",
             browser.post(
                 f"{base}{BASE}/{key_id}/edit",
-                data={"title": "Journey renamed", "csrf_token": csrf_of(edit.text)},
+                data={"title": "Journey renamed", "csrf_token": csrf_token_in(edit.text)},
                 timeout=10,
             ),
         )
@@ -154,7 +144,7 @@ def run_journey(app: Flask, base: str) -> tuple[Journey, str]:
             "revoke",
             browser.post(
                 f"{base}{BASE}/{key_id}/revoke",
-                data={"csrf_token": csrf_of(revoke.text)},
+                data={"csrf_token": csrf_token_in(revoke.text)},
                 timeout=10,
             ),
         )
@@ -166,7 +156,7 @@ def run_journey(app: Flask, base: str) -> tuple[Journey, str]:
             "delete",
             browser.post(
                 f"{base}{BASE}/{key_id}/delete",
-                data={"csrf_token": csrf_of(delete.text)},
+                data={"csrf_token": csrf_token_in(delete.text)},
                 timeout=10,
             ),
         )
@@ -185,9 +175,9 @@ def everything_in(response: requests.Response) -> str:
 
 
 def test_a_full_journey_leaks_the_key_nowhere(
-    app: Flask, fast_server: str, captured_logs: pytest.LogCaptureFixture
+    app: Flask, live_server: str, captured_logs: pytest.LogCaptureFixture
 ) -> None:
-    journey, token = run_journey(app, fast_server)
+    journey, token = run_journey(app, live_server)
     digest = crypto.hash_token(token)
     body = token[3 : 3 + crypto.BODY_LENGTH]
 

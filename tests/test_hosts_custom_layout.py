@@ -21,8 +21,8 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import orm
 
 from flask_secret_keys import SecretKeys
-from tests.conftest import csrf_token, database_url, service_of
-from tests.hostkit import add_host_routes, create_key_in_pages, fresh_tables, key_headers, log_in
+from tests.conftest import csrf_token, database_url, key_headers, service_of
+from tests.host import add_host_routes, create_key_in_pages, fresh_tables, log_in_host
 
 
 class Base(orm.DeclarativeBase):
@@ -80,7 +80,7 @@ def app(tmp_path: Any) -> Iterator[Flask]:
 @pytest.fixture
 def staff_client(app: Flask) -> FlaskClient:
     client = app.test_client()
-    log_in(client, "ann@shop.test")
+    log_in_host(client, "ann@shop.test")
     return client
 
 

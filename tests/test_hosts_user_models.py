@@ -22,16 +22,8 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import orm
 
 from flask_secret_keys import NotAnAdmin, SecretKeys
-from tests.conftest import csrf_token, database_url, service_of
-from tests.hostkit import (
-    KEY_FORMS,
-    add_host_routes,
-    create_key,
-    create_key_in_pages,
-    fresh_tables,
-    key_headers,
-    log_in,
-)
+from tests.conftest import KEY_FORMS, csrf_token, database_url, key_headers, service_of
+from tests.host import add_host_routes, create_key, create_key_in_pages, fresh_tables, log_in_host
 
 # A host with integer ids under a custom name, roles and usernames.
 
@@ -220,7 +212,7 @@ def test_revoked_key_is_refused(host: Host) -> None:
 
 def test_session_login_still_reaches_the_admin_api(host: Host) -> None:
     client = host.app.test_client()
-    log_in(client, host.admin)
+    log_in_host(client, host.admin)
 
     response = client.get("/api/whoami")
 
@@ -301,7 +293,7 @@ PAGES = "/settings/secret-api-keys"
 
 def test_pages_manage_the_keys_of_host_users(host: Host) -> None:
     client = host.app.test_client()
-    log_in(client, host.admin)
+    log_in_host(client, host.admin)
     token = create_key_in_pages(client, PAGES, "Made in the pages")
     api = host.app.test_client()
 
@@ -320,6 +312,6 @@ def test_pages_manage_the_keys_of_host_users(host: Host) -> None:
 
 def test_pages_refuse_users_the_host_predicate_refuses(host: Host) -> None:
     client = host.app.test_client()
-    log_in(client, host.non_admin)
+    log_in_host(client, host.non_admin)
 
     assert client.get(PAGES).status_code == 403

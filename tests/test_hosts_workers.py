@@ -23,10 +23,14 @@ import requests
 from flask import Flask
 
 from example_app.models import db
-from tests import servers
-from tests.conftest import DATABASE_URL, get_user, is_server_database, service_of
-
-redis_storage = servers.redis_storage
+from tests.conftest import (
+    DATABASE_URL,
+    csrf_token_in,
+    get_user,
+    is_server_database,
+    log_in_over_http,
+    service_of,
+)
 
 
 def test_using_a_key_records_last_use_without_touching_updated_at(app: Flask) -> None:
@@ -107,20 +111,6 @@ def me(worker: Worker, token: str) -> int:
     return requests.get(f"{worker.url}/admin/api/me", auth=(token, ""), timeout=10).status_code
 
 
-def browser_on(worker: Worker) -> requests.Session:
-    """A browser session logged in as the admin on ``worker``."""
-    browser = requests.Session()
-    page = browser.get(f"{worker.url}/login", timeout=10).text
-    csrf = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    response = browser.post(
-        f"{worker.url}/login",
-        data={"email": "admin@example.com", "password": "admin", "csrf_token": csrf},
-        timeout=10,
-    )
-    assert response.status_code == 200, response.text[:300]
-    return browser
-
-
 @needs_server_database
 def test_a_revoke_in_one_worker_is_honoured_by_every_worker_on_the_next_request(
     admin_token: str, start_workers: Callable[..., list[Worker]]
@@ -129,15 +119,16 @@ def test_a_revoke_in_one_worker_is_honoured_by_every_worker_on_the_next_request(
     assert [me(worker, admin_token) for worker in workers] == [200] * WORKERS
     assert len({worker.stats()["pid"] for worker in workers}) == WORKERS
 
-    browser = browser_on(workers[0])
+    browser = log_in_over_http(workers[0].url)
     url = f"{workers[0].url}/settings/secret-api-keys/1/revoke"
-    csrf = browser.get(url, timeout=10).text.split('name="csrf_token" type="hidden" value="')[1]
-    revoked = browser.post(url, data={"csrf_token": csrf.split('"')[0]}, timeout=10)
+    csrf = csrf_token_in(browser.get(url, timeout=10).text)
+    revoked = browser.post(url, data={"csrf_token": csrf}, timeout=10)
     assert revoked.status_code == 200 and "Revoked" in revoked.text
 
     assert [me(worker, admin_token) for worker in workers] == [401] * WORKERS
 
 
+@pytest.mark.concurrency
 @needs_server_database
 def test_the_last_used_throttle_holds_across_workers(
     app: Flask, admin_token: str, start_workers: Callable[..., list[Worker]]

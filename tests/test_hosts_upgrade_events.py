@@ -21,7 +21,7 @@ from flask_secret_keys import crypto
 from flask_secret_keys.models import UTCDateTime
 from tests import migration_host
 from tests.conftest import DATABASE_URL, service_of
-from tests.test_migrations import (
+from tests.test_hosts_migrations import (
     EVENTS,
     IMPORT_LINE,
     KEYS,
@@ -30,7 +30,7 @@ from tests.test_migrations import (
     _drop_leftovers,
     _enforce_sqlite_foreign_keys,
 )
-from tests.test_upgrade_lifecycle import documented_upgrade
+from tests.test_hosts_upgrade_lifecycle import documented_upgrade
 
 NOW = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
 

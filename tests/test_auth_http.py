@@ -1,4 +1,5 @@
-"""Malformed, misplaced and unusable credentials against a real server on 127.0.0.1.
+"""Keys over real HTTP: a real client's requests, and malformed, misplaced and unusable
+credentials, against the app served on 127.0.0.1.
 
 Every case is sent on a raw socket, byte for byte, to the example app served by
 werkzeug's threaded server, and must get a 401 JSON answer with a Bearer
@@ -12,21 +13,25 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
-import sqlalchemy as sa
+import requests
 from flask import Flask
 
 from example_app.models import db
 from flask_secret_keys import crypto
-from tests import servers
-from tests.conftest import get_user, service_of
+from tests.conftest import (
+    KEY_FORMS,
+    StatementLog,
+    count_statements,
+    get_user,
+    key_headers,
+    service_of,
+)
 from tests.rawhttp import RawResponse, send
 
 API = "/admin/api/me"
 
-fast_server = servers.fast_server
 
 INVALID = (401, "invalid_api_key")
 REQUIRED = (401, "authentication_required")
@@ -228,18 +233,12 @@ ACCEPTED = [
 
 
 @pytest.fixture
-def statements(app: Flask) -> Iterator[list[str]]:
+def statements(app: Flask) -> Iterator[StatementLog]:
     """Every SQL statement the app runs while the test is in progress."""
-    seen: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
     with app.app_context():
         engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", count)
-    yield seen
-    sa.event.remove(engine, "before_cursor_execute", count)
+    with count_statements(engine) as log:
+        yield log
 
 
 def key_in_state(app: Flask, state: str) -> str:
@@ -279,25 +278,25 @@ def test_matrix_has_at_least_forty_refused_cases() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_malformed_credential_is_refused_without_error(
-    app: Flask, fast_server: str, statements: list[str], case: Case
+    app: Flask, live_server: str, statements: StatementLog, case: Case
 ) -> None:
     token = key_in_state(app, case.key)
     target, lines = case.build(token)
     statements.clear()
-    response = send(fast_server, target, lines)
+    response = send(live_server, target, lines)
     _check_refused(response, case.expected)
     if case.queries is not None:
-        assert len(statements) == case.queries, statements
+        assert len(statements) == case.queries, statements.statements
 
 
 @pytest.mark.parametrize("case", ACCEPTED, ids=[case.id for case in ACCEPTED])
 def test_unusual_but_valid_spelling_authenticates(
-    app: Flask, fast_server: str, statements: list[str], case: Case
+    app: Flask, live_server: str, statements: StatementLog, case: Case
 ) -> None:
     token = key_in_state(app, case.key)
     target, lines = case.build(token)
     statements.clear()
-    response = send(fast_server, target, lines)
+    response = send(live_server, target, lines)
     assert response.status == 200, response.body[:300]
     assert response.json()["email"] == "ops@example.com"
     assert response.header("Set-Cookie") is None
@@ -305,21 +304,44 @@ def test_unusual_but_valid_spelling_authenticates(
     assert len(statements) == case.queries
 
 
-def test_bad_key_beats_a_valid_session(app: Flask, fast_server: str) -> None:
-    """A session cookie never rescues a request whose key fails."""
-    import requests
+# A real HTTP client.
 
-    session = requests.Session()
-    login = session.get(f"{fast_server}/login", timeout=10).text
-    csrf = login.split('name="csrf_token" type="hidden" value="')[-1].split('"')[0]
-    session.post(
-        f"{fast_server}/login",
-        data={"email": "admin@example.com", "password": "admin", "csrf_token": csrf},
-        timeout=10,
+
+@pytest.mark.parametrize("form", KEY_FORMS)
+def test_valid_key_over_http(live_server: str, admin_token: str, form: str) -> None:
+    response = requests.get(
+        f"{live_server}{API}", headers=key_headers(form, admin_token), timeout=10
     )
-    assert session.get(f"{fast_server}{API}", timeout=10).status_code == 200
-    response = session.get(
-        f"{fast_server}{API}", headers={"Authorization": "Bearer sk_nonsense"}, timeout=10
+    assert response.status_code == 200
+    assert response.json() == {"id": 1, "email": "admin@example.com"}
+    assert "Set-Cookie" not in response.headers
+
+
+def test_post_with_a_key_over_http(live_server: str, admin_token: str) -> None:
+    response = requests.post(
+        f"{live_server}/admin/api/echo", json={"n": 1}, auth=(admin_token, ""), timeout=10
     )
-    assert response.status_code == 401
-    assert response.json()["error"] == "invalid_api_key"
+    assert response.status_code == 200
+    assert response.json() == {"n": 1}
+    assert "Set-Cookie" not in response.headers
+
+
+def test_revoked_and_deleted_keys_stop_working_at_once(
+    app: Flask, live_server: str, admin_token: str
+) -> None:
+    service = service_of(app)
+
+    def me() -> requests.Response:
+        return requests.get(f"{live_server}{API}", auth=(admin_token, ""), timeout=10)
+
+    assert me().status_code == 200
+    with app.app_context():
+        key = service.authenticate(admin_token)
+        key_id = key.id
+        service.revoke(key)
+    revoked = me()
+    assert revoked.status_code == 401
+    assert revoked.json()["error"] == "invalid_api_key"
+    with app.app_context():
+        service.delete(service.key_by_id(key_id))
+    assert me().status_code == 401

@@ -1,0 +1,97 @@
+"""Property-based fuzzing of the pages' forms and list queries, as a logged-in admin.
+
+Any title, query string or raw body gets a page, a form error or a 4xx: never a 500.
+"""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.conftest import FORM_FUZZ, csrf_token, get_user, log_in, service_of
+
+#: Text a browser can submit in a form field: any Unicode but lone surrogates.
+form_text = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=150)
+
+
+@pytest.fixture
+def admin_pages(app: Flask, admin_token: str) -> FlaskClient:
+    client = app.test_client()
+    log_in(client, "admin@example.com", "admin")
+    return client
+
+
+@FORM_FUZZ
+@given(title=form_text)
+def test_any_title_on_the_create_form_is_created_or_refused_never_500(
+    app: Flask, admin_pages: FlaskClient, title: str
+) -> None:
+    service = service_of(app)
+    with app.app_context():
+        user = get_user("admin@example.com")
+        active = service.active_key(user)
+        if active is not None:
+            service.revoke(active, by=user)
+    url = "/settings/secret-api-keys/new"
+
+    response = admin_pages.post(
+        url, data={"title": title, "csrf_token": csrf_token(admin_pages, url)}
+    )
+
+    assert response.status_code in (200, 422)
+    with app.app_context():
+        created = service.active_key(get_user("admin@example.com"))
+        assert (response.status_code == 200) == (created is not None)
+        if created is not None:
+            assert created.title == title.strip()
+
+
+@FORM_FUZZ
+@given(title=form_text, htmx=st.booleans())
+def test_any_title_on_the_edit_form_is_saved_or_refused_never_500(
+    admin_pages: FlaskClient, title: str, htmx: bool
+) -> None:
+    url = "/settings/secret-api-keys/1/edit"
+    headers = {"HX-Request": "true"} if htmx else {}
+    data = {"title": title, "csrf_token": csrf_token(admin_pages, url)}
+
+    response = admin_pages.post(url, data=data, headers=headers)
+
+    assert response.status_code in (200, 303, 422)
+
+
+@FORM_FUZZ
+@given(
+    params=st.dictionaries(
+        st.sampled_from(["q", "status", "created_from", "created_to", "sort", "dir", "page", "x"]),
+        form_text | st.integers().map(str) | st.dates().map(str),
+        max_size=8,
+    ),
+    htmx=st.booleans(),
+)
+def test_any_list_query_shows_a_list(
+    admin_pages: FlaskClient, params: dict[str, str], htmx: bool
+) -> None:
+    headers = {"HX-Request": "true"} if htmx else {}
+    response = admin_pages.get("/settings/secret-api-keys", query_string=params, headers=headers)
+    assert response.status_code == 200
+
+
+@FORM_FUZZ
+@given(
+    body=st.binary(max_size=500),
+    content_type=st.sampled_from(
+        ["application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "text/plain"]
+    ),
+    path=st.sampled_from(["/new", "/1/edit", "/1/revoke", "/1/delete"]),
+)
+def test_any_raw_body_posted_to_a_form_gets_a_4xx_never_500(
+    admin_pages: FlaskClient, body: bytes, content_type: str, path: str
+) -> None:
+    response = admin_pages.post(
+        "/settings/secret-api-keys" + path, data=body, headers={"Content-Type": content_type}
+    )
+    assert 400 <= response.status_code < 500
