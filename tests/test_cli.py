@@ -297,3 +297,25 @@ def test_crafted_cli_input_is_a_one_line_error(
     assert message in output
     assert "Traceback" not in output
     assert [line for line in output.splitlines() if line.startswith("Error")] != []
+
+
+@pytest.mark.parametrize(
+    ("actor", "shown"),
+    [
+        (None, "The command line"),
+        ("docs tester", "docs tester on the command line"),  # a name keeps its case
+        ("Grace", "Grace on the command line"),
+    ],
+)
+def test_details_page_names_who_revoked_on_the_command_line(
+    app: Flask, actor: str | None, shown: str
+) -> None:
+    client = app.test_client()
+    log_in(client, "admin@example.com", "admin")
+    client.post(BASE + "/new", data={"csrf_token": csrf_token(client, BASE), "title": "CI"})
+    assert run_cli(app, "revoke", "1", *(("--actor", actor) if actor else ()))[0] == 0
+
+    page = client.get(f"{BASE}/1").text
+
+    revoked_by = re.search(r"<dt>Revoked by</dt>\s*<dd>(.*?)</dd>", page, flags=re.S)
+    assert revoked_by is not None and revoked_by.group(1).strip() == shown
