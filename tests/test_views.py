@@ -276,6 +276,9 @@ def test_sort_by_revoked_puts_active_keys_last(admin_client: FlaskClient) -> Non
         "?page=-3",
         "?created_from=yesterday",
         "?created_to=2026-02-31",
+        "?sort=%0D",  # blank values pass Optional() unchecked
+        "?status=%20",
+        "?dir=%09",
     ],
 )
 def test_list_ignores_bad_query_values(admin_client: FlaskClient, query: str) -> None:
