@@ -259,6 +259,14 @@ def key_in_state(app: Flask, state: str) -> str:
     return token
 
 
+def send_case(app: Flask, live_server: str, statements: StatementLog, case: Case) -> RawResponse:
+    """Send ``case`` with a key in its state, counting only the statements of the request."""
+    token = key_in_state(app, case.key)
+    target, lines = case.build(token)
+    statements.clear()
+    return send(live_server, target, lines)
+
+
 def _check_refused(response: RawResponse, expected: tuple[int, str | None]) -> None:
     status, error = expected
     assert response.status == status, response.body[:300]
@@ -280,10 +288,7 @@ def test_matrix_has_at_least_forty_refused_cases() -> None:
 def test_malformed_credential_is_refused_without_error(
     app: Flask, live_server: str, statements: StatementLog, case: Case
 ) -> None:
-    token = key_in_state(app, case.key)
-    target, lines = case.build(token)
-    statements.clear()
-    response = send(live_server, target, lines)
+    response = send_case(app, live_server, statements, case)
     _check_refused(response, case.expected)
     if case.queries is not None:
         assert len(statements) == case.queries, statements.statements
@@ -293,10 +298,7 @@ def test_malformed_credential_is_refused_without_error(
 def test_unusual_but_valid_spelling_authenticates(
     app: Flask, live_server: str, statements: StatementLog, case: Case
 ) -> None:
-    token = key_in_state(app, case.key)
-    target, lines = case.build(token)
-    statements.clear()
-    response = send(live_server, target, lines)
+    response = send_case(app, live_server, statements, case)
     assert response.status == 200, response.body[:300]
     assert response.json()["email"] == "ops@example.com"
     assert response.header("Set-Cookie") is None
