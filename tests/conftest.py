@@ -24,7 +24,8 @@ parts, configured by the test); the hosts tests declare hosts of their own.
 Helpers, one of each kind: ``serve``/``live_server`` (a real server on
 127.0.0.1), ``csrf_token_in``/``csrf_token`` (the CSRF token of a page),
 ``count_statements`` (the SQL an engine runs), ``run_together`` (threads released
-at once by a barrier; tests using it are marked ``concurrency``).
+at once by a barrier; tests using it are marked ``concurrency``), ``new_db`` and
+``new_db_and_user`` (the database and user model of a host a test declares).
 
 The suite runs on SQLite by default. Set ``TEST_DATABASE_URL`` to run it on a
 server database, e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test`` or
@@ -52,7 +53,10 @@ import requests
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_login import UserMixin
+from flask_sqlalchemy import SQLAlchemy
 from hypothesis import HealthCheck, settings
+from sqlalchemy import orm
 from werkzeug.serving import make_server
 
 from example_app.extensions import secret_keys
@@ -77,6 +81,34 @@ FUZZ = settings(
 )
 #: Fewer examples where each one is several requests and database round trips.
 FORM_FUZZ = settings(FUZZ, max_examples=100)
+
+
+def new_db() -> SQLAlchemy:
+    """A Flask-SQLAlchemy of its own, with its own metadata, for a host a test declares."""
+
+    class Base(orm.DeclarativeBase):
+        pass
+
+    return SQLAlchemy(model_class=Base)
+
+
+def new_db_and_user(
+    tablename: str, *, admin_by_default: bool = False
+) -> tuple[SQLAlchemy, type[Any]]:
+    """``new_db()`` and, in it, the plainest user model: ``id``, ``email`` and ``is_admin``.
+
+    Hosts whose tests are about the shape of the user model declare their own.
+    """
+    db = new_db()
+
+    class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+        __tablename__ = tablename
+
+        id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+        email: orm.Mapped[str] = orm.mapped_column(sa.String(255), unique=True)
+        is_admin: orm.Mapped[bool] = orm.mapped_column(default=admin_by_default)
+
+    return db, User
 
 
 def database_url(tmp_path: Any) -> str:

@@ -18,14 +18,13 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
-from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import orm
 
 from example_app.extensions import secret_keys
 from example_app.models import User, db
 from flask_secret_keys import KeyService, SecretKeys
 from flask_secret_keys.service import Actor
-from tests.conftest import csrf_token, get_user, run_cli, service_of, settings_of
+from tests.conftest import csrf_token, get_user, new_db, run_cli, service_of, settings_of
 
 BASE = "/settings/secret-api-keys"
 
@@ -190,10 +189,7 @@ def test_unknown_event_kinds_are_refused(service: KeyService, admin: User) -> No
 def _people(user_name: Any = None) -> tuple[type[Any], SecretKeys]:
     """A user model with a name and an email, on a db of its own, and its extension."""
 
-    class Base(orm.DeclarativeBase):
-        pass
-
-    people_db = SQLAlchemy(model_class=Base)
+    people_db = new_db()
 
     class Person(people_db.Model):  # type: ignore[name-defined,misc]
         __tablename__ = "named_people"
