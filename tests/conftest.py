@@ -25,7 +25,8 @@ Helpers, one of each kind: ``serve``/``live_server`` (a real server on
 127.0.0.1), ``csrf_token_in``/``csrf_token`` (the CSRF token of a page),
 ``count_statements`` (the SQL an engine runs), ``run_together`` (threads released
 at once by a barrier; tests using it are marked ``concurrency``), ``new_db`` and
-``new_db_and_user`` (the database and user model of a host a test declares).
+``new_db_and_user`` (the database and user model of a host a test declares),
+``key_in_state`` (a key revoked, deleted, or of an owner deactivated or demoted).
 
 The suite runs on SQLite by default. Set ``TEST_DATABASE_URL`` to run it on a
 server database, e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test`` or
@@ -279,6 +280,25 @@ def admin_token(app: Flask) -> str:
 
 
 # Header forms: the one table of how a key may be presented.
+
+
+def key_in_state(service: KeyService, user: Any, state: str) -> str:
+    """The plaintext of a new key of ``user`` in ``state``, in an app context.
+
+    ``state`` is one of "active", "revoked", "deleted", "inactive_user" (its owner
+    deactivated) and "not_admin" (its owner no longer an admin).
+    """
+    key, token = service.create(user, f"A {state} key")
+    if state in ("revoked", "deleted"):
+        service.revoke(key, by=user)
+    if state == "deleted":
+        service.delete(key)
+    if state == "inactive_user":
+        user.active = False
+    if state == "not_admin":
+        user.is_admin = False
+    db.session.commit()
+    return token
 
 
 def basic(value: str) -> str:

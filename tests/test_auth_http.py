@@ -26,6 +26,7 @@ from tests.conftest import (
     count_statements,
     get_user,
     key_headers,
+    key_in_state,
     service_of,
 )
 from tests.rawhttp import RawResponse, send
@@ -241,27 +242,15 @@ def statements(app: Flask) -> Iterator[StatementLog]:
         yield log
 
 
-def key_in_state(app: Flask, state: str) -> str:
-    """The plaintext of a key in ``state``."""
-    service = service_of(app)
+def ops_key_in_state(app: Flask, state: str) -> str:
+    """The plaintext of a key of ops@example.com in ``state``."""
     with app.app_context():
-        user = get_user("ops@example.com")
-        key, token = service.create(user, f"A {state} key")
-        if state in ("revoked", "deleted"):
-            service.revoke(key, by=user)
-        if state == "deleted":
-            service.delete(key)
-        if state == "inactive_user":
-            user.active = False
-        if state == "not_admin":
-            user.is_admin = False
-        db.session.commit()
-    return token
+        return key_in_state(service_of(app), get_user("ops@example.com"), state)
 
 
 def send_case(app: Flask, live_server: str, statements: StatementLog, case: Case) -> RawResponse:
     """Send ``case`` with a key in its state, counting only the statements of the request."""
-    token = key_in_state(app, case.key)
+    token = ops_key_in_state(app, case.key)
     target, lines = case.build(token)
     statements.clear()
     return send(live_server, target, lines)
