@@ -24,6 +24,7 @@ from flask_secret_keys.service import clean_title
 from tests.conftest import csrf_token, get_user, service_of
 
 NEW = "/settings/secret-api-keys/new"
+EDIT = "/settings/secret-api-keys/1/edit"
 
 
 def post_title(client: FlaskClient, url: str, title: str) -> TestResponse:
@@ -108,8 +109,7 @@ def test_create_form_shows_the_error_and_stores_nothing(
 def test_edit_form_shows_the_error_and_keeps_the_old_title(
     app: Flask, admin_client: FlaskClient, admin_token: str, title: str, message: str
 ) -> None:
-    url = "/settings/secret-api-keys/1/edit"
-    response = post_title(admin_client, url, title)
+    response = post_title(admin_client, EDIT, title)
 
     assert response.status_code == 422
     assert message in html.unescape(response.get_data(as_text=True))
@@ -143,8 +143,7 @@ def test_a_title_is_stored_exactly_and_shown_escaped(
 def test_a_title_is_renamed_exactly(
     app: Flask, admin_client: FlaskClient, admin_token: str, title: str, expected: str
 ) -> None:
-    url = "/settings/secret-api-keys/1/edit"
-    response = post_title(admin_client, url, title)
+    response = post_title(admin_client, EDIT, title)
 
     assert response.status_code == 303
     assert stored_titles(app) == [expected]
