@@ -26,7 +26,8 @@ Helpers, one of each kind: ``serve``/``live_server`` (a real server on
 ``count_statements`` (the SQL an engine runs), ``run_together`` (threads released
 at once by a barrier; tests using it are marked ``concurrency``), ``new_db`` and
 ``new_db_and_user`` (the database and user model of a host a test declares),
-``key_in_state`` (a key revoked, deleted, or of an owner deactivated or demoted).
+``key_in_state`` (a key revoked, deleted, or of an owner deactivated or demoted),
+``run_python`` (our interpreter in a subprocess, as a host developer runs it).
 
 The suite runs on SQLite by default. Set ``TEST_DATABASE_URL`` to run it on a
 server database, e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test`` or
@@ -43,6 +44,8 @@ import os
 import re
 import shutil
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -383,6 +386,21 @@ def run_cli(app: Flask, *args: str) -> tuple[int, str, str]:
     """``flask secret-keys ARGS`` on ``app``: its exit code, stdout and stderr."""
     result = app.test_cli_runner().invoke(args=["secret-keys", *args])
     return result.exit_code, result.stdout, result.stderr
+
+
+def run_python(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run our interpreter with ``args`` in ``cwd``, as a host developer would; it must succeed."""
+    result = subprocess.run(  # noqa: S603 - fixed arguments, our own interpreter
+        [sys.executable, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
 
 
 # A real server.

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +22,7 @@ from flask_migrate import Migrate
 
 from flask_secret_keys import SecretKeys
 from flask_secret_keys.models import UTCDateTime
-from tests.conftest import new_db_and_user
+from tests.conftest import new_db_and_user, run_python
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -108,18 +106,7 @@ def _run(workdir: Path, *args: str) -> str:
         "DB_URL": f"sqlite:///{workdir / 'host.db'}",
         "PYTHONPATH": os.pathsep.join([str(workdir), str(ROOT)]),
     }
-    result = subprocess.run(  # noqa: S603 - fixed arguments, our own interpreter
-        [sys.executable, *args],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
-    return result.stdout
+    return run_python(*args, cwd=workdir, env=env).stdout
 
 
 def test_generated_migration_upgrades_without_editing_the_template(tmp_path: Path) -> None:
