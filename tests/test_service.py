@@ -136,57 +136,43 @@ def test_a_revoked_key_can_still_be_renamed(service: KeyService, admin: User) ->
     assert service.key_of(admin, key.id).title == "Retired"
 
 
-def test_database_refuses_a_second_active_key(service: KeyService, admin: User) -> None:
-    service.create(admin, "First")
-    Key = service.model
+def assert_database_refuses(
+    service: KeyService,
+    owner: User,
+    error: type[Exception] | tuple[type[Exception], ...] = IntegrityError,
+    **columns: Any,
+) -> None:
+    """A key row of ``owner`` written behind the service's back: the database refuses it."""
     db.session.add(
-        Key(
-            user_id=admin.id,
-            active_owner_id=admin.id,
-            title="Sneaky",
-            redacted="x",
-            token_hash="0" * 64,
-        )
+        service.model(user_id=owner.id, active_owner_id=owner.id, redacted="x", **columns)
     )
-    with pytest.raises(IntegrityError):
+    with pytest.raises(error):
         db.session.commit()
     db.session.rollback()
+
+
+def test_database_refuses_a_second_active_key(service: KeyService, admin: User) -> None:
+    service.create(admin, "First")
+    assert_database_refuses(service, admin, title="Sneaky", token_hash="0" * 64)
 
 
 def test_database_refuses_a_revoked_key_that_claims_to_be_active(
     service: KeyService, admin: User
 ) -> None:
-    Key = service.model
-    db.session.add(
-        Key(
-            user_id=admin.id,
-            active_owner_id=admin.id,
-            title="Odd",
-            redacted="x",
-            token_hash="1" * 64,
-            revoked_at=dt.datetime.now(dt.timezone.utc),
-        )
+    assert_database_refuses(
+        service,
+        admin,
+        # MariaDB reports a failed CHECK as an OperationalError, the others as IntegrityError.
+        (IntegrityError, OperationalError),
+        title="Odd",
+        token_hash="1" * 64,
+        revoked_at=dt.datetime.now(dt.timezone.utc),
     )
-    # MariaDB reports a failed CHECK as an OperationalError, the others as IntegrityError.
-    with pytest.raises((IntegrityError, OperationalError)):
-        db.session.commit()
-    db.session.rollback()
 
 
 def test_database_refuses_a_duplicate_hash(service: KeyService, admin: User, ops: User) -> None:
     key, _ = service.create(admin, "K")
-    db.session.add(
-        service.model(
-            user_id=ops.id,
-            active_owner_id=ops.id,
-            title="Copy",
-            redacted="x",
-            token_hash=key.token_hash,
-        )
-    )
-    with pytest.raises(IntegrityError):
-        db.session.commit()
-    db.session.rollback()
+    assert_database_refuses(service, ops, title="Copy", token_hash=key.token_hash)
 
 
 # Authentication
