@@ -9,6 +9,7 @@ records it, and rules a race could break are also enforced by the database
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
@@ -468,20 +469,30 @@ class KeyService:
                 raise ActiveKeyExists(holder_id, key=holder)
             self._release(holder, now)
         key, token = self._new_key(user, title, expires_at, now)
-        try:
+        with self._refusing_a_second_active_key(user):
             # The key's id is needed for its event: flush it, in the same transaction.
             session.flush()
             self.record_event(key, "created", actor)
             session.commit()
+        signals.key_created.send(_app(), key=key, user=user)
+        self._prune_now_and_then()
+        return key, token
+
+    @contextlib.contextmanager
+    def _refusing_a_second_active_key(self, user: Any) -> Iterator[None]:
+        """Turn the loss of a race for ``user``'s active slot into :class:`ActiveKeyExists`.
+
+        Two requests can both find the slot free; the database's unique
+        constraint lets one commit, and the other gets the key that won.
+        """
+        try:
+            yield
         except IntegrityError:
-            session.rollback()
+            self.db.session.rollback()
             existing = self.active_key(user)
             if existing is None:
                 raise
             raise ActiveKeyExists(existing.id, key=existing) from None
-        signals.key_created.send(_app(), key=key, user=user)
-        self._prune_now_and_then()
-        return key, token
 
     def _slot_holder(self, user: Any) -> SecretKeyMixin | None:
         """The key holding ``user``'s active slot: their active key, or an expired one."""
@@ -582,7 +593,7 @@ class KeyService:
                 f"Only an active secret API key can be rolled: this one is {status}."
             )
         successor, token = self._new_key(owner, title, expires_at, now)
-        try:
+        with self._refusing_a_second_active_key(owner):
             session.flush()
             self.record_event(
                 key,
@@ -593,12 +604,6 @@ class KeyService:
             )
             self.record_event(successor, "created", actor, rolled_from=key.redacted)
             session.commit()
-        except IntegrityError:
-            session.rollback()
-            existing = self.active_key(owner)
-            if existing is None:
-                raise
-            raise ActiveKeyExists(existing.id, key=existing) from None
         session.refresh(key)
         signals.key_rolled.send(_app(), key=key, successor=successor, grace=grace, by=by)
         if grace:

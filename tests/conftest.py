@@ -24,7 +24,10 @@ parts, configured by the test); the hosts tests declare hosts of their own.
 Helpers, one of each kind: ``serve``/``live_server`` (a real server on
 127.0.0.1), ``csrf_token_in``/``csrf_token`` (the CSRF token of a page),
 ``count_statements`` (the SQL an engine runs), ``run_together`` (threads released
-at once by a barrier; tests using it are marked ``concurrency``).
+at once by a barrier; tests using it are marked ``concurrency``), ``new_db`` and
+``new_db_and_user`` (the database and user model of a host a test declares),
+``key_in_state`` (a key revoked, deleted, or of an owner deactivated or demoted),
+``run_python`` (our interpreter in a subprocess, as a host developer runs it).
 
 The suite runs on SQLite by default. Set ``TEST_DATABASE_URL`` to run it on a
 server database, e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test`` or
@@ -41,6 +44,8 @@ import os
 import re
 import shutil
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -52,7 +57,10 @@ import requests
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_login import UserMixin
+from flask_sqlalchemy import SQLAlchemy
 from hypothesis import HealthCheck, settings
+from sqlalchemy import orm
 from werkzeug.serving import make_server
 
 from example_app.extensions import secret_keys
@@ -77,6 +85,34 @@ FUZZ = settings(
 )
 #: Fewer examples where each one is several requests and database round trips.
 FORM_FUZZ = settings(FUZZ, max_examples=100)
+
+
+def new_db() -> SQLAlchemy:
+    """A Flask-SQLAlchemy of its own, with its own metadata, for a host a test declares."""
+
+    class Base(orm.DeclarativeBase):
+        pass
+
+    return SQLAlchemy(model_class=Base)
+
+
+def new_db_and_user(
+    tablename: str, *, admin_by_default: bool = False
+) -> tuple[SQLAlchemy, type[Any]]:
+    """``new_db()`` and, in it, the plainest user model: ``id``, ``email`` and ``is_admin``.
+
+    Hosts whose tests are about the shape of the user model declare their own.
+    """
+    db = new_db()
+
+    class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+        __tablename__ = tablename
+
+        id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+        email: orm.Mapped[str] = orm.mapped_column(sa.String(255), unique=True)
+        is_admin: orm.Mapped[bool] = orm.mapped_column(default=admin_by_default)
+
+    return db, User
 
 
 def database_url(tmp_path: Any) -> str:
@@ -249,6 +285,25 @@ def admin_token(app: Flask) -> str:
 # Header forms: the one table of how a key may be presented.
 
 
+def key_in_state(service: KeyService, user: Any, state: str) -> str:
+    """The plaintext of a new key of ``user`` in ``state``, in an app context.
+
+    ``state`` is one of "active", "revoked", "deleted", "inactive_user" (its owner
+    deactivated) and "not_admin" (its owner no longer an admin).
+    """
+    key, token = service.create(user, f"A {state} key")
+    if state in ("revoked", "deleted"):
+        service.revoke(key, by=user)
+    if state == "deleted":
+        service.delete(key)
+    if state == "inactive_user":
+        user.active = False
+    if state == "not_admin":
+        user.is_admin = False
+    db.session.commit()
+    return token
+
+
 def basic(value: str) -> str:
     """An ``Authorization: Basic`` value for ``value`` (``user:password``)."""
     return "Basic " + base64.b64encode(value.encode()).decode()
@@ -331,6 +386,21 @@ def run_cli(app: Flask, *args: str) -> tuple[int, str, str]:
     """``flask secret-keys ARGS`` on ``app``: its exit code, stdout and stderr."""
     result = app.test_cli_runner().invoke(args=["secret-keys", *args])
     return result.exit_code, result.stdout, result.stderr
+
+
+def run_python(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run our interpreter with ``args`` in ``cwd``, as a host developer would; it must succeed."""
+    result = subprocess.run(  # noqa: S603 - fixed arguments, our own interpreter
+        [sys.executable, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
 
 
 # A real server.

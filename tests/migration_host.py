@@ -8,29 +8,14 @@ from __future__ import annotations
 
 import os
 
-import sqlalchemy as sa
 from flask import Flask
-from flask_login import LoginManager, UserMixin, current_user
+from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
-from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import orm
 
 from flask_secret_keys import SecretKeys, admin_api_required
+from tests.conftest import new_db_and_user
 
-
-class Base(orm.DeclarativeBase):
-    pass
-
-
-db = SQLAlchemy(model_class=Base)
-
-
-class Operator(UserMixin, db.Model):  # type: ignore[name-defined,misc]
-    __tablename__ = "migrated_operators"
-
-    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
-    email: orm.Mapped[str] = orm.mapped_column(sa.String(255), unique=True)
-    is_admin: orm.Mapped[bool] = orm.mapped_column(default=False)
+db, Operator = new_db_and_user("migrated_operators")
 
 
 #: The tables the migration creates, besides ``alembic_version``.

@@ -26,6 +26,7 @@ from tests.conftest import (
     count_statements,
     get_user,
     key_headers,
+    key_in_state,
     service_of,
 )
 from tests.rawhttp import RawResponse, send
@@ -241,22 +242,18 @@ def statements(app: Flask) -> Iterator[StatementLog]:
         yield log
 
 
-def key_in_state(app: Flask, state: str) -> str:
-    """The plaintext of a key in ``state``."""
-    service = service_of(app)
+def ops_key_in_state(app: Flask, state: str) -> str:
+    """The plaintext of a key of ops@example.com in ``state``."""
     with app.app_context():
-        user = get_user("ops@example.com")
-        key, token = service.create(user, f"A {state} key")
-        if state in ("revoked", "deleted"):
-            service.revoke(key, by=user)
-        if state == "deleted":
-            service.delete(key)
-        if state == "inactive_user":
-            user.active = False
-        if state == "not_admin":
-            user.is_admin = False
-        db.session.commit()
-    return token
+        return key_in_state(service_of(app), get_user("ops@example.com"), state)
+
+
+def send_case(app: Flask, live_server: str, statements: StatementLog, case: Case) -> RawResponse:
+    """Send ``case`` with a key in its state, counting only the statements of the request."""
+    token = ops_key_in_state(app, case.key)
+    target, lines = case.build(token)
+    statements.clear()
+    return send(live_server, target, lines)
 
 
 def _check_refused(response: RawResponse, expected: tuple[int, str | None]) -> None:
@@ -280,10 +277,7 @@ def test_matrix_has_at_least_forty_refused_cases() -> None:
 def test_malformed_credential_is_refused_without_error(
     app: Flask, live_server: str, statements: StatementLog, case: Case
 ) -> None:
-    token = key_in_state(app, case.key)
-    target, lines = case.build(token)
-    statements.clear()
-    response = send(live_server, target, lines)
+    response = send_case(app, live_server, statements, case)
     _check_refused(response, case.expected)
     if case.queries is not None:
         assert len(statements) == case.queries, statements.statements
@@ -293,10 +287,7 @@ def test_malformed_credential_is_refused_without_error(
 def test_unusual_but_valid_spelling_authenticates(
     app: Flask, live_server: str, statements: StatementLog, case: Case
 ) -> None:
-    token = key_in_state(app, case.key)
-    target, lines = case.build(token)
-    statements.clear()
-    response = send(live_server, target, lines)
+    response = send_case(app, live_server, statements, case)
     assert response.status == 200, response.body[:300]
     assert response.json()["email"] == "ops@example.com"
     assert response.header("Set-Cookie") is None

@@ -11,21 +11,18 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from flask_login import LoginManager, UserMixin
+from flask_login import LoginManager
 from flask_migrate import Migrate
-from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import orm
 
 from flask_secret_keys import SecretKeys
 from flask_secret_keys.models import UTCDateTime
+from tests.conftest import new_db_and_user, run_python
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -109,18 +106,7 @@ def _run(workdir: Path, *args: str) -> str:
         "DB_URL": f"sqlite:///{workdir / 'host.db'}",
         "PYTHONPATH": os.pathsep.join([str(workdir), str(ROOT)]),
     }
-    result = subprocess.run(  # noqa: S603 - fixed arguments, our own interpreter
-        [sys.executable, *args],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
-    return result.stdout
+    return run_python(*args, cwd=workdir, env=env).stdout
 
 
 def test_generated_migration_upgrades_without_editing_the_template(tmp_path: Path) -> None:
@@ -149,15 +135,7 @@ def test_generated_migration_upgrades_without_editing_the_template(tmp_path: Pat
 
 
 def _host(*, migrate_first: bool, **migrate_args: Any) -> Flask:
-    class Base(orm.DeclarativeBase):
-        pass
-
-    db = SQLAlchemy(model_class=Base)
-
-    class Person(UserMixin, db.Model):  # type: ignore[name-defined,misc]
-        id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
-        email: orm.Mapped[str] = orm.mapped_column(sa.String(255))
-        is_admin: orm.Mapped[bool] = orm.mapped_column(default=False)
+    db, person = new_db_and_user("person")
 
     app = Flask(__name__)
     app.config.update(SECRET_KEY="x", SQLALCHEMY_DATABASE_URI="sqlite://")
@@ -166,7 +144,7 @@ def _host(*, migrate_first: bool, **migrate_args: Any) -> Flask:
     migrate = Migrate(**migrate_args)
     if migrate_first:
         migrate.init_app(app, db)
-    SecretKeys(db=db, user_model=Person).init_app(app)
+    SecretKeys(db=db, user_model=person).init_app(app)
     if not migrate_first:
         migrate.init_app(app, db)
     return app

@@ -15,15 +15,13 @@ from sqlalchemy import orm
 
 from flask_secret_keys import KeyService, SecretKeys
 from flask_secret_keys.settings import DEFAULTS
+from tests.conftest import new_db
 
 
 def make_host(**user_columns: Any) -> tuple[SQLAlchemy, type[Any]]:
     """A fresh db and user model, as a host application would declare them."""
 
-    class Base(orm.DeclarativeBase):
-        pass
-
-    db = SQLAlchemy(model_class=Base)
+    db = new_db()
     attrs: dict[str, Any] = {
         "__tablename__": "accounts",
         "id": orm.mapped_column(sa.Integer, primary_key=True),
@@ -85,10 +83,7 @@ def test_key_table_joins_the_hosts_metadata(host: Any) -> None:
 
 
 def test_uuid_primary_keys_are_referenced_with_their_type() -> None:
-    class Base(orm.DeclarativeBase):
-        pass
-
-    db = SQLAlchemy(model_class=Base)
+    db = new_db()
 
     class Member(UserMixin, db.Model):  # type: ignore[name-defined,misc]
         __tablename__ = "members"

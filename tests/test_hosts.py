@@ -14,29 +14,21 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask, render_template_string, url_for
 from flask_htmx import HTMX
-from flask_login import LoginManager, UserMixin
-from flask_sqlalchemy import SQLAlchemy
+from flask_login import LoginManager
 from flask_wtf import CSRFProtect
-from sqlalchemy import orm
 
 from flask_secret_keys import SecretKeys
-from tests.conftest import KEY_FORMS, csrf_token, database_url, key_headers, settings_of
+from tests.conftest import (
+    KEY_FORMS,
+    csrf_token,
+    database_url,
+    key_headers,
+    new_db_and_user,
+    settings_of,
+)
 from tests.host import add_host_routes, create_key, create_key_in_pages, fresh_tables, log_in_host
 
-
-class Base(orm.DeclarativeBase):
-    pass
-
-
-db = SQLAlchemy(model_class=Base)
-
-
-class Member(UserMixin, db.Model):  # type: ignore[name-defined,misc]
-    __tablename__ = "factory_members"
-
-    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
-    email: orm.Mapped[str] = orm.mapped_column(sa.String(255), unique=True)
-    is_admin: orm.Mapped[bool] = orm.mapped_column(default=False)
+db, Member = new_db_and_user("factory_members")
 
 
 login_manager = LoginManager()

@@ -15,29 +15,14 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
-from flask_login import LoginManager, UserMixin
-from flask_sqlalchemy import SQLAlchemy
+from flask_login import LoginManager
 from flask_wtf import CSRFProtect
-from sqlalchemy import orm
 
 from flask_secret_keys import SecretKeys
-from tests.conftest import csrf_token, database_url, key_headers, service_of
+from tests.conftest import csrf_token, database_url, key_headers, new_db_and_user, service_of
 from tests.host import add_host_routes, create_key_in_pages, fresh_tables, log_in_host
 
-
-class Base(orm.DeclarativeBase):
-    pass
-
-
-db = SQLAlchemy(model_class=Base)
-
-
-class Staff(UserMixin, db.Model):  # type: ignore[name-defined,misc]
-    __tablename__ = "layout_staff"
-
-    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
-    email: orm.Mapped[str] = orm.mapped_column(sa.String(255), unique=True)
-    is_admin: orm.Mapped[bool] = orm.mapped_column(default=True)
+db, Staff = new_db_and_user("layout_staff", admin_by_default=True)
 
 
 login_manager = LoginManager()

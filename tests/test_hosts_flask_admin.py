@@ -14,17 +14,21 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_admin import Admin
-from flask_login import LoginManager, UserMixin, login_user
-from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import orm
+from flask_login import LoginManager, login_user
 
 from flask_secret_keys import SecretKeys
 from flask_secret_keys.contrib.flask_admin import SecretKeysView
-from tests.conftest import csrf_token, database_url, get_user, log_in, service_of
+from tests.conftest import (
+    csrf_token,
+    database_url,
+    get_user,
+    log_in,
+    new_db_and_user,
+    service_of,
+)
 from tests.host import create_flask_admin_app, create_key_in_pages, fresh_tables
 
 PAGES = "/admin/settings/secret-api-keys"
@@ -162,19 +166,7 @@ def test_notices_show_once_as_toasts_and_host_messages_as_alerts(
 # A bare Flask-Admin host, to check the order of setup calls.
 
 
-class BareBase(orm.DeclarativeBase):
-    pass
-
-
-bare_db = SQLAlchemy(model_class=BareBase)
-
-
-class Clerk(UserMixin, bare_db.Model):  # type: ignore[name-defined,misc]
-    __tablename__ = "flask_admin_clerks"
-
-    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
-    email: orm.Mapped[str] = orm.mapped_column(sa.String(255))
-    is_admin: orm.Mapped[bool] = orm.mapped_column(default=True)
+bare_db, Clerk = new_db_and_user("flask_admin_clerks", admin_by_default=True)
 
 
 bare_keys = SecretKeys(db=bare_db, user_model=Clerk, table_name="flask_admin_clerk_keys")

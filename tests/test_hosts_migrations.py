@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests import migration_host
-from tests.conftest import DATABASE_URL, service_of
+from tests.conftest import DATABASE_URL, run_python, service_of
 
 TESTS = Path(__file__).resolve().parent
 KEYS = "migrated_api_keys"
@@ -46,18 +44,8 @@ class Migrated:
             "DATABASE_URL": self.url,
             "PYTHONPATH": str(TESTS.parent),
         }
-        result = subprocess.run(  # noqa: S603 - fixed arguments, our own interpreter
-            [sys.executable, "-m", "flask", "db", *args],
-            cwd=self.workdir,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        output = result.stdout + result.stderr
-        assert result.returncode == 0, output
-        return output
+        result = run_python("-m", "flask", "db", *args, cwd=self.workdir, env=env)
+        return result.stdout + result.stderr
 
     @property
     def revisions(self) -> list[Path]:

@@ -18,7 +18,6 @@ import pytest
 import sqlalchemy as sa
 
 from flask_secret_keys import crypto
-from flask_secret_keys.models import UTCDateTime
 from tests import migration_host
 from tests.conftest import DATABASE_URL, service_of
 from tests.test_hosts_migrations import (
@@ -30,48 +29,9 @@ from tests.test_hosts_migrations import (
     _drop_leftovers,
     _enforce_sqlite_foreign_keys,
 )
-from tests.test_hosts_upgrade_lifecycle import documented_upgrade
+from tests.test_hosts_upgrade_lifecycle import documented_upgrade, old_schema
 
 NOW = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
-
-
-def release_0_1_key_table(metadata: sa.MetaData) -> sa.Table:
-    """The key table as flask-secret-keys 0.1.0 declared it."""
-    return sa.Table(
-        KEYS,
-        metadata,
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column(
-            "user_id",
-            sa.Integer,
-            sa.ForeignKey(f"{OPERATORS}.id", ondelete="CASCADE"),
-            nullable=False,
-        ),
-        sa.Column("title", sa.String(100), nullable=False),
-        sa.Column("redacted", sa.String(40), nullable=False),
-        sa.Column("token_hash", sa.String(64), nullable=False),
-        sa.Column("created_at", UTCDateTime, nullable=False),
-        sa.Column("updated_at", UTCDateTime, nullable=False),
-        sa.Column("last_used_at", UTCDateTime, nullable=True),
-        sa.Column("revoked_at", UTCDateTime, nullable=True),
-        sa.Column(
-            "revoked_by_id",
-            sa.Integer,
-            sa.ForeignKey(f"{OPERATORS}.id", ondelete="SET NULL"),
-            nullable=True,
-        ),
-        sa.Column("active_owner_id", sa.Integer, nullable=True),
-        sa.UniqueConstraint("token_hash", name=f"uq_{KEYS}_token_hash"),
-        sa.UniqueConstraint("active_owner_id", name=f"uq_{KEYS}_active_owner_id"),
-        sa.Index(f"ix_{KEYS}_user_id", "user_id"),
-        sa.CheckConstraint(
-            "(revoked_at IS NULL AND active_owner_id IS NOT NULL AND active_owner_id = user_id)"
-            " OR (revoked_at IS NOT NULL AND active_owner_id IS NULL)",
-            name=f"ck_{KEYS}_active_owner",
-        ),
-        mysql_charset="utf8mb4",
-        mariadb_charset="utf8mb4",
-    )
 
 
 @pytest.fixture(scope="module")
@@ -85,10 +45,9 @@ def upgraded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Migrate
     engine = sa.create_engine(url)
     sa.event.listen(engine, "connect", _enforce_sqlite_foreign_keys)
     _drop_leftovers(engine)
-    metadata = sa.MetaData()
-    operators = migration_host.Operator.__table__.to_metadata(metadata)
-    keys = release_0_1_key_table(metadata)
+    metadata = old_schema()
     metadata.create_all(engine)
+    operators, keys = metadata.tables[OPERATORS], metadata.tables[KEYS]
     token = crypto.generate_token()
     with engine.begin() as connection:
         connection.execute(operators.insert().values(id=1, email="root@ops.test", is_admin=True))

@@ -40,7 +40,7 @@ THEN = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
 
 
 def old_schema() -> sa.MetaData:
-    """The operators table and the key table as the release before expiry declared it."""
+    """The operators table and the key table as release 0.1.0, before expiry, declared them."""
     metadata = sa.MetaData()
     sa.Table(
         OPERATORS,

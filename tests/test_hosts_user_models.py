@@ -17,22 +17,17 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask_login import LoginManager, UserMixin
-from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import orm
 
 from flask_secret_keys import NotAnAdmin, SecretKeys
-from tests.conftest import KEY_FORMS, csrf_token, database_url, key_headers, service_of
+from tests.conftest import KEY_FORMS, csrf_token, database_url, key_headers, new_db, service_of
 from tests.host import add_host_routes, create_key, create_key_in_pages, fresh_tables, log_in_host
 
 # A host with integer ids under a custom name, roles and usernames.
 
 
-class AccountBase(orm.DeclarativeBase):
-    pass
-
-
-account_db = SQLAlchemy(model_class=AccountBase)
+account_db = new_db()
 
 
 class Account(UserMixin, account_db.Model):  # type: ignore[name-defined,misc]
@@ -70,11 +65,7 @@ def load_account(user_id: str) -> Account | None:
 # A host with UUID ids.
 
 
-class PersonBase(orm.DeclarativeBase):
-    pass
-
-
-person_db = SQLAlchemy(model_class=PersonBase)
+person_db = new_db()
 
 
 class Person(UserMixin, person_db.Model):  # type: ignore[name-defined,misc]

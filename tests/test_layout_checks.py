@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from flask import Blueprint, Flask
-from flask_login import LoginManager, UserMixin
+from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from jinja2 import ChoiceLoader, DictLoader
-from sqlalchemy import orm
 
 from flask_secret_keys import SecretKeys
+from tests.conftest import new_db_and_user
 
 LAYOUTS = {
     "plain.html": "<main>{% block content %}{% endblock %}</main>",
@@ -26,18 +25,7 @@ LAYOUTS = {
 
 def new_app(tmp_path: Any, **config: Any) -> tuple[Flask, SecretKeys, SQLAlchemy]:
     """A host whose templates are ``LAYOUTS``, with db and Flask-Login set up."""
-
-    class Base(orm.DeclarativeBase):
-        pass
-
-    db = SQLAlchemy(model_class=Base)
-
-    class Member(UserMixin, db.Model):  # type: ignore[name-defined,misc]
-        __tablename__ = "members"
-        id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
-        email: orm.Mapped[str] = orm.mapped_column(sa.String(100))
-        is_admin: orm.Mapped[bool] = orm.mapped_column(default=True)
-
+    db, member = new_db_and_user("members", admin_by_default=True)
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY="s", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'x.db'}", **config
@@ -45,7 +33,7 @@ def new_app(tmp_path: Any, **config: Any) -> tuple[Flask, SecretKeys, SQLAlchemy
     app.jinja_env.loader = ChoiceLoader([DictLoader(LAYOUTS), app.jinja_env.loader])  # type: ignore[list-item]
     db.init_app(app)
     LoginManager().init_app(app)
-    return app, SecretKeys(db=db, user_model=Member), db
+    return app, SecretKeys(db=db, user_model=member), db
 
 
 @pytest.mark.parametrize(

@@ -13,12 +13,13 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask, request
 from flask.testing import FlaskClient
-from flask_login import LoginManager, UserMixin, current_user, login_user
+from flask_login import LoginManager, current_user, login_user
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
-from sqlalchemy import orm
+from werkzeug.test import TestResponse
 
 from flask_secret_keys import SecretKeys, admin_api_required
+from tests.conftest import new_db_and_user
 
 
 @dataclass
@@ -29,23 +30,9 @@ class Host:
     secret_keys: SecretKeys
 
 
-def _db_and_user() -> tuple[SQLAlchemy, type[Any]]:
-    class Base(orm.DeclarativeBase):
-        pass
-
-    db = SQLAlchemy(model_class=Base)
-
-    class Member(UserMixin, db.Model):  # type: ignore[name-defined,misc]
-        id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
-        email: orm.Mapped[str] = orm.mapped_column(sa.String(100))
-        is_admin: orm.Mapped[bool] = orm.mapped_column(default=False)
-
-    return db, Member
-
-
 def make_host(*, csrf_handler: bool = False, **config: Any) -> Host:
     """A host with a session login, a form page and an Admin API; CSRFProtect set up last."""
-    db, member = _db_and_user()
+    db, member = new_db_and_user("member")
     secret_keys = SecretKeys(db=db, user_model=member)
     app = Flask(__name__)
     app.config.update(SECRET_KEY="mounting", SQLALCHEMY_DATABASE_URI="sqlite://", **config)
@@ -103,11 +90,20 @@ def make_key(host: Host, user_id: int = 1) -> str:
         return token
 
 
+def call_with_a_key(method: str) -> TestResponse:
+    """A request to the Admin API of a new host, authenticated by a key of user 1."""
+    host = make_host()
+    key = make_key(host)
+    return host.app.test_client().open(
+        "/admin/api/echo", method=method, headers={"Authorization": f"Bearer {key}"}
+    )
+
+
 # Constructing the extension
 
 
 def test_constructing_secret_keys_twice_for_one_db_says_to_construct_it_once() -> None:
-    db, member = _db_and_user()
+    db, member = new_db_and_user("member")
     SecretKeys(db=db, user_model=member)
 
     with pytest.raises(RuntimeError) as error:
@@ -121,7 +117,7 @@ def test_constructing_secret_keys_twice_for_one_db_says_to_construct_it_once() -
 
 
 def test_a_second_set_of_keys_on_one_db_takes_another_table_name() -> None:
-    db, member = _db_and_user()
+    db, member = new_db_and_user("member")
     first = SecretKeys(db=db, user_model=member)
 
     second = SecretKeys(db=db, user_model=member, table_name="robot_keys")
@@ -167,12 +163,7 @@ def test_session_post_to_the_admin_api_with_its_csrf_token_passes() -> None:
 
 
 def test_key_post_to_the_admin_api_needs_no_csrf_token() -> None:
-    host = make_host()
-    key = make_key(host)
-
-    response = host.app.test_client().post(
-        "/admin/api/echo", headers={"Authorization": f"Bearer {key}"}
-    )
+    response = call_with_a_key("POST")
 
     assert response.status_code == 200
 
@@ -228,12 +219,7 @@ def test_a_bad_key_is_a_json_401() -> None:
 
 
 def test_a_wrong_method_on_the_admin_api_is_a_json_405() -> None:
-    host = make_host()
-    key = make_key(host)
-
-    response = host.app.test_client().delete(
-        "/admin/api/echo", headers={"Authorization": f"Bearer {key}"}
-    )
+    response = call_with_a_key("DELETE")
 
     assert response.status_code == 405
     assert response.get_json()["error"] == "method_not_allowed"

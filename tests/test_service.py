@@ -23,7 +23,7 @@ from flask_secret_keys import (
     crypto,
     signals,
 )
-from tests.conftest import count_statements
+from tests.conftest import count_statements, key_in_state
 
 
 def test_create_returns_the_key_and_its_plaintext_once(service: KeyService, admin: User) -> None:
@@ -136,57 +136,43 @@ def test_a_revoked_key_can_still_be_renamed(service: KeyService, admin: User) ->
     assert service.key_of(admin, key.id).title == "Retired"
 
 
-def test_database_refuses_a_second_active_key(service: KeyService, admin: User) -> None:
-    service.create(admin, "First")
-    Key = service.model
+def assert_database_refuses(
+    service: KeyService,
+    owner: User,
+    error: type[Exception] | tuple[type[Exception], ...] = IntegrityError,
+    **columns: Any,
+) -> None:
+    """A key row of ``owner`` written behind the service's back: the database refuses it."""
     db.session.add(
-        Key(
-            user_id=admin.id,
-            active_owner_id=admin.id,
-            title="Sneaky",
-            redacted="x",
-            token_hash="0" * 64,
-        )
+        service.model(user_id=owner.id, active_owner_id=owner.id, redacted="x", **columns)
     )
-    with pytest.raises(IntegrityError):
+    with pytest.raises(error):
         db.session.commit()
     db.session.rollback()
+
+
+def test_database_refuses_a_second_active_key(service: KeyService, admin: User) -> None:
+    service.create(admin, "First")
+    assert_database_refuses(service, admin, title="Sneaky", token_hash="0" * 64)
 
 
 def test_database_refuses_a_revoked_key_that_claims_to_be_active(
     service: KeyService, admin: User
 ) -> None:
-    Key = service.model
-    db.session.add(
-        Key(
-            user_id=admin.id,
-            active_owner_id=admin.id,
-            title="Odd",
-            redacted="x",
-            token_hash="1" * 64,
-            revoked_at=dt.datetime.now(dt.timezone.utc),
-        )
+    assert_database_refuses(
+        service,
+        admin,
+        # MariaDB reports a failed CHECK as an OperationalError, the others as IntegrityError.
+        (IntegrityError, OperationalError),
+        title="Odd",
+        token_hash="1" * 64,
+        revoked_at=dt.datetime.now(dt.timezone.utc),
     )
-    # MariaDB reports a failed CHECK as an OperationalError, the others as IntegrityError.
-    with pytest.raises((IntegrityError, OperationalError)):
-        db.session.commit()
-    db.session.rollback()
 
 
 def test_database_refuses_a_duplicate_hash(service: KeyService, admin: User, ops: User) -> None:
     key, _ = service.create(admin, "K")
-    db.session.add(
-        service.model(
-            user_id=ops.id,
-            active_owner_id=ops.id,
-            title="Copy",
-            redacted="x",
-            token_hash=key.token_hash,
-        )
-    )
-    with pytest.raises(IntegrityError):
-        db.session.commit()
-    db.session.rollback()
+    assert_database_refuses(service, ops, title="Copy", token_hash=key.token_hash)
 
 
 # Authentication
@@ -221,22 +207,15 @@ def test_authentication_is_one_lookup(service: KeyService, admin: User) -> None:
     assert "token_hash" in log.statements[0]
 
 
-@pytest.mark.parametrize("reason", ["unknown", "revoked", "deleted", "inactive", "demoted"])
-def test_keys_that_must_not_authenticate(service: KeyService, admin: User, reason: str) -> None:
-    key, token = service.create(admin, "K")
-    if reason == "unknown":
-        token = crypto.generate_token()
-    elif reason in ("revoked", "deleted"):
-        service.revoke(key, by=admin)
-        if reason == "deleted":
-            service.delete(key)
-    elif reason == "inactive":
-        admin.active = False
-        db.session.commit()
-    else:
-        admin.is_admin = False
-        db.session.commit()
+@pytest.mark.parametrize("state", ["revoked", "deleted", "inactive_user", "not_admin"])
+def test_keys_that_must_not_authenticate(service: KeyService, admin: User, state: str) -> None:
+    token = key_in_state(service, admin, state)
     assert service.authenticate(token) is None
+
+
+def test_an_unknown_key_does_not_authenticate(service: KeyService, admin: User) -> None:
+    service.create(admin, "K")
+    assert service.authenticate(crypto.generate_token()) is None
 
 
 def test_last_used_is_written_at_most_once_per_interval(service: KeyService, admin: User) -> None:

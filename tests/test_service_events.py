@@ -7,23 +7,24 @@ line, the service) with the actor it must record, on the database of
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
-from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import orm
 
 from example_app.extensions import secret_keys
 from example_app.models import User, db
 from flask_secret_keys import KeyService, SecretKeys
 from flask_secret_keys.service import Actor
-from tests.conftest import csrf_token, get_user, run_cli, service_of, settings_of
+from tests.conftest import csrf_token, get_user, new_db, run_cli, service_of, settings_of
 
 BASE = "/settings/secret-api-keys"
 
@@ -188,10 +189,7 @@ def test_unknown_event_kinds_are_refused(service: KeyService, admin: User) -> No
 def _people(user_name: Any = None) -> tuple[type[Any], SecretKeys]:
     """A user model with a name and an email, on a db of its own, and its extension."""
 
-    class Base(orm.DeclarativeBase):
-        pass
-
-    people_db = SQLAlchemy(model_class=Base)
+    people_db = new_db()
 
     class Person(people_db.Model):  # type: ignore[name-defined,misc]
         __tablename__ = "named_people"
@@ -263,10 +261,9 @@ def test_events_hold_no_key_and_no_hash(app: Flask, service: KeyService, admin: 
 # An action and its event commit together or not at all
 
 
-def test_a_failed_event_write_loses_the_action_too(
-    app: Flask, admin_client: FlaskClient, caplog: pytest.LogCaptureFixture
-) -> None:
-    post(admin_client, f"{BASE}/new", {"title": "CI"})
+@contextlib.contextmanager
+def event_inserts_fail(app: Flask) -> Iterator[None]:
+    """Every INSERT into the event table fails, as on a full disk, while in the block."""
     with app.app_context():
         engine = db.engine
     table = secret_keys.Event.__tablename__
@@ -277,11 +274,18 @@ def test_a_failed_event_write_loses_the_action_too(
 
     sa.event.listen(engine, "before_cursor_execute", fail_event_insert)
     try:
-        with caplog.at_level(logging.ERROR):
-            renamed = post(admin_client, f"{BASE}/1/edit", {"title": "Never saved"})
-            revoked = post(admin_client, f"{BASE}/1/revoke")
+        yield
     finally:
         sa.event.remove(engine, "before_cursor_execute", fail_event_insert)
+
+
+def test_a_failed_event_write_loses_the_action_too(
+    app: Flask, admin_client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    post(admin_client, f"{BASE}/new", {"title": "CI"})
+    with event_inserts_fail(app), caplog.at_level(logging.ERROR):
+        renamed = post(admin_client, f"{BASE}/1/edit", {"title": "Never saved"})
+        revoked = post(admin_client, f"{BASE}/1/revoke")
 
     assert renamed.status_code == revoked.status_code == 503
     with app.app_context():
@@ -291,20 +295,8 @@ def test_a_failed_event_write_loses_the_action_too(
 
 
 def test_a_create_whose_event_fails_leaves_no_key(app: Flask, service: KeyService) -> None:
-    with app.app_context():
-        engine = db.engine
-    table = secret_keys.Event.__tablename__
-
-    def fail_event_insert(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.lstrip().upper().startswith(f"INSERT INTO {table.upper()}"):
-            raise sa.exc.OperationalError(statement, {}, Exception("disk I/O error"))
-
-    sa.event.listen(engine, "before_cursor_execute", fail_event_insert)
-    try:
-        with app.app_context(), pytest.raises(sa.exc.OperationalError):
-            service.create(get_user("admin@example.com"), "CI")
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", fail_event_insert)
+    with event_inserts_fail(app), app.app_context(), pytest.raises(sa.exc.OperationalError):
+        service.create(get_user("admin@example.com"), "CI")
 
     with app.app_context():
         assert service.keys_of(get_user("admin@example.com")) == []

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -23,7 +22,7 @@ from flask_secret_keys import (
     parse_duration,
     signals,
 )
-from tests.conftest import Clock, count_statements, service_of
+from tests.conftest import Clock, count_statements, get_user, service_of
 
 DAY = dt.timedelta(days=1)
 HOUR = dt.timedelta(hours=1)
@@ -126,9 +125,7 @@ def test_default_and_maximum_lifetime_apply(make_app: Callable[..., Flask], cloc
     app = make_app(SECRET_KEYS_DEFAULT_EXPIRATION=30, SECRET_KEYS_MAX_LIFETIME=90)
     service: KeyService = service_of(app)
     with app.app_context():
-        admin = db.session.execute(
-            sa.select(User).filter_by(email="admin@example.com")
-        ).scalar_one()
+        admin = get_user("admin@example.com")
         with pytest.raises(
             InvalidLifetime, match="Keys must expire: choose an expiry within 90 days"
         ):
@@ -354,9 +351,7 @@ def test_api_accepts_old_and_new_keys_during_the_grace_period_and_only_the_new_a
 ) -> None:
     service: KeyService = service_of(app)
     with app.app_context():
-        admin = db.session.execute(
-            sa.select(User).filter_by(email="admin@example.com")
-        ).scalar_one()
+        admin = get_user("admin@example.com")
         old, old_token = service.create(admin, "Deploy")
         _new, new_token = service.roll(old, dt.timedelta(hours=24), by=admin)
 
@@ -373,9 +368,7 @@ def test_api_refuses_an_expired_key_with_the_usual_401(
 ) -> None:
     service: KeyService = service_of(app)
     with app.app_context():
-        admin = db.session.execute(
-            sa.select(User).filter_by(email="admin@example.com")
-        ).scalar_one()
+        admin = get_user("admin@example.com")
         _key, token = service.create(admin, "Short", clock.now + dt.timedelta(days=7))
     unknown = client.get("/admin/api/me", headers={"Authorization": "Bearer sk_x"})
 

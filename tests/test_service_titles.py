@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
+from werkzeug.test import TestResponse
 
 from example_app.models import db
 from flask_secret_keys import InvalidTitle
@@ -23,6 +24,13 @@ from flask_secret_keys.service import clean_title
 from tests.conftest import csrf_token, get_user, service_of
 
 NEW = "/settings/secret-api-keys/new"
+EDIT = "/settings/secret-api-keys/1/edit"
+
+
+def post_title(client: FlaskClient, url: str, title: str) -> TestResponse:
+    """Submit the create or edit form at ``url`` with ``title``."""
+    return client.post(url, data={"title": title, "csrf_token": csrf_token(client, url)})
+
 
 REFUSED = [
     pytest.param("", "Enter a title.", id="empty"),
@@ -90,9 +98,7 @@ def test_service_refuses_a_bad_title_with_a_clear_message(
 def test_create_form_shows_the_error_and_stores_nothing(
     app: Flask, admin_client: FlaskClient, title: str, message: str
 ) -> None:
-    response = admin_client.post(
-        NEW, data={"title": title, "csrf_token": csrf_token(admin_client, NEW)}
-    )
+    response = post_title(admin_client, NEW, title)
 
     assert response.status_code == 422
     assert message in html.unescape(response.get_data(as_text=True))
@@ -103,10 +109,7 @@ def test_create_form_shows_the_error_and_stores_nothing(
 def test_edit_form_shows_the_error_and_keeps_the_old_title(
     app: Flask, admin_client: FlaskClient, admin_token: str, title: str, message: str
 ) -> None:
-    url = "/settings/secret-api-keys/1/edit"
-    response = admin_client.post(
-        url, data={"title": title, "csrf_token": csrf_token(admin_client, url)}
-    )
+    response = post_title(admin_client, EDIT, title)
 
     assert response.status_code == 422
     assert message in html.unescape(response.get_data(as_text=True))
@@ -123,9 +126,7 @@ def test_a_clean_title_passes_the_rules_again_unchanged(title: str, expected: st
 def test_a_title_is_stored_exactly_and_shown_escaped(
     app: Flask, admin_client: FlaskClient, title: str, expected: str
 ) -> None:
-    response = admin_client.post(
-        NEW, data={"title": title, "csrf_token": csrf_token(admin_client, NEW)}
-    )
+    response = post_title(admin_client, NEW, title)
     assert response.status_code == 200
     assert stored_titles(app) == [expected]
 
@@ -142,10 +143,7 @@ def test_a_title_is_stored_exactly_and_shown_escaped(
 def test_a_title_is_renamed_exactly(
     app: Flask, admin_client: FlaskClient, admin_token: str, title: str, expected: str
 ) -> None:
-    url = "/settings/secret-api-keys/1/edit"
-    response = admin_client.post(
-        url, data={"title": title, "csrf_token": csrf_token(admin_client, url)}
-    )
+    response = post_title(admin_client, EDIT, title)
 
     assert response.status_code == 303
     assert stored_titles(app) == [expected]

@@ -70,6 +70,12 @@ def run_journey(app: Flask, base: str) -> tuple[Journey, str]:
     journey = Journey()
     browser = requests.Session()
 
+    def submit(label: str, path: str, **fields: str) -> requests.Response:
+        """Record the form at ``path`` (as "<label> form") and its submission (as ``label``)."""
+        form = journey.record(f"{label} form", browser.get(f"{base}{path}", timeout=10))
+        data = {**fields, "csrf_token": csrf_token_in(form.text)}
+        return journey.record(label, browser.post(f"{base}{path}", data=data, timeout=10))
+
     def on_signal(sender: Any, **kwargs: Any) -> None:
         journey.signals.append(repr(kwargs))
 
@@ -99,15 +105,7 @@ def run_journey(app: Flask, base: str) -> tuple[Journey, str]:
         )
         journey.sessions.append(session_contents(app, browser))
         journey.record("list", browser.get(f"{base}{BASE}", timeout=10))
-        form = journey.record("create form", browser.get(f"{base}{BASE}/new", timeout=10))
-        created = journey.record(
-            "create",
-            browser.post(
-                f"{base}{BASE}/new",
-                data={"title": "Journey", "csrf_token": csrf_token_in(form.text)},
-                timeout=10,
-            ),
-        )
+        created = submit("create", f"{BASE}/new", title="Journey")
         journey.sessions.append(session_contents(app, browser))
         token = _TOKEN.search(created.text).group(0)  # type: ignore[union-attr]
         key_id = int(re.search(rf"{BASE}/(\d+)", created.text).group(1))  # type: ignore[union-attr]
@@ -128,38 +126,10 @@ def run_journey(app: Flask, base: str) -> tuple[Journey, str]:
         assert not api.cookies, "a key-authenticated request was given a cookie"
 
         journey.record("detail", browser.get(f"{base}{BASE}/{key_id}", timeout=10))
-        edit = journey.record("edit form", browser.get(f"{base}{BASE}/{key_id}/edit", timeout=10))
-        journey.record(
-            "edit",
-            browser.post(
-                f"{base}{BASE}/{key_id}/edit",
-                data={"title": "Journey renamed", "csrf_token": csrf_token_in(edit.text)},
-                timeout=10,
-            ),
-        )
-        revoke = journey.record(
-            "revoke form", browser.get(f"{base}{BASE}/{key_id}/revoke", timeout=10)
-        )
-        journey.record(
-            "revoke",
-            browser.post(
-                f"{base}{BASE}/{key_id}/revoke",
-                data={"csrf_token": csrf_token_in(revoke.text)},
-                timeout=10,
-            ),
-        )
+        submit("edit", f"{BASE}/{key_id}/edit", title="Journey renamed")
+        submit("revoke", f"{BASE}/{key_id}/revoke")
         journey.record("revoked key", api.get(f"{base}/admin/api/me", auth=(token, ""), timeout=10))
-        delete = journey.record(
-            "delete form", browser.get(f"{base}{BASE}/{key_id}/delete", timeout=10)
-        )
-        journey.record(
-            "delete",
-            browser.post(
-                f"{base}{BASE}/{key_id}/delete",
-                data={"csrf_token": csrf_token_in(delete.text)},
-                timeout=10,
-            ),
-        )
+        submit("delete", f"{BASE}/{key_id}/delete")
         journey.sessions.append(session_contents(app, browser))
         journey.record("list after", browser.get(f"{base}{BASE}", timeout=10))
     finally:

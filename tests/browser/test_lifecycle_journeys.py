@@ -52,6 +52,19 @@ def container(page: Page, js: bool, name: str) -> object:
     return page
 
 
+def open_action_on_new_key(
+    page: Page, js: bool, app: Flask, title: str, action: str
+) -> tuple[int, str, object]:
+    """A new key of admin@example.com, its page open, ``action`` chosen: id, token, dialog."""
+    with app.app_context():
+        key, token = service_of(app).create(get_user("admin@example.com"), title)
+        key_id = key.id
+    page.goto(f"{BASE}/{key_id}")
+    page.wait_for_load_state("load")
+    choose_action(page, js, action)
+    return key_id, token, container(page, js, action)
+
+
 def test_create_with_an_expiry(any_page: tuple[Page, bool], live_server: str, clock: Clock) -> None:
     page, js = any_page
     page.goto(BASE)
@@ -83,14 +96,7 @@ def test_roll_with_a_grace_period(
     any_page: tuple[Page, bool], live_server: str, app: Flask, clock: Clock
 ) -> None:
     page, js = any_page
-    with app.app_context():
-        key, old_token = service_of(app).create(get_user("admin@example.com"), "Billing sync")
-        key_id = key.id
-    page.goto(f"{BASE}/{key_id}")
-    page.wait_for_load_state("load")
-
-    choose_action(page, js, "Roll key")
-    dialog = container(page, js, "Roll key")
+    key_id, old_token, dialog = open_action_on_new_key(page, js, app, "Billing sync", "Roll key")
     dialog.get_by_label("In 24 hours").check()  # type: ignore[attr-defined]
     dialog.get_by_role("button", name="Roll key").click()  # type: ignore[attr-defined]
 
@@ -113,14 +119,9 @@ def test_scheduled_revoke(
     any_page: tuple[Page, bool], live_server: str, app: Flask, clock: Clock
 ) -> None:
     page, js = any_page
-    with app.app_context():
-        key, token = service_of(app).create(get_user("admin@example.com"), "Nightly import")
-        key_id = key.id
-    page.goto(f"{BASE}/{key_id}")
-    page.wait_for_load_state("load")
-
-    choose_action(page, js, "Revoke API key")
-    dialog = container(page, js, "Revoke API key")
+    _key_id, token, dialog = open_action_on_new_key(
+        page, js, app, "Nightly import", "Revoke API key"
+    )
     expect(dialog.get_by_label("Now")).to_be_checked()  # type: ignore[attr-defined]
     dialog.get_by_label("In 1 hour").check()  # type: ignore[attr-defined]
     dialog.get_by_role("button", name="Revoke API key").click()  # type: ignore[attr-defined]

@@ -5,18 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-import requests
 from playwright.sync_api import Browser, Page, expect
 
-BASE = "/settings/secret-api-keys"
-TOKEN = re.compile(r"sk_[0-9A-Za-z]{49}")
-
-
-def api_status(live_server: str, token: str) -> int:
-    response = requests.get(
-        f"{live_server}/admin/api/me", headers={"Authorization": f"Bearer {token}"}, timeout=10
-    )
-    return response.status_code
+from tests.browser.test_journeys import BASE, TOKEN, api_status
 
 
 def test_an_overseer_revokes_a_key_and_its_owner_sees_who_did(
