@@ -66,7 +66,8 @@ nitpick_ignore += [("py:class", f"flask_secret_keys.auth.{name}") for name in ("
 
 html_theme = "flask"
 html_title = f"Flask-Secret-Keys {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["tables.css"]
 html_show_sourcelink = False
 # The theme's banner asks Read the Docs which version is the newest.
 version_banner = False
