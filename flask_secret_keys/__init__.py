@@ -22,7 +22,8 @@ from .errors import (
     TooManyAttempts,
 )
 from .extension import SecretKeys
-from .service import Actor, KeyQuery, KeyService, parse_duration
+from .rules import Actor, KeyQuery, parse_duration
+from .service import KeyService
 
 __all__ = [
     "ActiveKeyExists",

@@ -227,7 +227,9 @@ def authenticate_request() -> SecretKeyMixin | None:
         g._secret_keys_key = None
         return None
     try:
-        key = state.service.authenticate(credential)
+        key = state.service.authenticate(
+            credential, ip=request.remote_addr, user_agent=request.user_agent.string
+        )
     except DATABASE_UNAVAILABLE as error:
         log_unavailable(error)
         raise DatabaseUnavailable() from None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 import click
 from flask.cli import AppGroup
@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from . import models
 from .errors import SecretKeyError
 from .models import KeyEventMixin, SecretKeyMixin
-from .service import Actor, clean_operator, parse_duration
+from .rules import Actor, clean_operator, parse_duration
 from .state import current_state
 
 
@@ -96,13 +96,14 @@ actor_option = click.option(
 def create(identifier: str, title: str, expires_in: str | None, actor: Actor) -> None:
     """Create a key and print it once, alone on the last line."""
     state = current_state()
-    expires_at: dt.datetime | Literal["default"] | None = "default"
-    if expires_in == "never":
+    if expires_in is None:
+        expires_at = state.service.default_expiry()
+    elif expires_in == "never":
         expires_at = None
-    elif expires_in is not None:
+    else:
         expires_at = models.utcnow() + parse_duration(expires_in)
     user = _user(identifier)
-    key, token = state.service.create(user, title, expires_at, actor=actor)
+    key, token = state.service.create(user, title, expires_at=expires_at, actor=actor)
     click.echo(
         f"Created secret API key {key.id} ({key.redacted}) for {identifier},"
         f" expiring {_when(key.expires_at)}. Store it now: it will not be shown again.",
@@ -244,7 +245,7 @@ def revoke(
     if identifier is not None or every:
         if key_id is not None or identifier is None or not every or delay is not None:
             raise click.UsageError("Give either a KEY_ID, or --user EMAIL --all.")
-        revoked = service.revoke_all(_user(identifier), actor)
+        revoked = service.revoke_all(_user(identifier), actor=actor)
         for key in revoked:
             click.echo(f"Revoked secret API key {key.id} ({key.redacted}).")
         count = len(revoked)
@@ -272,7 +273,7 @@ def delete(key_id: int, actor: Actor) -> None:
     service = current_state().service
     key = service.key_by_id(key_id)
     redacted = key.redacted
-    service.delete(key, actor)
+    service.delete(key, actor=actor)
     click.echo(f"Deleted secret API key {key_id} ({redacted}).")
 
 

@@ -37,21 +37,17 @@ class SecretKeyError(Exception):
 
 
 class ActiveKeyExists(SecretKeyError):
-    """The user already has an active key; it must be revoked first."""
+    """The user already has an active key; it must be revoked first.
+
+    .. versionchanged:: 0.3.0
+       Carries the blocking key alone, as :attr:`key`; ``active_key_id`` is ``key.id``.
+    """
 
     message = "You already have an active secret API key. Revoke it before creating a new one."
 
-    def __init__(
-        self,
-        active_key_id: int | None = None,
-        message: str | None = None,
-        *,
-        key: SecretKeyMixin | None = None,
-    ) -> None:
+    def __init__(self, key: SecretKeyMixin, message: str | None = None) -> None:
         super().__init__(message)
-        #: The id of the key that blocks the creation, when known.
-        self.active_key_id = active_key_id
-        #: That key itself, when known, so the caller need not look it up again.
+        #: The key that blocks the creation, so the caller need not look it up again.
         self.key = key
 
 

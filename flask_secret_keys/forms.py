@@ -1,6 +1,6 @@
 """The forms of the Settings → Secret API Keys pages.
 
-Title rules live in the service (:func:`~flask_secret_keys.service.clean_title`);
+Title rules live in the service (:func:`~flask_secret_keys.rules.clean_title`);
 the title form only runs them early so errors show next to the field.
 """
 
@@ -27,7 +27,7 @@ from wtforms.validators import AnyOf, Optional, ValidationError
 
 from .errors import InvalidTitle
 from .models import TITLE_MAX_LENGTH
-from .service import DIRECTIONS, SORT_FIELDS, STATUSES, KeyQuery, clean_title, describe_duration
+from .rules import DIRECTIONS, SORT_FIELDS, STATUSES, KeyQuery, clean_title, describe_duration
 
 #: Pages beyond this are clamped, so a crafted URL cannot ask the database for
 #: an OFFSET it cannot represent.

@@ -213,7 +213,9 @@ def make_key_model(db: Any, user_model: type[Any], table_name: str) -> type[Secr
         "user_id": user_id,
         "title": orm.mapped_column(sa.String(TITLE_MAX_LENGTH), nullable=False),
         "redacted": orm.mapped_column(sa.String(REDACTED_MAX_LENGTH), nullable=False),
-        "token_hash": orm.mapped_column(sa.String(HASH_LENGTH), nullable=False),
+        # Deferred: matched in WHERE clauses, never loaded with a key, so no
+        # result row (nor SQLAlchemy's DEBUG log of one) carries it.
+        "token_hash": orm.mapped_column(sa.String(HASH_LENGTH), nullable=False, deferred=True),
         "created_at": orm.mapped_column(UTCDateTime, nullable=False, default=utcnow),
         "updated_at": orm.mapped_column(
             UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow

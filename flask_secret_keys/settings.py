@@ -17,7 +17,7 @@ import jinja2
 from jinja2 import nodes
 
 from . import crypto
-from .service import MAX_DURATION
+from .rules import MAX_DURATION
 
 #: htmx.org 2.0.11's ``dist/htmx.min.js`` and its Subresource Integrity hash: the
 #: pages load it with that hash from this URL only. Change both together.

@@ -69,9 +69,10 @@ from .forms import (
     TitleForm,
 )
 from .headers import add_security_headers
-from .models import IP_MAX_LENGTH, USER_AGENT_MAX_LENGTH, KeyEventMixin, SecretKeyMixin
+from .models import KeyEventMixin, SecretKeyMixin
 from .outages import DATABASE_UNAVAILABLE, unavailable_page
-from .service import EXPIRY_WARNING, Actor, KeyQuery, KeyService, describe_duration
+from .rules import EXPIRY_WARNING, Actor, KeyQuery, describe_duration
+from .service import KeyService
 from .state import current_state
 
 bp = Blueprint("secret_keys", __name__, template_folder="templates", static_folder="static")
@@ -99,11 +100,7 @@ def _user() -> Any:
 
 def _actor() -> Actor:
     """The signed-in user as the actor of a change, with the client werkzeug sees."""
-    return Actor.for_user(
-        _user(),
-        ip=(request.remote_addr or "")[:IP_MAX_LENGTH] or None,
-        user_agent=(request.user_agent.string or "")[:USER_AGENT_MAX_LENGTH] or None,
-    )
+    return Actor.for_user(_user(), ip=request.remote_addr, user_agent=request.user_agent.string)
 
 
 def _oversees() -> bool:
@@ -529,7 +526,7 @@ def create() -> Response:
     if valid:
         try:
             key, token = service.create(
-                user, form.title.data, form.expires_at(models.utcnow()), actor=_actor()
+                user, form.title.data, expires_at=form.expires_at(models.utcnow()), actor=_actor()
             )
         except ActiveKeyExists as refused:
             active_key = refused.key
@@ -587,7 +584,7 @@ def edit(key_id: int) -> ResponseReturnValue:
     form = TitleForm()
     # The form ran the service's title rules already, so the rename cannot refuse the title.
     if _validated(form):
-        _service().rename(key, form.title.data, _actor())
+        _service().rename(key, form.title.data, actor=_actor())
         return _key_changed(key, "Title updated.")
     return _dialog_or_page("secret_keys/_edit.html", "Edit secret API key", 422, form=form, key=key)
 
@@ -656,7 +653,7 @@ def delete(key_id: int) -> ResponseReturnValue:
 
     def act() -> ResponseReturnValue:
         title = key.title
-        _service().delete(key, _actor())
+        _service().delete(key, actor=_actor())
         flash(f"Secret API key “{title}” deleted.", FLASH_CATEGORY)
         if _wants_partial():
             return cast(Response, htmx_response("", redirect=url_for(".index")))
@@ -711,7 +708,7 @@ def revoke_all() -> ResponseReturnValue:
     service = _service()
     form = ConfirmForm()
     if request.method == "POST" and _validated(form):
-        revoked = service.revoke_all(owner, _actor())
+        revoked = service.revoke_all(owner, actor=_actor())
         count = len(revoked)
         name = current_state().users.user_name(owner)
         flash(

@@ -65,7 +65,7 @@ from werkzeug.serving import make_server
 
 from example_app.extensions import secret_keys
 from example_app.models import User, db
-from flask_secret_keys import KeyService, SecretKeys, models
+from flask_secret_keys import Actor, KeyService, SecretKeys, models
 from flask_secret_keys.ratelimit import NAMESPACE
 from flask_secret_keys.settings import Settings
 from tests.host import add_demo_users, create_app, get_user
@@ -293,7 +293,7 @@ def key_in_state(service: KeyService, user: Any, state: str) -> str:
     """
     key, token = service.create(user, f"A {state} key")
     if state in ("revoked", "deleted"):
-        service.revoke(key, by=user)
+        service.revoke(key, actor=Actor.for_user(user))
     if state == "deleted":
         service.delete(key)
     if state == "inactive_user":

@@ -232,6 +232,8 @@ def test_the_lifecycle_works_on_the_upgraded_table(
     with app.app_context():
         operator = migration_host.db.session.get(migration_host.Operator, 2)
         _key, token = service.create(
-            operator, "Expiring", flask_secret_keys.models.utcnow() + dt.timedelta(days=30)
+            operator,
+            "Expiring",
+            expires_at=flask_secret_keys.models.utcnow() + dt.timedelta(days=30),
         )
     assert whoami(client, token) == 200

@@ -20,7 +20,7 @@ from flask_login import LoginManager, UserMixin
 from flask_wtf import CSRFProtect
 from sqlalchemy import orm
 
-from flask_secret_keys import NotAnAdmin, SecretKeys
+from flask_secret_keys import Actor, NotAnAdmin, SecretKeys
 from tests.conftest import KEY_FORMS, csrf_token, database_url, key_headers, new_db, service_of
 from tests.host import add_host_routes, create_key, create_key_in_pages, fresh_tables, log_in_host
 
@@ -187,14 +187,19 @@ def test_key_post_is_attributed_to_its_owner(host: Host) -> None:
     )
 
     assert response.status_code == 200
-    assert response.json == {"by": str(host.ids[host.admin]), "note": {"ok": True}}
+    assert response.json == {
+        "by": str(host.ids[host.admin]),
+        "note": {"ok": True},
+    }
 
 
 def test_revoked_key_is_refused(host: Host) -> None:
     key_id, token = create_key(host.app, host.ext, host.ids[host.admin])
     with host.app.app_context():
         service = service_of(host.app, host.ext)
-        service.revoke(service.key_by_id(key_id), by=service.key_by_id(key_id).owner)
+        service.revoke(
+            service.key_by_id(key_id), actor=Actor.for_user(service.key_by_id(key_id).owner)
+        )
 
     response = host.app.test_client().get("/api/whoami", headers=key_headers("bearer", token))
 

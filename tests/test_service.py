@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from example_app.models import User, db
 from flask_secret_keys import (
     ActiveKeyExists,
+    Actor,
     InvalidTitle,
     KeyAlreadyRevoked,
     KeyNotFound,
@@ -49,7 +50,7 @@ def test_one_active_key_per_user(service: KeyService, admin: User, ops: User) ->
     first, _ = service.create(admin, "First")
     with pytest.raises(ActiveKeyExists) as excinfo:
         service.create(admin, "Second")
-    assert excinfo.value.active_key_id == first.id
+    assert excinfo.value.key.id == first.id
     assert excinfo.value.key is not None and excinfo.value.key.id == first.id
     assert "Revoke it" in str(excinfo.value)
     service.create(ops, "Another user's key")  # other users are not affected
@@ -57,7 +58,7 @@ def test_one_active_key_per_user(service: KeyService, admin: User, ops: User) ->
 
 def test_a_new_key_can_be_created_after_revoking(service: KeyService, admin: User) -> None:
     first, _ = service.create(admin, "First")
-    service.revoke(first, by=admin)
+    service.revoke(first, actor=Actor.for_user(admin))
     second, _ = service.create(admin, "Second")
     assert second.is_active
     assert [k.id for k in service.keys_of(admin)] == [second.id, first.id]
@@ -70,7 +71,7 @@ def test_non_admins_cannot_have_keys(service: KeyService, viewer: User) -> None:
 
 def test_revoke_records_when_and_by_whom(service: KeyService, admin: User, ops: User) -> None:
     key, _ = service.create(admin, "K")
-    service.revoke(key, by=ops)
+    service.revoke(key, actor=Actor.for_user(ops))
     db.session.expire_all()
     key = service.key_of(admin, key.id)
     assert key.status == "revoked"
@@ -82,10 +83,10 @@ def test_revoke_records_when_and_by_whom(service: KeyService, admin: User, ops: 
 
 def test_revoking_twice_is_an_error(service: KeyService, admin: User) -> None:
     key, _ = service.create(admin, "K")
-    service.revoke(key, by=admin)
+    service.revoke(key, actor=Actor.for_user(admin))
     revoked_at = service.key_of(admin, key.id).revoked_at
     with pytest.raises(KeyAlreadyRevoked):
-        service.revoke(key, by=admin)
+        service.revoke(key, actor=Actor.for_user(admin))
     assert service.key_of(admin, key.id).revoked_at == revoked_at
 
 
@@ -99,7 +100,7 @@ def test_an_active_key_cannot_be_deleted(service: KeyService, admin: User) -> No
 def test_a_revoked_key_can_be_deleted(service: KeyService, admin: User) -> None:
     key, _ = service.create(admin, "K")
     key_id = key.id
-    service.revoke(key, by=admin)
+    service.revoke(key, actor=Actor.for_user(admin))
     service.delete(key)
     with pytest.raises(KeyNotFound):
         service.key_of(admin, key_id)
@@ -131,7 +132,7 @@ def test_rename_changes_only_the_title(service: KeyService, admin: User) -> None
 
 def test_a_revoked_key_can_still_be_renamed(service: KeyService, admin: User) -> None:
     key, _ = service.create(admin, "Old")
-    service.revoke(key, by=admin)
+    service.revoke(key, actor=Actor.for_user(admin))
     service.rename(key, "Retired")
     assert service.key_of(admin, key.id).title == "Retired"
 
@@ -235,7 +236,7 @@ def test_last_used_is_written_again_after_the_interval(service: KeyService, admi
     first = service.key_of(admin, key.id).last_used_at
     assert first is not None
     # Age the recorded use past the interval, as if a minute had gone by.
-    older = first - service.last_used_interval - dt.timedelta(seconds=1)
+    older = first - service.store.last_used_interval - dt.timedelta(seconds=1)
     db.session.execute(
         sa.update(service.model).where(service.model.id == key.id).values(last_used_at=older)
     )
@@ -257,7 +258,7 @@ def many_keys(service: KeyService, admin: User, ops: User) -> list[Any]:
     keys = []
     for title in ["Alpha", "Bravo", "Charlie 100%", "Delta_x", "Echo"]:
         key, _ = service.create(admin, title)
-        service.revoke(key, by=admin)
+        service.revoke(key, actor=Actor.for_user(admin))
         keys.append(key)
     active, _ = service.create(admin, "Zulu live")
     keys.append(active)
@@ -357,7 +358,7 @@ def test_signals_carry_no_secrets(app: Flask, service: KeyService, admin: User) 
         service.authenticate(token)
         service.authenticate(token[:-1] + "!")
         service.rename(key, "K2")
-        service.revoke(key, by=admin)
+        service.revoke(key, actor=Actor.for_user(admin))
         service.authenticate(token)
         service.delete(key)
     finally:
@@ -388,7 +389,7 @@ def test_identify_finds_the_owners_key_active_or_revoked_in_one_lookup(
     service: KeyService, admin: User
 ) -> None:
     key, token = service.create(admin, "K")
-    service.revoke(key, by=admin)
+    service.revoke(key, actor=Actor.for_user(admin))
     db.session.commit()  # a new transaction sees other connections' writes
     assert admin.id  # reloaded after the commit, outside the count
     with count_statements(db.engine) as log:

@@ -25,6 +25,7 @@ from flask import Flask
 from example_app.models import db
 from flask_secret_keys import (
     ActiveKeyExists,
+    Actor,
     KeyAlreadyRevoked,
     KeyNotFound,
     KeyNotRevoked,
@@ -71,7 +72,7 @@ def test_database_enforces_one_active_key_when_the_service_check_is_passed(
     """Every thread passes the "no active key yet" check; the unique index still holds."""
     service = service_of(app)
     checked = threading.local()
-    real_slot_holder = service._slot_holder
+    real_slot_holder = service.reader.slot_holder
 
     def slot_holder_after_the_first_look(user: Any) -> Any:
         if not getattr(checked, "done", False):
@@ -80,7 +81,7 @@ def test_database_enforces_one_active_key_when_the_service_check_is_passed(
         return real_slot_holder(user)
 
     # create() checks who holds the user's active slot before inserting.
-    monkeypatch.setattr(service, "_slot_holder", slot_holder_after_the_first_look)
+    monkeypatch.setattr(service.reader, "slot_holder", slot_holder_after_the_first_look)
 
     def create() -> str:
         _key, token = service.create(get_user("admin@example.com"), "Racing")
@@ -122,7 +123,7 @@ def revoke_job(app: Flask, key_id: int, email: str = "admin@example.com") -> Cal
     def job() -> str:
         service = service_of(app)
         user = get_user(email)
-        service.revoke(service.key_of(user, key_id), by=user)
+        service.revoke(service.key_of(user, key_id), actor=Actor.for_user(user))
         return "revoked"
 
     return job
@@ -155,7 +156,7 @@ def test_twenty_concurrent_creates_leave_exactly_one_active_key(app: Flask) -> N
     assert len(created) == 1, results
     assert len(refused) == THREADS - 1, results
     winner = created[0]
-    assert {error.active_key_id for error in refused} == {winner}
+    assert {error.key.id for error in refused} == {winner}
     assert all("Revoke it before creating a new one" in str(error) for error in refused)
     assert [key.id for key in rows(app)] == [winner]
     assert_rows_consistent(app)
@@ -337,7 +338,9 @@ def roll_job(app: Flask, key_id: int) -> Callable[[], Any]:
     def job() -> int:
         service = service_of(app)
         user = get_user("admin@example.com")
-        successor, _token = service.roll(service.key_of(user, key_id), HOUR, by=user)
+        successor, _token = service.roll(
+            service.key_of(user, key_id), HOUR, actor=Actor.for_user(user)
+        )
         return int(successor.id)
 
     return job

@@ -152,7 +152,7 @@ def test_revoke_by_a_user_records_them(
     app: Flask, service: KeyService, admin: User, ops: User
 ) -> None:
     key, _token = service.create(admin, "K")
-    service.revoke(key, by=ops)
+    service.revoke(key, actor=Actor.for_user(ops))
 
     assert [(e.event, e.actor_id, e.actor_name) for e in events(app, key.id)][-1] == (
         "revoked",
@@ -169,7 +169,7 @@ def test_revoke_all_records_one_event_per_key(
     second, _ = service.create(ops, "Second")
     service.create(admin, "Not ops'")
 
-    revoked = service.revoke_all(ops, Actor.for_user(admin, ip="198.51.100.1"))
+    revoked = service.revoke_all(ops, actor=Actor.for_user(admin, ip="198.51.100.1"))
 
     assert [key.id for key in revoked] == [second.id]
     assert [(e.event, e.actor_name, e.ip) for e in events(app, second.id)] == [
@@ -177,7 +177,7 @@ def test_revoke_all_records_one_event_per_key(
         ("revoked", "Ada Admin", "198.51.100.1"),
     ]
     assert [e.event for e in events(app, first.id)] == ["created", "revoked"]
-    assert service.revoke_all(ops, Actor.for_user(admin)) == []
+    assert service.revoke_all(ops, actor=Actor.for_user(admin)) == []
 
 
 def test_unknown_event_kinds_are_refused(service: KeyService, admin: User) -> None:
@@ -231,8 +231,8 @@ def test_events_outlive_their_key_and_its_actor(
     app: Flask, service: KeyService, admin: User, ops: User
 ) -> None:
     key, _ = service.create(ops, "CI", actor=Actor.for_user(ops))
-    service.revoke(key, by=admin)
-    service.delete(key, Actor.for_user(admin))
+    service.revoke(key, actor=Actor.for_user(admin))
+    service.delete(key, actor=Actor.for_user(admin))
     key_id = key.id
     if db.engine.dialect.name == "sqlite":
         # SQLite applies ON DELETE only with foreign keys on, per connection.
@@ -250,7 +250,7 @@ def test_events_outlive_their_key_and_its_actor(
 def test_events_hold_no_key_and_no_hash(app: Flask, service: KeyService, admin: User) -> None:
     key, token = service.create(admin, "CI")
     service.rename(key, "CI deploy")
-    service.revoke(key, by=admin)
+    service.revoke(key, actor=Actor.for_user(admin))
     with app.app_context():
         table = secret_keys.Event.__table__
         stored = " ".join(str(v) for row in db.session.execute(sa.select(table)) for v in row)
@@ -331,7 +331,7 @@ def test_a_new_key_prunes_old_events_once_in_a_while(make_app: Any) -> None:
     assert run_cli(app, "revoke", "1")[0] == 0
     age_events(app, 31)
     service = service_of(app)
-    service._next_prune = 0.0
+    service.events._next_prune = 0.0
 
     assert run_cli(app, "create", "--user", "ops@example.com", "--title", "New")[0] == 0
 
@@ -366,7 +366,7 @@ def test_a_failed_prune_is_logged_and_does_not_fail_the_new_key(
 ) -> None:
     app = make_app(SECRET_KEYS_EVENT_RETENTION=30)
     service = service_of(app)
-    service._next_prune = 0.0
+    service.events._next_prune = 0.0
     with app.app_context():
         engine = db.engine
     table = secret_keys.Event.__tablename__

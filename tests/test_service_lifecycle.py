@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from example_app.models import User, db
 from flask_secret_keys import (
     ActiveKeyExists,
+    Actor,
     InvalidLifetime,
     KeyAlreadyRevoked,
     KeyNotRevoked,
@@ -77,7 +78,7 @@ def test_bad_durations_are_refused(text: str, message: str) -> None:
 def test_an_expired_key_is_refused_at_once(
     app: Flask, service: KeyService, admin: User, clock: Clock
 ) -> None:
-    key, token = service.create(admin, "Short", clock.now + HOUR)
+    key, token = service.create(admin, "Short", expires_at=clock.now + HOUR)
     rejected: list[str] = []
     signals.key_rejected.connect(lambda _app, reason, key: rejected.append(reason), app, weak=False)
 
@@ -93,9 +94,9 @@ def test_an_expired_key_is_refused_at_once(
 def test_authentication_reads_expiry_and_schedule_from_the_one_lookup(
     app: Flask, service: KeyService, admin: User, clock: Clock
 ) -> None:
-    key, token = service.create(admin, "K", clock.now + DAY)
+    key, token = service.create(admin, "K", expires_at=clock.now + DAY)
     service.revoke(key, at=clock.now + HOUR)
-    clock.advance(seconds=service.last_used_interval.total_seconds() + 1)
+    clock.advance(seconds=service.store.last_used_interval.total_seconds() + 1)
     service.authenticate(token)  # first use writes last_used_at
     db.session.remove()
 
@@ -108,7 +109,7 @@ def test_authentication_reads_expiry_and_schedule_from_the_one_lookup(
 def test_an_expired_key_does_not_block_a_new_one(
     service: KeyService, admin: User, clock: Clock
 ) -> None:
-    old, _ = service.create(admin, "Old", clock.now + DAY)
+    old, _ = service.create(admin, "Old", expires_at=clock.now + DAY)
     with pytest.raises(ActiveKeyExists):
         service.create(admin, "Too soon")
     clock.advance(days=1)
@@ -129,11 +130,11 @@ def test_default_and_maximum_lifetime_apply(make_app: Callable[..., Flask], cloc
         with pytest.raises(
             InvalidLifetime, match="Keys must expire: choose an expiry within 90 days"
         ):
-            service.create(admin, "Forever", None)
+            service.create(admin, "Forever", expires_at=None)
         with pytest.raises(InvalidLifetime, match="at most 90 days"):
-            service.create(admin, "Too long", clock.now + dt.timedelta(days=91))
+            service.create(admin, "Too long", expires_at=clock.now + dt.timedelta(days=91))
         assert service.keys_of(admin) == []
-        key, _ = service.create(admin, "Default")
+        key, _ = service.create(admin, "Default", expires_at=service.default_expiry())
         assert key.expires_at == clock.now + dt.timedelta(days=30)
 
 
@@ -142,7 +143,7 @@ def test_an_expiry_in_the_past_is_refused(
     service: KeyService, admin: User, clock: Clock, delta: dt.timedelta
 ) -> None:
     with pytest.raises(InvalidLifetime, match="must be in the future"):
-        service.create(admin, "Past", clock.now + delta)
+        service.create(admin, "Past", expires_at=clock.now + delta)
     assert service.keys_of(admin) == []
 
 
@@ -179,10 +180,10 @@ def test_a_scheduled_revocation_frees_the_slot_and_works_until_then(
         lambda _app, **kw: scheduled.append(kw), app, weak=False
     )
 
-    service.revoke(key, by=admin, at=clock.now + DAY)
+    service.revoke(key, actor=Actor.for_user(admin), at=clock.now + DAY)
 
     assert key.status == "revoking" and not key.is_active and key.is_usable
-    assert scheduled == [{"key": key, "at": clock.now + DAY, "by": admin}]
+    assert scheduled == [{"key": key, "at": clock.now + DAY, "actor": Actor.for_user(admin)}]
     assert service.active_key(admin) is None
     _new, new_token = service.create(admin, "New")
     clock.advance(hours=23, minutes=59)
@@ -222,7 +223,7 @@ def test_only_revoked_or_expired_keys_can_be_deleted(
 ) -> None:
     scheduled, _ = service.create(admin, "Scheduled")
     service.revoke(scheduled, at=clock.now + HOUR)
-    expiring, _ = service.create(ops, "Expiring", clock.now + HOUR)
+    expiring, _ = service.create(ops, "Expiring", expires_at=clock.now + HOUR)
     for key in (scheduled, expiring):
         with pytest.raises(KeyNotRevoked):
             service.delete(key)
@@ -242,10 +243,12 @@ def test_roll_keeps_both_keys_working_during_the_grace_period(
     rolled: list[Any] = []
     signals.key_rolled.connect(lambda _app, **kw: rolled.append(kw), app, weak=False)
 
-    successor, new_token = service.roll(old, HOUR, by=admin)
+    successor, new_token = service.roll(old, HOUR, actor=Actor.for_user(admin))
 
     assert successor.title == "Deploy" and successor.id != old.id
-    assert rolled == [{"key": old, "successor": successor, "grace": HOUR, "by": admin}]
+    assert rolled == [
+        {"key": old, "successor": successor, "grace": HOUR, "actor": Actor.for_user(admin)}
+    ]
     assert service.active_key(admin).id == successor.id  # type: ignore[union-attr]
     assert old.status == "revoking" and old.revoked_at == clock.now + HOUR
     assert old.revoked_by_id == admin.id
@@ -266,7 +269,7 @@ def test_roll_now_revokes_the_old_key_at_once(app: Flask, service: KeyService, a
 def test_the_successor_keeps_the_old_keys_lifetime(
     service: KeyService, admin: User, clock: Clock
 ) -> None:
-    old, _ = service.create(admin, "Deploy", clock.now + dt.timedelta(days=30))
+    old, _ = service.create(admin, "Deploy", expires_at=clock.now + dt.timedelta(days=30))
     clock.advance(days=10)
     successor, _ = service.roll(old, HOUR)
     assert successor.expires_at == clock.now + dt.timedelta(days=30)
@@ -279,7 +282,7 @@ def test_rolling_a_key_that_is_not_active_is_refused_and_changes_nothing(
     service.revoke(revoked)
     scheduled, _ = service.create(admin, "Scheduled")
     service.revoke(scheduled, at=clock.now + DAY)
-    expired, _ = service.create(ops, "Expired", clock.now + HOUR)
+    expired, _ = service.create(ops, "Expired", expires_at=clock.now + HOUR)
     clock.advance(hours=1)
 
     for key, status in [
@@ -312,11 +315,11 @@ def test_list_filters_and_sorts_by_the_new_statuses(
 ) -> None:
     revoked, _ = service.create(admin, "Revoked")
     service.revoke(revoked)
-    service.create(admin, "Expired", clock.now + HOUR)
+    service.create(admin, "Expired", expires_at=clock.now + HOUR)
     clock.advance(hours=2)
-    revoking, _ = service.create(admin, "Revoking", clock.now + dt.timedelta(days=3))
+    revoking, _ = service.create(admin, "Revoking", expires_at=clock.now + dt.timedelta(days=3))
     service.revoke(revoking, at=clock.now + DAY)
-    service.create(admin, "Active", clock.now + dt.timedelta(days=5))
+    service.create(admin, "Active", expires_at=clock.now + dt.timedelta(days=5))
 
     def titles(**query: Any) -> list[str]:
         return [key.title for key in service.search(admin, KeyQuery(**query)).items]
@@ -331,10 +334,10 @@ def test_list_filters_and_sorts_by_the_new_statuses(
 def test_expiring_lists_keys_ending_within_the_window(
     service: KeyService, admin: User, ops: User, clock: Clock
 ) -> None:
-    soon, _ = service.create(admin, "Soon", clock.now + dt.timedelta(days=2))
-    service.create(ops, "Later", clock.now + dt.timedelta(days=20))
+    soon, _ = service.create(admin, "Soon", expires_at=clock.now + dt.timedelta(days=2))
+    service.create(ops, "Later", expires_at=clock.now + dt.timedelta(days=20))
     service.revoke(service.active_key(ops), at=clock.now + DAY)  # type: ignore[arg-type]
-    _, _ = service.create(ops, "Forever", None)
+    _, _ = service.create(ops, "Forever", expires_at=None)
 
     assert [k.title for k in service.expiring(dt.timedelta(days=7))] == ["Later", "Soon"]
     assert [k.title for k in service.expiring(HOUR)] == []
@@ -353,7 +356,7 @@ def test_api_accepts_old_and_new_keys_during_the_grace_period_and_only_the_new_a
     with app.app_context():
         admin = get_user("admin@example.com")
         old, old_token = service.create(admin, "Deploy")
-        _new, new_token = service.roll(old, dt.timedelta(hours=24), by=admin)
+        _new, new_token = service.roll(old, dt.timedelta(hours=24), actor=Actor.for_user(admin))
 
     assert api_status(client, old_token) == api_status(client, new_token) == 200
     clock.advance(hours=23, minutes=59, seconds=59)
@@ -369,7 +372,7 @@ def test_api_refuses_an_expired_key_with_the_usual_401(
     service: KeyService = service_of(app)
     with app.app_context():
         admin = get_user("admin@example.com")
-        _key, token = service.create(admin, "Short", clock.now + dt.timedelta(days=7))
+        _key, token = service.create(admin, "Short", expires_at=clock.now + dt.timedelta(days=7))
     unknown = client.get("/admin/api/me", headers={"Authorization": "Bearer sk_x"})
 
     assert api_status(client, token) == 200

@@ -18,7 +18,7 @@ from markupsafe import escape
 from werkzeug.test import TestResponse
 
 from example_app.models import db
-from flask_secret_keys import InvalidTitle
+from flask_secret_keys import Actor, InvalidTitle
 from flask_secret_keys.models import TITLE_MAX_LENGTH
 from flask_secret_keys.service import clean_title
 from tests.conftest import csrf_token, get_user, service_of
@@ -157,7 +157,7 @@ def test_search_finds_titles_with_like_wildcards_literally(
         user = get_user("admin@example.com")
         for title in ("100% done", "100 done"):
             key, _ = service.create(user, title)
-            service.revoke(key, by=user)
+            service.revoke(key, actor=Actor.for_user(user))
 
     page = admin_client.get("/settings/secret-api-keys", query_string={"q": "100%"})
 

@@ -97,7 +97,7 @@ def test_a_key_without_context_shows_only_when(app: Flask, admin_client: Any) ->
         service = service_of(app)
         key, _token = service.create(get_user("admin@example.com"), "K")
         with app.test_request_context(environ_base={"REMOTE_ADDR": ""}):
-            service.record_use(key)
+            service.verifier.record_use(key)
     page = words(admin_client.get(f"{BASE}/1"))
     assert re.search(r"Last used \d+ seconds? ago Using this key", page)
 

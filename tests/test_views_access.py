@@ -27,6 +27,7 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 
 from example_app.models import User, db
+from flask_secret_keys import Actor
 from tests.conftest import csrf_token, get_user, log_in, service_of
 
 HOST_ROUTES = {
@@ -96,7 +97,7 @@ def world(app: Flask) -> World:
     with app.app_context():
         admin = get_user("admin@example.com")
         revoked, _ = service.create(admin, "Mine, revoked")
-        service.revoke(revoked, by=admin)
+        service.revoke(revoked, actor=Actor.for_user(admin))
         own, token = service.create(admin, "Mine")
         other, _ = service.create(get_user("ops@example.com"), "Not mine")
         return World(app, own.id, revoked.id, other.id, token)

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from hypothesis import given
 from hypothesis import strategies as st
 
+from flask_secret_keys import Actor
 from tests.conftest import FORM_FUZZ, csrf_token, get_user, log_in, service_of
 
 #: Text a browser can submit in a form field: any Unicode but lone surrogates.
@@ -34,7 +35,7 @@ def test_any_title_on_the_create_form_is_created_or_refused_never_500(
         user = get_user("admin@example.com")
         active = service.active_key(user)
         if active is not None:
-            service.revoke(active, by=user)
+            service.revoke(active, actor=Actor.for_user(user))
     url = "/settings/secret-api-keys/new"
 
     response = admin_pages.post(

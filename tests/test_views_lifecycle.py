@@ -35,7 +35,7 @@ def key_of(app: Flask, key_id: int) -> Any:
 
 def make_key(app: Flask, title: str = "Deploy", expires_at: Any = None) -> int:
     with app.app_context():
-        key, _ = service_of(app).create(get_user("admin@example.com"), title, expires_at)
+        key, _ = service_of(app).create(get_user("admin@example.com"), title, expires_at=expires_at)
         return int(key.id)
 
 

@@ -298,7 +298,7 @@ def test_revoke_all_through_the_service_uses_one_transaction(
 ) -> None:
     service.create(ops, "Ops deploy")
     with count_statements(db.engine) as log:
-        service.revoke_all(ops, Actor.for_user(admin))
+        service.revoke_all(ops, actor=Actor.for_user(admin))
     assert len(log.matching("UPDATE")) == 1 and len(log.matching("INSERT")) == 1
     assert (
         db.session.execute(

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from example_app.models import db
-from flask_secret_keys import crypto, signals
+from flask_secret_keys import Actor, crypto, signals
 from tests.conftest import DATABASE_URL, csrf_token_in, get_user, service_of
 
 BASE = "/settings/secret-api-keys"
@@ -199,7 +199,7 @@ def test_the_database_holds_no_plaintext_key(app: Flask, tmp_path: Path) -> None
             user = get_user(email)
             key, token = service.create(user, "Dumped")
             tokens.append(token)
-            service.revoke(key, by=user)
+            service.revoke(key, actor=Actor.for_user(user))
             _key, token = service.create(user, "Dumped active")
             tokens.append(token)
 

@@ -67,7 +67,7 @@ def seed(app: Flask) -> None:
         now = dt.datetime.now(dt.timezone.utc)
         for title, age, used in HISTORY:
             key, _token = service.create(admin, title)
-            service.revoke(key, by=admin)
+            service.revoke(key, actor=Actor.for_user(admin))
             created = now - dt.timedelta(days=age)
             db.session.execute(
                 sa.update(service.model)
@@ -99,9 +99,9 @@ def seed_ops(app: Flask) -> int:
         for title, age, revoked in OPS_KEYS:
             key, _token = service.create(ops, "CI" if not revoked else title, actor=by_ops)
             if not revoked:
-                service.rename(key, title, by_ops)
+                service.rename(key, title, actor=by_ops)
             else:
-                service.revoke(key, by=ops, actor=by_ops)
+                service.revoke(key, actor=by_ops)
             created = now - dt.timedelta(days=age)
             Key, Event = service.model, service.event_model
             values: dict[str, object] = {"created_at": created}

@@ -1,0 +1,115 @@
+"""What every part of the service shares: the host's database, the models and the settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+
+from ..models import KeyEventMixin, SecretKeyMixin
+
+#: A bookkeeping write that fails is logged and skipped: every database error,
+#: and no free connection in the pool.
+BOOKKEEPING_ERRORS = (sa.exc.DBAPIError, sa.exc.TimeoutError)
+
+#: The latest time a key may expire: a later one would not fit a datetime
+#: once a roll adds a lifetime to it.
+LATEST = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.timezone.utc)
+
+
+@dataclass(frozen=True)
+class Store:
+    """The host's ``db``, the two models, the host's user functions and the key settings.
+
+    :param db: the host's Flask-SQLAlchemy object.
+    :param model: the key model made by :func:`~flask_secret_keys.models.make_key_model`.
+    :param event_model: the event model made by :func:`~flask_secret_keys.models.make_event_model`.
+    :param user_id: returns a user's primary key value.
+    :param user_name: how an event names a user who acts.
+    :param is_admin: the host's admin predicate.
+    :param prefix: the token prefix.
+    :param pepper: the HMAC key for token hashes, or None for plain SHA-256.
+    :param last_used_interval: how stale ``last_used_at`` may get before a use rewrites it.
+    :param default_expiration: how long a new key lives unless told otherwise; None for no expiry.
+    :param max_lifetime: the longest a key may live, or None for no limit; it applies to
+        keys made before it was set too.
+    :param event_retention: how long events are kept, or None to keep them for good.
+    """
+
+    db: Any
+    model: type[SecretKeyMixin]
+    event_model: type[KeyEventMixin]
+    user_id: Callable[[Any], Any]
+    user_name: Callable[[Any], str]
+    is_admin: Callable[[Any], bool]
+    prefix: str
+    pepper: bytes | None
+    last_used_interval: dt.timedelta
+    default_expiration: dt.timedelta | None = None
+    max_lifetime: dt.timedelta | None = None
+    event_retention: dt.timedelta | None = None
+
+    @property
+    def session(self) -> Any:
+        return self.db.session
+
+    def engine_for(self, model: type[Any]) -> sa.Engine:
+        """The engine ``model``'s table lives on, for a write on a connection of its own."""
+        return self.db.session.get_bind(mapper=sa.inspect(model))  # type: ignore[no-any-return]
+
+    def ends_at(self, key: SecretKeyMixin) -> dt.datetime | None:
+        """When ``key`` expires: its own expiry, or sooner if the maximum lifetime is shorter."""
+        if self.max_lifetime is None:
+            return key.expires_at
+        latest = plus(key.created_at, self.max_lifetime)
+        return latest if key.expires_at is None or key.expires_at > latest else key.expires_at
+
+    def stops_at(self, key: SecretKeyMixin) -> dt.datetime:
+        """When ``key`` stops working: revoked or expired, whichever is first; LATEST if never."""
+        times = [time for time in (key.revoked_at, self.ends_at(key)) if time is not None]
+        return min(times, default=LATEST)
+
+    def unexpired(self, now: dt.datetime) -> sa.ColumnElement[bool]:
+        """The SQL condition for a key not expired at ``now``, the maximum lifetime included."""
+        Key = self.model
+        condition = sa.or_(Key.expires_at.is_(None), Key.expires_at > now)
+        if self.max_lifetime is not None:
+            condition = sa.and_(condition, Key.created_at > now - self.max_lifetime)
+        return condition
+
+    def status_is(self, status: str, now: dt.datetime) -> sa.ColumnElement[bool]:
+        """The SQL condition for a key's status at ``now``, as :meth:`status_of` computes it."""
+        Key = self.model
+        not_revoked = sa.or_(Key.revoked_at.is_(None), Key.revoked_at > now)
+        if status == "revoked":
+            return Key.revoked_at <= now
+        if status == "expired":
+            return sa.and_(not_revoked, sa.not_(self.unexpired(now)))
+        if status == "revoking":
+            return sa.and_(Key.revoked_at > now, self.unexpired(now))
+        return sa.and_(Key.revoked_at.is_(None), self.unexpired(now))
+
+    def status_of(self, key: SecretKeyMixin, now: dt.datetime) -> str:
+        """``key``'s status at ``now``, with the maximum lifetime applied."""
+        status = key.status_at(now)
+        ends = self.ends_at(key)
+        if status in ("active", "revoking") and ends is not None and ends <= now:
+            return "expired"
+        return status
+
+
+def app() -> Flask:
+    """The current app, the sender of every signal."""
+    return current_app._get_current_object()  # type: ignore[attr-defined,no-any-return]
+
+
+def plus(when: dt.datetime, duration: dt.timedelta) -> dt.datetime:
+    """``when + duration``, or :data:`LATEST` where that would not fit a datetime."""
+    try:
+        return min(when + duration, LATEST)
+    except OverflowError:
+        return LATEST
