@@ -20,7 +20,7 @@ from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import models
-from .errors import SecretKeyError
+from .errors import KeyNotFound, SecretKeyError
 from .models import KeyEventMixin, SecretKeyMixin
 from .rules import Actor, clean_operator, parse_duration
 from .state import current_state
@@ -119,15 +119,24 @@ def create(identifier: str, title: str, expires_in: str | None, actor: Actor) ->
     metavar="DURATION",
     default="0s",
     show_default=True,
-    help="How long the old key keeps working (at most 7d).",
+    help="How long the old key keeps working (at most 7d). A key of the same owner still"
+    " in an earlier grace period stops working at once.",
 )
 @actor_option
 def roll(key_id: int, grace: str, actor: Actor) -> None:
     """Replace a key by a new one with the same title; print the new key on the last line."""
     service = current_state().service
     delay = parse_duration(grace)
-    successor, token = service.roll(service.key_by_id(key_id), delay, actor=actor)
+    key = service.key_by_id(key_id)
+    in_grace = [other for other in service.working_keys_of(key.owner) if other.id != key_id]
+    successor, token = service.roll(key, delay, actor=actor)
     old = service.key_by_id(key_id)
+    for other in in_grace:
+        click.echo(
+            f"Secret API key {other.id} ({other.redacted}), in an earlier grace period, is"
+            " revoked now.",
+            err=True,
+        )
     click.echo(
         f"Rolled secret API key {key_id} ({old.redacted}): it is revoked"
         f" {'now' if not delay else 'at ' + _when(old.revoked_at)}. New key {successor.id}"
@@ -299,8 +308,14 @@ def log(key_id: int, as_json: bool) -> None:
     """Print a key's events, newest first; also for a deleted key."""
     service = current_state().service
     events = service.events_of(key_id)
-    if not events:
-        service.key_by_id(key_id)
+    try:
+        key = service.key_by_id(key_id)
+    except KeyNotFound:
+        if not events:
+            raise
+    else:
+        if service.settle(among=[key]):
+            events = service.events_of(key_id)
     if as_json:
         _echo_json_array(_event_record(event) for event in events)
         return
@@ -321,3 +336,19 @@ def prune_events() -> None:
         return
     count = state.service.prune_events()
     click.echo(f"Deleted {count} key {'event' if count == 1 else 'events'}.")
+
+
+@group.command("housekeeping")
+def housekeeping() -> None:
+    """Record revocations that took effect by the clock, and prune old events.
+
+    A scheduled revocation, or a roll's grace period, ends as time passes; the
+    pages record it when they show the key. Run this daily (cron, a scheduler)
+    so the audit trail and the key_revoked signal never wait for a visit.
+    """
+    state = current_state()
+    count = len(state.service.settle())
+    click.echo(f"{count} {'revocation' if count == 1 else 'revocations'} recorded.")
+    if state.settings.event_retention is not None:
+        pruned = state.service.prune_events()
+        click.echo(f"Deleted {pruned} key {'event' if pruned == 1 else 'events'}.")

@@ -1,7 +1,14 @@
 """Signals sent by flask-secret-keys.
 
 Each is sent with the Flask app as the sender. None of them ever carries a
-plaintext key or its hash, so a receiver may log what it is given.
+plaintext key or its hash, so a receiver may log what it is given. Every
+signal of a change carries ``actor``, the :class:`~flask_secret_keys.Actor`
+who made it (``Actor.system()`` when no one did, such as a revocation that
+took effect by the clock).
+
+.. versionchanged:: 0.3.0
+   ``by`` is replaced by ``actor`` on every signal that had it, and
+   ``key_created``, ``key_title_changed`` and ``key_deleted`` carry it too.
 """
 
 from __future__ import annotations
@@ -10,16 +17,19 @@ from blinker import Namespace
 
 _signals = Namespace()
 
-#: Sent when a key is created, with ``key`` and ``user`` (its owner).
+#: Sent when a key is created, with ``key``, ``user`` (its owner) and ``actor``.
 key_created = _signals.signal("secret-keys-created")
 
-#: Sent when a key's title changes, with ``key`` and ``old_title``.
+#: Sent when a key's title changes, with ``key``, ``old_title`` and ``actor``.
 key_title_changed = _signals.signal("secret-keys-title-changed")
 
-#: Sent when a key is revoked, with ``key`` and ``by`` (the user who revoked it, or None).
+#: Sent when a key stops working for good, with ``key`` and ``actor``: revoked now, or a
+#: scheduled revocation or a roll's grace period that ended (then the actor is the
+#: system, sent when the service records it: see :meth:`flask_secret_keys.KeyService.settle`).
 key_revoked = _signals.signal("secret-keys-revoked")
 
-#: Sent after a key is deleted, with ``key_id``, ``user_id`` (its owner) and ``redacted``.
+#: Sent after a key is deleted, with ``key_id``, ``user_id`` (its owner), ``redacted``
+#: and ``actor``.
 key_deleted = _signals.signal("secret-keys-deleted")
 
 #: Sent when a key authenticates a request, with ``key`` and ``user``.
@@ -32,13 +42,13 @@ key_authenticated = _signals.signal("secret-keys-authenticated")
 key_rejected = _signals.signal("secret-keys-rejected")
 
 #: Sent when a key's revocation is scheduled for later, with ``key``, ``at`` (when
-#: it stops working, in UTC) and ``by`` (the user who asked, or None). The key
-#: leaves its owner's active slot at once; ``key_revoked`` is not sent when the
-#: time comes, as nothing happens then but the clock passing.
+#: it stops working, in UTC) and ``actor``. The key leaves its owner's active slot
+#: at once; ``key_revoked`` follows once the time has come and the service
+#: records it.
 key_revocation_scheduled = _signals.signal("secret-keys-revocation-scheduled")
 
 #: Sent when a key is rolled, with ``key`` (the old key), ``successor`` (the new
 #: active key, same title), ``grace`` (a timedelta: how long the old key keeps
-#: working) and ``by``. Followed by ``key_revocation_scheduled`` for the old key,
+#: working) and ``actor``. Followed by ``key_revocation_scheduled`` for the old key,
 #: or ``key_revoked`` when the grace period is zero.
 key_rolled = _signals.signal("secret-keys-rolled")

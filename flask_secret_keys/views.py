@@ -57,6 +57,7 @@ from .errors import (
     KeyNotFound,
     KeyNotRevoked,
     KeyNotRollable,
+    NotAnAdmin,
     SecretKeyError,
 )
 from .forms import (
@@ -113,9 +114,10 @@ def _is_own(key: SecretKeyMixin) -> bool:
 
 def _viewable_key(key_id: int) -> SecretKeyMixin:
     """A key the user may open and revoke: their own, or any key for an overseer."""
-    if _oversees():
-        return _service().key_by_id(key_id)
-    return _service().key_of(_user(), key_id)
+    service = _service()
+    key = service.key_by_id(key_id) if _oversees() else service.key_of(_user(), key_id)
+    service.settle(among=[key])
+    return key
 
 
 def _require_overseer() -> None:
@@ -640,8 +642,15 @@ def roll(key_id: int) -> ResponseReturnValue:
         successor, token = _service().roll(key, form.delay, actor=_actor())
         return _reveal(successor, token, f"Secret API key “{key.title}” rolled.")
 
+    in_grace = [other for other in _service().working_keys_of(_user()) if other.id != key.id]
     return _confirmed(
-        key, form, act, (KeyNotRollable, ActiveKeyExists), "secret_keys/_roll.html", "Roll key"
+        key,
+        form,
+        act,
+        (KeyNotRollable, ActiveKeyExists, NotAnAdmin),
+        "secret_keys/_roll.html",
+        "Roll key",
+        in_grace=in_grace,
     )
 
 

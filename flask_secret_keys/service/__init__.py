@@ -8,7 +8,7 @@ event that records it.
 
 :class:`KeyService` is what hosts use, as ``secret_keys.service``; the parts
 it is made of (:mod:`.reading`, :mod:`.lifecycle`, :mod:`.revocation`,
-:mod:`.events`, :mod:`.verification`) share one :class:`~.store.Store`.
+:mod:`.events`, :mod:`.verification`) share one ``Store``.
 """
 
 from __future__ import annotations
@@ -71,7 +71,8 @@ class KeyService:
 
     Every operation reads the time from :func:`flask_secret_keys.models.utcnow`,
     the one clock of the package, so all of them agree on "now". The
-    parameters are those of :class:`~flask_secret_keys.service.store.Store`.
+    parameters are the fields of its ``Store``: the host's ``db``, the two models, the host's
+    ``user_id``, ``user_name`` and ``is_admin`` functions and the key settings.
 
     .. versionchanged:: 0.3.0
        Every change takes a keyword-only ``actor`` (``by=`` is gone), and
@@ -153,12 +154,23 @@ class KeyService:
         return self.reader.working_keys_of(user)
 
     def search(self, user: Any, query: KeyQuery) -> Pagination:
-        """A page of ``user``'s keys: two statements, an items query and a count."""
-        return self.reader.search(user, query)
+        """A page of ``user``'s keys: two statements, an items query and a count.
+
+        A revocation on the page that took effect by the clock is recorded
+        first (see :meth:`settle`).
+        """
+        page = self.reader.search(user, query)
+        self.settle(among=page.items)
+        return page
 
     def search_all(self, query: KeyQuery, owners: Sequence[Any] | None = None) -> Pagination:
-        """A page of every user's keys (or only ``owners``'), owners joined in: two statements."""
-        return self.reader.search_all(query, owners)
+        """A page of every user's keys (or only ``owners``'), owners joined in: two statements.
+
+        Settles the page's due revocations like :meth:`search`.
+        """
+        page = self.reader.search_all(query, owners)
+        self.settle(among=page.items)
+        return page
 
     def expiring(self, within: dt.timedelta) -> list[SecretKeyMixin]:
         """Every user's working keys that expire or are revoked within ``within``, soonest first."""
@@ -218,8 +230,9 @@ class KeyService:
     ) -> tuple[SecretKeyMixin, str]:
         """Replace an active key by a successor; the old one is revoked after ``grace``.
 
-        Both keys work during the grace period (at most :data:`MAX_DELAY`); the
-        successor is the owner's active key at once, with the old key's
+        Both keys work during the grace period (at most
+        :data:`~flask_secret_keys.rules.MAX_DELAY`); the successor is the
+        owner's active key at once, with the old key's
         lifetime within the maximum. A user has one key in grace at most:
         rolling again ends the previous grace period at once. An owner who is
         no longer an admin gets no successor (:class:`~.errors.NotAnAdmin`).
@@ -236,7 +249,8 @@ class KeyService:
     def revoke(
         self, key: SecretKeyMixin, *, at: dt.datetime | None = None, actor: Actor | None = None
     ) -> SecretKeyMixin:
-        """Revoke a key for good, now or at ``at`` (at most :data:`MAX_DELAY` ahead).
+        """Revoke a key for good, now or at ``at``, at most
+        :data:`~flask_secret_keys.rules.MAX_DELAY` ahead.
 
         A scheduled key keeps authenticating until ``at`` but leaves the active
         slot at once, so a successor can be created right away. A revocation
@@ -260,16 +274,26 @@ class KeyService:
         retention removes them), with its ``deleted`` event last."""
         self.revocations.delete(key, actor)
 
-    def settle(self, user: Any | None = None) -> list[SecretKeyMixin]:
+    def settle(
+        self, user: Any | None = None, *, among: Sequence[SecretKeyMixin] | None = None
+    ) -> list[SecretKeyMixin]:
         """Record the revocations that took effect by the clock since they were scheduled.
 
-        Each gets a ``revoked`` event by the system at the time it took effect,
-        and ``key_revoked`` is sent, once. The pages and every change call it
-        for the user concerned; ``flask secret-keys housekeeping`` for everyone.
+        Each gets a ``revoked`` event by the system at the time it took
+        effect, and ``key_revoked`` is sent, once. ``user`` narrows it to one
+        user's keys; ``among`` to the owners of those keys that are due, and
+        costs no statement when none is (the pages pass the keys they show).
+        Every change to a user's keys settles theirs first, and
+        ``flask secret-keys housekeeping`` settles everyone's. Returns the
+        keys recorded.
 
         .. versionadded:: 0.3.0
         """
-        return self.revocations.settle(user)
+        if among is None:
+            return self.revocations.settle(user)
+        now = models.utcnow()
+        owners = {key.user_id: key.owner for key in among if self.revocations.is_due(key, now)}
+        return [key for owner in owners.values() for key in self.revocations.settle(owner)]
 
     # Events
 

@@ -159,6 +159,10 @@ class Revocations:
 
     # Revocations that take effect by the clock
 
+    def is_due(self, key: SecretKeyMixin, now: dt.datetime) -> bool:
+        """Whether ``key``'s revocation has taken effect but is not recorded yet."""
+        return key.revoked_at is not None and key.updated_at < key.revoked_at <= now
+
     def settle(self, user: Any | None = None) -> list[SecretKeyMixin]:
         """Record the revocations whose time has come: a ``revoked`` event by the system.
 
