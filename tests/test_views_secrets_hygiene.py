@@ -47,10 +47,10 @@ class Journey:
 
 @pytest.fixture
 def captured_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
-    """Every log record at DEBUG, SQLAlchemy's statements and parameters included."""
+    """Every log record at DEBUG, SQLAlchemy's statements, parameters and result rows included."""
     engine_logger = logging.getLogger("sqlalchemy.engine")
     level = engine_logger.level
-    engine_logger.setLevel(logging.INFO)
+    engine_logger.setLevel(logging.DEBUG)
     with caplog.at_level(logging.DEBUG):
         yield caplog
     engine_logger.setLevel(level)
@@ -187,6 +187,7 @@ def test_a_full_journey_leaks_the_key_nowhere(
         for record in captured_logs.records
     )
     assert "INSERT INTO secret_api_keys" in logged, "the statement log was not captured"
+    assert "Row (" in logged, "the result rows were not captured"
     assert body not in logged
     assert digest not in logged
 
