@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,9 @@ from .state import EXTENSION_NAME, AppState, current_state
 
 if TYPE_CHECKING:
     from .ratelimit import FailedAttemptLimiter
+
+#: The longest user identifier looked up (an email address is at most 320 characters).
+IDENTIFIER_MAX_LENGTH = 320
 
 
 def _default_is_admin(user: Any) -> bool:
@@ -170,7 +174,18 @@ class SecretKeys:
         return str(self.user_id(user))
 
     def find_user(self, identifier: str) -> Any | None:
-        """The user an identifier names on the command line, or None."""
+        """The user an identifier names on the command line, or None.
+
+        An identifier no user can have (empty, over 320 characters, or with a
+        control character such as NUL, which PostgreSQL refuses in a query)
+        is None without asking the database or the host's ``find_user``.
+        """
+        if (
+            not identifier
+            or len(identifier) > IDENTIFIER_MAX_LENGTH
+            or any(unicodedata.category(char) == "Cc" for char in identifier)
+        ):
+            return None
         if self._find_user is not None:
             return self._find_user(identifier)
         return self.db.session.execute(

@@ -96,3 +96,35 @@ def test_any_raw_body_posted_to_a_form_gets_a_4xx_never_500(
         "/settings/secret-api-keys" + path, data=body, headers={"Content-Type": content_type}
     )
     assert 400 <= response.status_code < 500
+
+
+#: Text a URL can carry: any code point but lone surrogates, NUL and control characters included.
+url_text = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=120)
+
+
+@FORM_FUZZ
+@given(
+    params=st.dictionaries(
+        st.sampled_from(["owner", "q", "status", "created_from", "created_to", "sort", "page"]),
+        url_text | st.integers().map(str),
+        max_size=7,
+    ),
+    path=st.sampled_from(["/all", "/all/revoke"]),
+    htmx=st.booleans(),
+)
+def test_any_oversight_query_gets_a_page_or_a_4xx_never_500(
+    admin_pages: FlaskClient, params: dict[str, str], path: str, htmx: bool
+) -> None:
+    headers = {"HX-Request": "true"} if htmx else {}
+    response = admin_pages.get(
+        "/settings/secret-api-keys" + path, query_string=params, headers=headers
+    )
+    assert response.status_code in (200, 404)
+
+
+@pytest.mark.parametrize("owner", ["\x00", "a\x00b", "\x1b[31m", "x" * 5000])
+def test_an_owner_no_user_can_have_is_not_found(admin_pages: FlaskClient, owner: str) -> None:
+    response = admin_pages.get(
+        "/settings/secret-api-keys/all/revoke", query_string={"owner": owner}
+    )
+    assert response.status_code == 404
