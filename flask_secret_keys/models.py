@@ -207,7 +207,14 @@ def make_key_model(db: Any, user_model: type[Any], table_name: str) -> type[Secr
             # rather than sorting the table.
             sa.Index(f"ix_{table_name}_created_at", "created_at", "id"),
             sa.CheckConstraint(ACTIVE_OWNER_CHECK, name=f"ck_{table_name}_active_owner"),
-            {"mysql_charset": "utf8mb4", "mariadb_charset": "utf8mb4"},
+            # A key's id is never used again, or a new key would show a deleted
+            # one's history: SQLite reuses the highest id unless told not to
+            # (PostgreSQL's sequences and MariaDB's counters never do).
+            {
+                "mysql_charset": "utf8mb4",
+                "mariadb_charset": "utf8mb4",
+                "sqlite_autoincrement": True,
+            },
         ),
         "id": orm.mapped_column(sa.Integer, primary_key=True),
         "user_id": user_id,

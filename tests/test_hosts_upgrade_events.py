@@ -29,7 +29,11 @@ from tests.test_hosts_migrations import (
     _drop_leftovers,
     _enforce_sqlite_foreign_keys,
 )
-from tests.test_hosts_upgrade_lifecycle import documented_upgrade, old_schema
+from tests.test_hosts_upgrade_lifecycle import (
+    documented_ids_upgrade,
+    documented_upgrade,
+    old_schema,
+)
 
 NOW = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
 
@@ -82,10 +86,58 @@ def upgraded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Migrate
         (revision,) = (path for path in host.revisions if path != lifecycle)
         source = revision.read_text()
         host.flask_db("upgrade")
+        # 0.2.0 in use: a second key with its events, then deleted.
+        _add_deleted_key(engine)
+        # The 0.3.0 one: key ids never reused, written by hand.
+        host.flask_db("revision", "-m", "Key ids never reused")
+        (ids,) = (path for path in host.revisions if path not in (lifecycle, revision))
+        ids.write_text(
+            ids.read_text()
+            .replace("def upgrade():\n    pass\n", documented_ids_upgrade() + "\n\n", 1)
+            .replace("def downgrade():\n    pass\n", "", 1)
+        )
+        host.flask_db("upgrade")
         yield host, source, token
     finally:
         _drop_leftovers(engine)
         engine.dispose()
+
+
+def _add_deleted_key(engine: sa.Engine) -> None:
+    keys = sa.Table(KEYS, sa.MetaData(), autoload_with=engine)
+    events = sa.Table(EVENTS, sa.MetaData(), autoload_with=engine)
+    naive = NOW.replace(tzinfo=None)
+    with engine.begin() as connection:
+        deleted_id = 7
+        connection.execute(
+            keys.insert().values(
+                id=deleted_id,
+                user_id=1,
+                title="Gone",
+                redacted="sk_gone…",
+                token_hash=f"{7:064x}",
+                created_at=naive,
+                updated_at=naive,
+                revoked_at=naive,
+            )
+        )
+        if engine.dialect.name == "postgresql":
+            # As if the sequence had given the id (an explicit one leaves it behind).
+            connection.exec_driver_sql(
+                f"SELECT setval(pg_get_serial_sequence('{KEYS}', 'id'), {deleted_id})"
+            )
+        for kind in ("created", "revoked", "deleted"):
+            connection.execute(
+                events.insert().values(
+                    key_id=deleted_id,
+                    event=kind,
+                    at=naive,
+                    actor_kind="system",
+                    key_title="Gone",
+                    key_redacted="sk_gone…",
+                )
+            )
+        connection.execute(keys.delete().where(keys.c.id == deleted_id))
 
 
 def test_the_upgrade_adds_the_event_table_and_two_columns_only(
@@ -168,3 +220,32 @@ def test_the_database_still_enforces_one_active_key(upgraded: tuple[Migrated, st
         with pytest.raises((sa.exc.IntegrityError, sa.exc.OperationalError)):
             connection.execute(keys.insert().values(row))
         transaction.rollback()
+
+
+def test_a_new_key_after_the_upgrade_takes_no_used_id_and_no_history(
+    upgraded: tuple[Migrated, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    host, _source, _token = upgraded
+    monkeypatch.setenv("DATABASE_URL", host.url)
+    app = migration_host.create_app()
+    service = service_of(app, migration_host.secret_keys)
+    try:
+        with app.app_context():
+            operator = migration_host.db.session.get(migration_host.Operator, 1)
+            service.revoke_all(operator)
+            events = service.event_model
+            deleted_id = migration_host.db.session.execute(
+                sa.select(sa.func.max(events.key_id)).where(events.key_title == "Gone")
+            ).scalar_one()
+            key, _ = service.create(operator, "After the upgrade")
+            assert key.id > deleted_id
+            assert [e.event for e in service.events_of(key.id)] == ["created"]
+            if host.engine.dialect.name == "sqlite":
+                with host.engine.connect() as connection:
+                    sql = connection.exec_driver_sql(
+                        "SELECT sql FROM sqlite_master WHERE name = ?", (KEYS,)
+                    ).scalar_one()
+                assert "AUTOINCREMENT" in sql and f"ck_{KEYS}_active_owner" in sql
+    finally:
+        with app.app_context():
+            migration_host.db.engine.dispose()

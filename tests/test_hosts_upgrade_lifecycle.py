@@ -93,6 +93,15 @@ def documented_upgrade() -> str:
     return snippet.replace("secret_api_keys", KEYS)
 
 
+def documented_ids_upgrade() -> str:
+    """The ``upgrade()`` docs/integration.md gives for key ids never reused, for our table."""
+    text = DOCS.read_text()
+    (snippet,) = re.findall(
+        r"```python\n(def upgrade\(\):\n    if op\.get_bind\(\).*?)\n\n\ndef downgrade", text, re.S
+    )
+    return snippet.replace("secret_api_keys", KEYS)
+
+
 def _drop(engine: sa.Engine) -> None:
     existing = set(sa.inspect(engine).get_table_names())
     metadata = sa.MetaData()

@@ -247,6 +247,20 @@ def test_events_outlive_their_key_and_its_actor(
     assert all(e.key_title == "CI" and e.key_redacted == key.redacted for e in recorded)
 
 
+def test_a_deleted_keys_id_and_history_never_pass_to_a_new_key(
+    app: Flask, service: KeyService, admin: User
+) -> None:
+    old, _ = service.create(admin, "Old", actor=Actor.for_user(admin))
+    old_id = old.id
+    service.revoke(old, actor=Actor.for_user(admin))
+    service.delete(old, actor=Actor.for_user(admin))
+
+    new, _ = service.create(admin, "New", actor=Actor.for_user(admin))
+
+    assert new.id > old_id
+    assert [e.event for e in events(app, new.id)] == ["created"]
+
+
 def test_events_hold_no_key_and_no_hash(app: Flask, service: KeyService, admin: User) -> None:
     key, token = service.create(admin, "CI")
     service.rename(key, "CI deploy")
