@@ -18,22 +18,15 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime as dt
-import shlex
 from collections.abc import Callable
 from typing import Any, cast
-from weakref import WeakKeyDictionary
 
-from babel import Locale
-from babel.dates import format_date, format_datetime, format_timedelta
 from flask import (
     Blueprint,
     Response,
     abort,
     current_app,
     flash,
-    has_request_context,
-    make_response,
     redirect,
     render_template,
     request,
@@ -44,9 +37,7 @@ from flask_htmx import HTMX
 from flask_htmx import make_response as htmx_response
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from flask_wtf.csrf import CSRFError, generate_csrf
-from jinja2 import Environment, Template
-from markupsafe import Markup
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import NotFound
 
 from . import crypto, models
@@ -69,9 +60,17 @@ from .forms import (
     TitleForm,
 )
 from .headers import add_security_headers
-from .models import IP_MAX_LENGTH, USER_AGENT_MAX_LENGTH, KeyEventMixin, SecretKeyMixin
+from .models import IP_MAX_LENGTH, USER_AGENT_MAX_LENGTH, SecretKeyMixin
 from .outages import DATABASE_UNAVAILABLE, unavailable_page
-from .service import EXPIRY_WARNING, Actor, KeyQuery, KeyService, describe_duration
+from .rendering import (
+    FLASH_CATEGORY,
+    oversees,
+    render_page,
+    render_partial,
+    signed_in_user,
+    template_helpers,
+)
+from .service import Actor, KeyQuery, KeyService, describe_duration
 from .state import current_state
 
 bp = Blueprint("secret_keys", __name__, template_folder="templates", static_folder="static")
@@ -80,49 +79,31 @@ bp = Blueprint("secret_keys", __name__, template_folder="templates", static_fold
 #: does not have to set up flask-htmx itself.
 htmx = HTMX()
 
-#: The flash category of the pages' notices, so they are told apart from the host's.
-FLASH_CATEGORY = "secret_keys"
-
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
-
-#: One compiled layout bridge per Jinja environment (that is, per app).
-_bridges: WeakKeyDictionary[Environment, Template] = WeakKeyDictionary()
 
 
 def _service() -> KeyService:
     return current_state().service
 
 
-def _user() -> Any:
-    return current_user._get_current_object()
-
-
 def _actor() -> Actor:
     """The signed-in user as the actor of a change, with the client werkzeug sees."""
     return Actor.for_user(
-        _user(),
+        signed_in_user(),
         ip=(request.remote_addr or "")[:IP_MAX_LENGTH] or None,
         user_agent=(request.user_agent.string or "")[:USER_AGENT_MAX_LENGTH] or None,
     )
 
 
-def _oversees() -> bool:
-    return bool(current_state().users.can_oversee(_user()))
-
-
-def _is_own(key: SecretKeyMixin) -> bool:
-    return bool(key.user_id == current_state().users.user_id(_user()))
-
-
 def _viewable_key(key_id: int) -> SecretKeyMixin:
     """A key the user may open and revoke: their own, or any key for an overseer."""
-    if _oversees():
+    if oversees():
         return _service().key_by_id(key_id)
-    return _service().key_of(_user(), key_id)
+    return _service().key_of(signed_in_user(), key_id)
 
 
 def _require_overseer() -> None:
-    if not _oversees():
+    if not oversees():
         abort(403, "Only users who oversee secret API keys can see every user's keys.")
 
 
@@ -141,7 +122,7 @@ def _require_admin_session() -> ResponseReturnValue | None:
         return None
     if not current_user.is_authenticated:
         return _unauthorized()
-    if not current_state().users.is_admin(_user()):
+    if not current_state().users.is_admin(signed_in_user()):
         abort(403, "Secret API keys are for admin users only.")
     return None
 
@@ -185,50 +166,14 @@ def _validated(form: Any) -> bool:
     return valid
 
 
-# Rendering
-
-
-def _bridge() -> Template:
-    """A template that puts a rendered page body into the configured layout.
-
-    Jinja cannot choose a block by a variable's value, so the bridge is
-    compiled once per app from the validated ``SECRET_KEYS_CONTENT_BLOCK``.
-    """
-    env = current_app.jinja_env
-    template = _bridges.get(env)
-    if template is None:
-        block = current_state().settings.content_block
-        title = "" if block == "title" else "{% block title %}{{ sk_title }}{% endblock %}"
-        template = env.from_string(
-            "{% extends sk_base_template %}"
-            + title
-            + f"{{% block {block} %}}{{{{ sk_body }}}}{{% endblock %}}"
-        )
-        _bridges[env] = template
-    return template
-
-
-def _page(template: str, title: str, status: int = 200, **context: Any) -> Response:
-    """A full page: the body ``template`` rendered inside the configured layout."""
-    body = Markup(render_template(template, **context))  # noqa: S704
-    html = render_template(
-        _bridge(),
-        sk_base_template=current_state().settings.base_template,
-        sk_title=title,
-        sk_body=body,
-    )
-    return make_response(html, status)
-
-
-def _partial(template: str, status: int = 200, **context: Any) -> Response:
-    return make_response(render_template(template, **context), status)
+# Responses
 
 
 def _dialog_or_page(partial: str, title: str, status: int = 200, **context: Any) -> Response:
     """A dialog for htmx, or the same content as a page of its own without JavaScript."""
     if _wants_partial():
-        return _partial(partial, status, as_dialog=True, **context)
-    return _page(
+        return render_partial(partial, status, as_dialog=True, **context)
+    return render_page(
         "secret_keys/action.html", title, status, partial=partial, as_dialog=False, **context
     )
 
@@ -236,7 +181,7 @@ def _dialog_or_page(partial: str, title: str, status: int = 200, **context: Any)
 def _key_context(key: SecretKeyMixin) -> dict[str, Any]:
     """What the details card needs: a revoked key's page offers to create a new
     key, unless another key of the user's is active."""
-    active_key = None if key.is_active else _service().active_key(_user())
+    active_key = None if key.is_active else _service().active_key(signed_in_user())
     return {"key": key, "active_key": active_key}
 
 
@@ -281,131 +226,13 @@ def _confirmed(
     return _dialog_or_page(partial, title, status, form=form, key=key, error=error, **context)
 
 
-# Template helpers
-
-
-#: The locale of dates and relative times when the host does not use Flask-Babel.
-DEFAULT_LOCALE = "en"
-
-
-def current_locale() -> Locale | str:
-    """The locale of dates and times on the pages: Flask-Babel's for this request
-    when the host has initialised Flask-Babel, else :data:`DEFAULT_LOCALE`."""
-    if has_request_context() and "babel" in current_app.extensions:
-        from flask_babel import get_locale  # only there when the host installed it
-
-        return get_locale() or DEFAULT_LOCALE
-    return DEFAULT_LOCALE
-
-
-def time_ago(when: dt.datetime, now: dt.datetime | None = None) -> str:
-    """How long before ``now`` ``when`` was, in words: "3 minutes ago", "2 days ago"."""
-    elapsed = (now or models.utcnow()) - when
-    # What has happened is "1 second ago" at the least, never "in 0 seconds",
-    # even when a held or stepped clock puts it at now or a little after.
-    elapsed = max(elapsed, dt.timedelta(seconds=1))
-    return format_timedelta(-elapsed, add_direction=True, locale=current_locale())
-
-
-def time_until(when: dt.datetime, now: dt.datetime | None = None) -> str:
-    """``when`` relative to ``now`` in words: "in 5 days", "in 3 hours", or
-    "2 minutes ago" once it has passed."""
-    delta = when - (now or models.utcnow())
-    return format_timedelta(delta, add_direction=True, locale=current_locale())
-
-
-def calendar_date(when: dt.datetime) -> str:
-    """``when``'s UTC date written out: "March 1, 2027"."""
-    return format_date(when.astimezone(dt.timezone.utc), "long", locale=current_locale())
-
-
-def exact_time(when: dt.datetime) -> str:
-    """``when`` as an unambiguous UTC time, for a tooltip: "November 26, 2026, 8:00:00 PM UTC"."""
-    return format_datetime(when, "long", tzinfo=dt.timezone.utc, locale=current_locale())
-
-
-def user_label(user: Any | None) -> str:
-    """How a user is named on a page: "You", or as ``SecretKeys.user_name`` names them."""
-    if user is None:
-        return "a user who no longer exists"
-    if user == _user():
-        return "You"
-    return current_state().users.user_name(user)
-
-
-def list_url(query: KeyQuery, **changes: Any) -> str:
-    """The list's URL for ``query`` with ``changes``, leaving defaults out."""
-    query = dataclasses.replace(query, **changes)
-    default = KeyQuery()
-    args: dict[str, Any] = {}
-    if query.search:
-        args["q"] = query.search
-    if query.status != default.status:
-        args["status"] = query.status
-    if query.created_from is not None:
-        args["created_from"] = query.created_from.isoformat()
-    if query.created_to is not None:
-        args["created_to"] = query.created_to.isoformat()
-    if (query.sort, query.direction) != (default.sort, default.direction):
-        args["sort"], args["dir"] = query.sort, query.direction
-    if query.page != 1:
-        args["page"] = query.page
-    if request.endpoint == "secret_keys.all_keys":
-        if query.owner:
-            args["owner"] = query.owner
-        return url_for(".all_keys", **args)
-    return url_for(".index", **args)
-
-
-def curl_line(token: str) -> str | None:
-    """A curl command that calls the host's Admin API with ``token``, or None
-    when the host has not named an endpoint (``SECRET_KEYS_API_EXAMPLE_URL``)."""
-    url = current_state().settings.api_example_url
-    if url is None:
-        return None
-    if url.startswith("/"):
-        url = request.host_url.rstrip("/") + url
-    return f'curl -H "Authorization: Bearer {token}" {shlex.quote(url)}'
-
-
 def _is_filtered(query: KeyQuery) -> bool:
     return bool(
         query.search or query.status != "all" or query.created_from or query.created_to
     ) or bool(query.owner)
 
 
-def activity(key: SecretKeyMixin) -> list[KeyEventMixin]:
-    """A key's latest events, newest first, for its Activity section."""
-    return _service().events_of(key.id, limit=ACTIVITY_LIMIT)
-
-
-#: The Activity section shows this many events at most; ``flask secret-keys log`` shows all.
-ACTIVITY_LIMIT = 50
-
-
-@bp.context_processor
-def _template_helpers() -> dict[str, Any]:
-    return {
-        "sk_settings": current_state().settings,
-        "sk_csrf_token": generate_csrf,
-        "sk_ago": time_ago,
-        "sk_until": time_until,
-        "sk_date": calendar_date,
-        "sk_exact": exact_time,
-        "sk_now": models.utcnow(),
-        "sk_expiry_warning": EXPIRY_WARNING,
-        "sk_describe": describe_duration,
-        "sk_user_label": user_label,
-        "sk_list_url": list_url,
-        "sk_flash_category": FLASH_CATEGORY,
-        "sk_activity": activity,
-        "sk_activity_limit": ACTIVITY_LIMIT,
-        "sk_oversees": _oversees,
-        "sk_is_own": _is_own,
-        "sk_user_name": current_state().users.user_name,
-        "sk_curl_line": curl_line,
-        "sk_secret_pattern": crypto.secret_pattern(current_state().settings.prefix),
-    }
+bp.context_processor(template_helpers)
 
 
 # Views
@@ -421,7 +248,7 @@ def index() -> Response:
     secret_in_search = crypto.looks_like_token(query.search, current_state().settings.prefix)
     if secret_in_search:
         query = dataclasses.replace(query, search="", page=1)
-    user = _user()
+    user = signed_in_user()
     context: dict[str, Any] = {
         "form": form,
         "query": query,
@@ -433,9 +260,9 @@ def index() -> Response:
         "secret_in_search": secret_in_search,
     }
     if _wants_partial():
-        response = _partial("secret_keys/_results.html", oob=True, **context)
+        response = render_partial("secret_keys/_results.html", oob=True, **context)
     else:
-        response = _page(
+        response = render_page(
             "secret_keys/index.html",
             "Secret API Keys",
             active_key=_service().active_key(user),
@@ -457,7 +284,7 @@ def identify() -> ResponseReturnValue:
     """
     form = IdentifyForm()
     if _validated(form):
-        key = _service().identify(_user(), (form.key.data or "").strip())
+        key = _service().identify(signed_in_user(), (form.key.data or "").strip())
         if key is not None:
             url = url_for(".detail", key_id=key.id)
             if _wants_partial():
@@ -469,9 +296,9 @@ def identify() -> ResponseReturnValue:
         )
     form.key.data = ""
     if _wants_partial():
-        response = _partial("secret_keys/_identify.html", 422, identify_form=form)
+        response = render_partial("secret_keys/_identify.html", 422, identify_form=form)
     else:
-        response = _page(
+        response = render_page(
             "secret_keys/action.html",
             "Identify a key",
             422,
@@ -513,7 +340,7 @@ def create() -> Response:
     A second send of the same form whose first answer was lost (a double
     click over a slow link, without JavaScript) is offered a replacement.
     """
-    service, user = _service(), _user()
+    service, user = _service(), signed_in_user()
     form = _create_form()
     posted = request.method == "POST"
     valid = posted and _validated(form)
@@ -573,14 +400,14 @@ def detail(key_id: int) -> Response:
     """A key's details page: its status, times, activity and the actions menu."""
     key = _viewable_key(key_id)
     if _wants_partial():
-        return _partial("secret_keys/_key.html", **_key_context(key))
-    return _page("secret_keys/detail.html", key.title, **_key_context(key))
+        return render_partial("secret_keys/_key.html", **_key_context(key))
+    return render_page("secret_keys/detail.html", key.title, **_key_context(key))
 
 
 @bp.route("/<int:key_id>/edit", methods=["GET", "POST"])
 def edit(key_id: int) -> ResponseReturnValue:
     """Rename a key: a side panel with htmx, a form page without."""
-    key = _service().key_of(_user(), key_id)
+    key = _service().key_of(signed_in_user(), key_id)
     if request.method == "GET":
         form = TitleForm(obj=key)
         return _dialog_or_page("secret_keys/_edit.html", "Edit secret API key", form=form, key=key)
@@ -614,7 +441,7 @@ def revoke(key_id: int) -> ResponseReturnValue:
             return _key_changed(key, message)
         flash(message, FLASH_CATEGORY)
         if _wants_partial():
-            return _partial(
+            return render_partial(
                 "secret_keys/_create.html",
                 as_dialog=True,
                 form=_create_form(formdata={}),
@@ -636,7 +463,7 @@ def revoke(key_id: int) -> ResponseReturnValue:
 @bp.route("/<int:key_id>/roll", methods=["GET", "POST"])
 def roll(key_id: int) -> ResponseReturnValue:
     """Roll a key: a successor with the same title, shown once; the old key revoked later."""
-    key = _service().key_of(_user(), key_id)
+    key = _service().key_of(signed_in_user(), key_id)
     form = DelayForm()
 
     def act() -> ResponseReturnValue:
@@ -651,7 +478,7 @@ def roll(key_id: int) -> ResponseReturnValue:
 @bp.route("/<int:key_id>/delete", methods=["GET", "POST"])
 def delete(key_id: int) -> ResponseReturnValue:
     """Delete a revoked key, after a confirmation; then back to the list."""
-    key = _service().key_of(_user(), key_id)
+    key = _service().key_of(signed_in_user(), key_id)
     form = ConfirmForm()
 
     def act() -> ResponseReturnValue:
@@ -696,8 +523,8 @@ def all_keys() -> Response:
         "active_count": len(service.working_keys_of(owner)) if owner is not None else 0,
     }
     if _wants_partial():
-        return _partial("secret_keys/_all_results.html", oob=True, **context)
-    return _page("secret_keys/all.html", "All keys", **context)
+        return render_partial("secret_keys/_all_results.html", oob=True, **context)
+    return render_page("secret_keys/all.html", "All keys", **context)
 
 
 @bp.route("/all/revoke", methods=["GET", "POST"])

@@ -20,8 +20,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from example_app.models import db
+from flask_secret_keys.rendering import exact_time, time_ago
 from flask_secret_keys.settings import HTMX_INTEGRITY, HTMX_URL
-from flask_secret_keys.views import exact_time, time_ago
 from tests.conftest import csrf_token, get_user, log_in, service_of
 
 BASE = "/settings/secret-api-keys"
