@@ -36,6 +36,7 @@ from flask.typing import ResponseReturnValue
 from flask_htmx import HTMX
 from flask_htmx import make_response as htmx_response
 from flask_login import current_user
+from flask_sqlalchemy.pagination import Pagination
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import NotFound
@@ -226,10 +227,46 @@ def _confirmed(
     return _dialog_or_page(partial, title, status, form=form, key=key, error=error, **context)
 
 
-def _is_filtered(query: KeyQuery) -> bool:
-    return bool(
-        query.search or query.status != "all" or query.created_from or query.created_to
-    ) or bool(query.owner)
+#: A list's search: the page of keys a query finds, and what else its templates show.
+ListSearch = Callable[[KeyQuery], tuple[Pagination, dict[str, Any]]]
+
+
+def _key_list(
+    form: ListForm, search: ListSearch, template: str, title: str, partial: str, **page: Any
+) -> Response:
+    """My keys and All keys: parse the query string, guard the search box, search, render.
+
+    A whole key typed into the search box came in the URL: it is searched for
+    nowhere and echoed nowhere, and the answer keeps the URL out of later
+    requests' Referer. ``partial`` answers htmx; ``page`` is more context for
+    the full page only.
+    """
+    settings = current_state().settings
+    query = form.to_query(settings.per_page)
+    secret_in_search = crypto.looks_like_token(query.search, settings.prefix)
+    if secret_in_search:
+        query = dataclasses.replace(query, search="", page=1)
+    found, context = search(query)
+    filtered = query.search or query.status != "all" or query.created_from or query.created_to
+    context.update(
+        form=form,
+        query=query,
+        page=found,
+        filtered=bool(filtered or query.owner or secret_in_search),
+        range_error=bool(
+            query.created_from and query.created_to and query.created_from > query.created_to
+        ),
+        secret_in_search=secret_in_search,
+    )
+    if _wants_partial():
+        response = render_partial(partial, oob=True, **context)
+    else:
+        identify_form = IdentifyForm(formdata=None)
+        response = render_page(template, title, identify_form=identify_form, **page, **context)
+    if secret_in_search:
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 bp.context_processor(template_helpers)
@@ -241,38 +278,20 @@ bp.context_processor(template_helpers)
 @bp.get("", strict_slashes=False)
 def index() -> Response:
     """The current user's keys: search, filters, sort and pages, all in the query string."""
-    form = ListForm(request.args)
-    query = form.to_query(current_state().settings.per_page)
-    # A whole key typed into the search box came in the URL: search nothing
-    # and echo nothing, and keep the URL out of later requests' Referer.
-    secret_in_search = crypto.looks_like_token(query.search, current_state().settings.prefix)
-    if secret_in_search:
-        query = dataclasses.replace(query, search="", page=1)
     user = signed_in_user()
-    context: dict[str, Any] = {
-        "form": form,
-        "query": query,
-        "page": _service().search(user, query),
-        "filtered": _is_filtered(query) or secret_in_search,
-        "range_error": bool(
-            query.created_from and query.created_to and query.created_from > query.created_to
-        ),
-        "secret_in_search": secret_in_search,
-    }
-    if _wants_partial():
-        response = render_partial("secret_keys/_results.html", oob=True, **context)
-    else:
-        response = render_page(
-            "secret_keys/index.html",
-            "Secret API Keys",
-            active_key=_service().active_key(user),
-            identify_form=IdentifyForm(formdata=None),
-            **context,
-        )
-    if secret_in_search:
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+
+    def search(query: KeyQuery) -> tuple[Pagination, dict[str, Any]]:
+        return _service().search(user, query), {}
+
+    page = {} if _wants_partial() else {"active_key": _service().active_key(user)}
+    return _key_list(
+        ListForm(request.args),
+        search,
+        "secret_keys/index.html",
+        "Secret API Keys",
+        "secret_keys/_results.html",
+        **page,
+    )
 
 
 @bp.post("/identify")
@@ -502,29 +521,24 @@ def all_keys() -> Response:
     """Every user's keys, for overseers: the list's search, filters and sort, and an owner."""
     _require_overseer()
     form = AllKeysForm(request.args)
-    query = form.to_query(current_state().settings.per_page)
-    owner = None
-    if query.owner:
-        owner = current_state().users.find_user(query.owner)
-        if owner is None:
-            form.owner.errors = [f"No user “{query.owner}”."]
-    service = _service()
-    # An owner filter naming no user matches no key.
-    page = service.search_all(
-        query, owners=[owner] if owner is not None else [] if query.owner else None
+
+    def search(query: KeyQuery) -> tuple[Pagination, dict[str, Any]]:
+        service, owner = _service(), None
+        if query.owner:
+            owner = current_state().users.find_user(query.owner)
+            if owner is None:
+                form.owner.errors = [f"No user “{query.owner}”."]
+        # An owner filter naming no user matches no key.
+        owners = [owner] if owner is not None else [] if query.owner else None
+        return service.search_all(query, owners=owners), {
+            "all_keys": True,
+            "owner": owner,
+            "active_count": len(service.working_keys_of(owner)) if owner is not None else 0,
+        }
+
+    return _key_list(
+        form, search, "secret_keys/all.html", "All keys", "secret_keys/_all_results.html"
     )
-    context: dict[str, Any] = {
-        "form": form,
-        "query": query,
-        "page": page,
-        "filtered": _is_filtered(query),
-        "all_keys": True,
-        "owner": owner,
-        "active_count": len(service.working_keys_of(owner)) if owner is not None else 0,
-    }
-    if _wants_partial():
-        return render_partial("secret_keys/_all_results.html", oob=True, **context)
-    return render_page("secret_keys/all.html", "All keys", **context)
 
 
 @bp.route("/all/revoke", methods=["GET", "POST"])
