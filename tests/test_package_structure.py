@@ -122,7 +122,8 @@ def test_lower_layers_do_not_import_higher_ones(module: str, lower: str) -> None
         for target in edges[todo.pop()] - reachable:
             reachable.add(target)
             todo.append(target)
-    assert f"{PACKAGE}.{lower}" not in reachable
+    higher = f"{PACKAGE}.{lower}"
+    assert not {name for name in reachable if name == higher or name.startswith(f"{higher}.")}
 
 
 def test_the_checker_sees_a_cycle_hidden_under_type_checking() -> None:
