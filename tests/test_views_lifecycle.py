@@ -18,7 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from example_app.models import db
-from flask_secret_keys.views import calendar_date, time_until
+from flask_secret_keys.rendering import calendar_date, time_until
 from tests.conftest import Clock, get_user, log_in, service_of
 from tests.test_views import BASE, HX, TOKEN, post, text
 

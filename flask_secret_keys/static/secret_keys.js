@@ -1,5 +1,8 @@
 /* Settings → Secret API Keys: dialogs, the actions menu, notices and copying.
-   Everything here enhances pages that already work without it. */
+   Everything here enhances pages that already work without it. Events are
+   handled on the document (one handler per event type), so content htmx swaps
+   in needs no listeners of its own: enhance() only opens dialogs and sets
+   attributes. */
 (function () {
   "use strict";
 
@@ -20,15 +23,6 @@
     if (dialog.open || !dialog.isConnected) return;
     // A notice of an earlier action would sit, unreadable, under the backdrop.
     clearToasts();
-    dialog.addEventListener("close", function () { dialogClosed(dialog); });
-    dialog.addEventListener("cancel", function (event) {
-      if (!mayClose(dialog)) event.preventDefault();
-    });
-    dialog.addEventListener("copy", function () { copied(dialog); });
-    dialog.addEventListener("click", function (event) {
-      // A click on the backdrop of the side panel closes it.
-      if (event.target === dialog && dialog.classList.contains("sk-dialog--panel")) dialog.close();
-    });
     dialog.showModal();
     var select = dialog.querySelector("[data-sk-select]");
     if (select) select.select();
@@ -47,12 +41,29 @@
     if (target && target.isConnected) target.focus();
   }
 
+  function isDialog(element) {
+    return Boolean(element && element.matches && element.matches("dialog[data-sk-dialog]"));
+  }
+
+  // "close" and "cancel" do not bubble, so they are caught on their way down.
+  document.addEventListener("close", function (event) {
+    if (isDialog(event.target)) dialogClosed(event.target);
+  }, true);
+  document.addEventListener("cancel", function (event) {
+    if (isDialog(event.target) && !mayClose(event.target)) event.preventDefault();
+  }, true);
+  document.addEventListener("copy", function (event) {
+    var dialog = event.target.closest && event.target.closest("dialog[data-sk-dialog]");
+    if (dialog) copied(dialog);
+  });
+
   function closeOpenDialog() {
     var dialog = document.querySelector("#sk-root dialog[data-sk-dialog][open]");
     if (dialog) dialog.close();
   }
 
-  /* The ⋮ menu: a button that opens a menu of links, driven from the keyboard too. */
+  /* The ⋮ menu: a button that opens a menu of links, driven from the keyboard too.
+     setUpMenu turns the list of links into a menu; the handlers below drive it. */
   function setUpMenu(wrap) {
     if (wrap.hasAttribute("data-sk-ready")) return;
     wrap.setAttribute("data-sk-ready", "");
@@ -64,61 +75,85 @@
     list.setAttribute("aria-labelledby", button.id);
     list.hidden = true;
     Array.prototype.forEach.call(list.children, function (li) { li.setAttribute("role", "none"); });
-    var items = Array.prototype.slice.call(list.querySelectorAll(".sk-action"));
-    items.forEach(function (item) {
+    list.querySelectorAll(".sk-action").forEach(function (item) {
       item.setAttribute("role", "menuitem");
       item.tabIndex = -1;
     });
+  }
 
-    function open(index) {
-      list.hidden = false;
-      button.setAttribute("aria-expanded", "true");
-      items[(index + items.length) % items.length].focus();
-    }
-    function close(refocus) {
-      if (list.hidden) return;
-      list.hidden = true;
-      button.setAttribute("aria-expanded", "false");
-      if (refocus) button.focus();
-    }
-    function move(step) {
-      var index = items.indexOf(document.activeElement);
-      items[(index + step + items.length) % items.length].focus();
-    }
+  /* The parts of the set-up menu ``element`` is in, or null. */
+  function menuOf(element) {
+    var wrap = element && element.closest && element.closest("[data-sk-menu][data-sk-ready]");
+    if (!wrap) return null;
+    var list = wrap.querySelector(".sk-menu");
+    return {
+      wrap: wrap,
+      button: wrap.querySelector("[aria-haspopup='menu']"),
+      list: list,
+      items: Array.prototype.slice.call(list.querySelectorAll(".sk-action"))
+    };
+  }
 
-    button.addEventListener("click", function () {
-      if (list.hidden) open(0); else close(true);
+  function openMenu(menu, index) {
+    menu.list.hidden = false;
+    menu.button.setAttribute("aria-expanded", "true");
+    menu.items[(index + menu.items.length) % menu.items.length].focus();
+  }
+
+  function closeMenu(menu, refocus) {
+    if (menu.list.hidden) return;
+    menu.list.hidden = true;
+    menu.button.setAttribute("aria-expanded", "false");
+    if (refocus) menu.button.focus();
+  }
+
+  function moveInMenu(menu, step) {
+    var index = menu.items.indexOf(document.activeElement);
+    menu.items[(index + step + menu.items.length) % menu.items.length].focus();
+  }
+
+  /* A click: on a menu's button or item, or anywhere (which closes the menus it is not in). */
+  function menuClick(event) {
+    var menu = menuOf(event.target);
+    document.querySelectorAll("[data-sk-menu][data-sk-ready]").forEach(function (wrap) {
+      if (!wrap.contains(event.target)) closeMenu(menuOf(wrap), false);
     });
-    button.addEventListener("keydown", function (event) {
-      if (event.key === "ArrowDown") { event.preventDefault(); open(0); }
-      if (event.key === "ArrowUp") { event.preventDefault(); open(-1); }
-    });
-    list.addEventListener("keydown", function (event) {
-      switch (event.key) {
-        case "ArrowDown": event.preventDefault(); move(1); break;
-        case "ArrowUp": event.preventDefault(); move(-1); break;
-        case "Home": event.preventDefault(); items[0].focus(); break;
-        case "End": event.preventDefault(); items[items.length - 1].focus(); break;
-        case "Escape": event.preventDefault(); close(true); break;
-        case "Tab": close(false); break;
-        case " ":
-          if (document.activeElement.tagName === "A") { event.preventDefault(); document.activeElement.click(); }
-          break;
-      }
-    });
-    list.addEventListener("click", function (event) {
-      var item = event.target.closest(".sk-action");
-      if (!item) return;
-      if (item.getAttribute("aria-disabled") === "true") {
-        event.preventDefault();
-        return;
-      }
-      opener = button;
-      close(false);
-    });
-    document.addEventListener("click", function (event) {
-      if (!wrap.contains(event.target)) close(false);
-    });
+    if (!menu) return;
+    if (menu.button.contains(event.target)) {
+      if (menu.list.hidden) openMenu(menu, 0); else closeMenu(menu, true);
+      return;
+    }
+    var item = event.target.closest(".sk-action");
+    if (!item || !menu.list.contains(item)) return;
+    if (item.getAttribute("aria-disabled") === "true") {
+      event.preventDefault();
+      return;
+    }
+    opener = menu.button;
+    closeMenu(menu, false);
+  }
+
+  /* A key pressed on a menu's button or in its list. */
+  function menuKey(event) {
+    var menu = menuOf(event.target);
+    if (!menu) return;
+    if (menu.button.contains(event.target)) {
+      if (event.key === "ArrowDown") { event.preventDefault(); openMenu(menu, 0); }
+      if (event.key === "ArrowUp") { event.preventDefault(); openMenu(menu, -1); }
+      return;
+    }
+    if (!menu.list.contains(event.target)) return;
+    switch (event.key) {
+      case "ArrowDown": event.preventDefault(); moveInMenu(menu, 1); break;
+      case "ArrowUp": event.preventDefault(); moveInMenu(menu, -1); break;
+      case "Home": event.preventDefault(); menu.items[0].focus(); break;
+      case "End": event.preventDefault(); menu.items[menu.items.length - 1].focus(); break;
+      case "Escape": event.preventDefault(); closeMenu(menu, true); break;
+      case "Tab": closeMenu(menu, false); break;
+      case " ":
+        if (document.activeElement.tagName === "A") { event.preventDefault(); document.activeElement.click(); }
+        break;
+    }
   }
 
   /* Notices: one at a time, shown for a few seconds (longer while hovered or
@@ -144,17 +179,31 @@
     close.className = "sk-toast-close";
     close.setAttribute("aria-label", "Dismiss");
     close.textContent = "×";
-    close.addEventListener("click", function () { toast.remove(); });
     toast.appendChild(close);
-    var timer = null;
-    function later() { timer = setTimeout(function () { toast.remove(); }, TOAST_MS); }
-    function hold() { clearTimeout(timer); }
-    toast.addEventListener("mouseenter", hold);
-    toast.addEventListener("focusin", hold);
-    toast.addEventListener("mouseleave", later);
-    toast.addEventListener("focusout", later);
-    later();
+    removeLater(toast);
   }
+
+  function removeLater(toast) {
+    clearTimeout(toast.skTimer);
+    toast.skTimer = setTimeout(function () { toast.remove(); }, TOAST_MS);
+  }
+
+  // A notice stays while the pointer or the focus is on it, and leaves a while after.
+  function toastOf(event) {
+    return event.target.closest && event.target.closest(".sk-toast[data-sk-ready]");
+  }
+  ["mouseover", "focusin"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      var toast = toastOf(event);
+      if (toast) clearTimeout(toast.skTimer);
+    });
+  });
+  ["mouseout", "focusout"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      var toast = toastOf(event);
+      if (toast && !toast.contains(event.relatedTarget)) removeLater(toast);
+    });
+  });
 
   var ICONS = {
     done: '<svg class="sk-toast-icon" viewBox="0 0 20 20" width="18" height="18" aria-hidden="true">' +
@@ -278,19 +327,6 @@
     if (event.target.matches && event.target.matches("select[name=expiration]")) showCustomDate(event.target);
   });
 
-  document.addEventListener("click", function (event) {
-    var copyButton = event.target.closest("[data-sk-copy]");
-    if (copyButton) {
-      copy(copyButton);
-      return;
-    }
-    var dismiss = event.target.closest("[data-sk-dismiss]");
-    var dialog = dismiss && dismiss.closest("dialog");
-    if (dialog) {
-      event.preventDefault();
-      if (mayClose(dialog)) dialog.close();
-    }
-  });
 
   /* htmx wiring: where focus goes back to, which answers to swap, notices. */
   // The sort header or page link that asked for new results, to focus its
@@ -376,20 +412,21 @@
     enhance(document);
   });
 
-  /* A whole key typed into the search box is not searched: it would land in
-     the URL, the browser history and the server's access log. */
-  function secretInSearch(form, value) {
+  /* The guard of the lists' search boxes: a whole key typed into one is not
+     searched, as it would land in the URL, the browser history and the
+     server's access log. True if ``value`` looks like a key; the list's
+     warning (which points to Identify a key) shows while it does. */
+  function guardSecret(form, value) {
     var pattern = form && form.getAttribute("data-sk-secret-pattern");
-    return Boolean(pattern && value && new RegExp(pattern).test(value));
-  }
-
-  function warnOfSecret(form, show) {
-    var warning = form.querySelector("[data-sk-secret-warning]");
-    var search = form.querySelector("#sk-q");
-    if (!warning || !search) return;
-    warning.hidden = !show;
-    if (show) search.setAttribute("aria-describedby", warning.id);
-    else search.removeAttribute("aria-describedby");
+    var secret = Boolean(pattern && value && new RegExp(pattern).test(value));
+    var warning = form && form.querySelector("[data-sk-secret-warning]");
+    var search = form && form.querySelector("#sk-q");
+    if (warning && search) {
+      warning.hidden = !secret;
+      if (secret) search.setAttribute("aria-describedby", warning.id);
+      else search.removeAttribute("aria-describedby");
+    }
+    return secret;
   }
 
   document.addEventListener("htmx:configRequest", function (event) {
@@ -397,13 +434,9 @@
     var data = event.detail.formData;
     if (event.detail.verb !== "get" || !inRoot(element) || !data) return;
     var form = element.closest("form") || element;
-    if (form.id === "sk-list") {
-      var secret = secretInSearch(form, data.get("q"));
-      warnOfSecret(form, secret);
-      if (secret) {
-        event.preventDefault();
-        return;
-      }
+    if (form.id === "sk-list" && guardSecret(form, data.get("q"))) {
+      event.preventDefault();
+      return;
     }
     // Keep list URLs short: leave out empty filters and default values.
     Array.from(data.keys()).forEach(function (name) {
@@ -419,9 +452,7 @@
     if (event.defaultPrevented || !inRoot(form)) return;
     if (form.id === "sk-list") {
       var search = form.querySelector("#sk-q");
-      var secret = secretInSearch(form, search && search.value);
-      warnOfSecret(form, secret);
-      if (secret) event.preventDefault();
+      if (guardSecret(form, search && search.value)) event.preventDefault();
       return;
     }
     // A second send of a form that is already on its way (a double click).
@@ -438,22 +469,54 @@
   });
 
   /* "Identify a key" in the warning moves the typed key there. */
-  document.addEventListener("click", function (event) {
-    var link = event.target.closest && event.target.closest('a[href="#sk-identify-key"]');
+  function identifyClick(event) {
     var field = document.getElementById("sk-identify-key");
     var search = document.getElementById("sk-q");
-    if (!link || !field) return;
+    if (!field) return;
     event.preventDefault();
-    if (search && secretInSearch(search.form, search.value)) {
+    if (search && guardSecret(search.form, search.value)) {
       field.value = search.value;
       search.value = "";
-      warnOfSecret(search.form, false);
+      guardSecret(search.form, "");
     }
     field.focus();
+  }
+
+  /* Every click on the page: copy buttons, dismiss buttons, a side panel's
+     backdrop, notices' Dismiss, the actions menu and the link to Identify. */
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (!target.closest) return;
+    menuClick(event);
+    var copyButton = target.closest("[data-sk-copy]");
+    if (copyButton) {
+      copy(copyButton);
+      return;
+    }
+    var dismiss = target.closest("[data-sk-dismiss]");
+    var dialog = dismiss && dismiss.closest("dialog");
+    if (dialog) {
+      event.preventDefault();
+      if (mayClose(dialog)) dialog.close();
+      return;
+    }
+    // A click on the backdrop of the side panel (the dialog itself) closes it.
+    if (isDialog(target) && target.classList.contains("sk-dialog--panel")) {
+      target.close();
+      return;
+    }
+    var toastClose = target.closest(".sk-toast-close");
+    if (toastClose) {
+      toastClose.closest(".sk-toast").remove();
+      return;
+    }
+    if (target.closest('a[href="#sk-identify-key"]')) identifyClick(event);
   });
 
-  /* Shortcuts on the list: "/" focuses the search box, "c" opens Create. */
+  /* Every key pressed: the actions menu, then the list's shortcuts ("/" focuses
+     the search box, "c" opens Create). */
   document.addEventListener("keydown", function (event) {
+    menuKey(event);
     if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
     var target = event.target;
     if (target.closest && target.closest("input, textarea, select, [contenteditable], dialog")) return;

@@ -203,3 +203,40 @@ def test_identify_dates_and_a_pasted_key_without_javascript(
     page.wait_for_load_state()
     expect(page.get_by_role("heading", level=1)).to_have_text("Alpha sync")
     assert secret not in page.url
+
+
+def test_all_keys_search_replaces_history_and_never_sends_a_pasted_key(
+    admin_page: Page, keys: dict[str, str]
+) -> None:
+    page = admin_page
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
+    page.goto(f"{BASE}/all")
+    page.wait_for_load_state()
+    mark_document(page)
+
+    # Typing replaces the URL: one history entry in all, as on My keys.
+    length = page.evaluate("history.length")
+    search = page.get_by_role("searchbox", name="Search")
+    for part in ("zz", "sync"):
+        search.fill("")
+        search.press_sequentially(part, delay=40)
+        page.wait_for_timeout(450)
+    expect(page).to_have_url(re.compile(r"/all\?q=sync$"))
+    expect(page.locator(".sk-row-link")).to_have_text(["Gamma sync", "Alpha sync"])
+    assert page.evaluate("history.length") == length
+
+    # A whole key is not sent; the warning's link moves it to Identify.
+    urls.clear()
+    search.fill(keys["Ops key"])
+    search.press("Enter")
+    warning = page.get_by_role("alert").filter(has_text="looks like a whole secret API key")
+    expect(warning).to_be_visible()
+    page.wait_for_timeout(400)
+    assert not any(keys["Ops key"] in url for url in urls)
+    warning.get_by_role("link", name="Identify a key").click()
+    expect(page.get_by_role("textbox", name="Secret API key to identify")).to_have_value(
+        keys["Ops key"]
+    )
+    expect(search).to_have_value("")
+    assert same_document(page)

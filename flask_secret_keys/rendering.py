@@ -1,0 +1,221 @@
+"""How the Secret API Keys pages are rendered: the layout bridge, and the helpers templates get.
+
+No views live here; the views in :mod:`flask_secret_keys.views` render with
+:func:`render_page` and :func:`render_partial`, and register
+:func:`template_helpers` as their blueprint's context processor. Dates and
+relative times are written by Babel, in the request's locale.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import shlex
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from babel import Locale
+from babel.dates import format_date, format_datetime, format_timedelta
+from flask import (
+    Response,
+    current_app,
+    has_request_context,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from jinja2 import Environment, Template
+from markupsafe import Markup
+
+from . import crypto, models
+from .models import KeyEventMixin, SecretKeyMixin
+from .rules import EXPIRY_WARNING, KeyQuery, describe_duration
+from .state import current_state
+
+#: The flash category of the pages' notices, so they are told apart from the host's.
+FLASH_CATEGORY = "secret_keys"
+
+#: The locale of dates and relative times when the host does not use Flask-Babel.
+DEFAULT_LOCALE = "en"
+
+#: The Activity section shows this many events at most; ``flask secret-keys log`` shows all.
+ACTIVITY_LIMIT = 50
+
+#: One compiled layout bridge per Jinja environment (that is, per app).
+_bridges: WeakKeyDictionary[Environment, Template] = WeakKeyDictionary()
+
+
+def signed_in_user() -> Any:
+    """The user of the browser session, as the host's user model has them."""
+    return current_user._get_current_object()
+
+
+def oversees() -> bool:
+    """Whether the signed-in user may see and revoke every user's keys (``can_oversee``)."""
+    return bool(current_state().users.can_oversee(signed_in_user()))
+
+
+def is_own(key: SecretKeyMixin) -> bool:
+    """Whether ``key`` belongs to the signed-in user."""
+    return bool(key.user_id == current_state().users.user_id(signed_in_user()))
+
+
+# The layout
+
+
+def _bridge() -> Template:
+    """A template that puts a rendered page body into the configured layout.
+
+    Jinja cannot choose a block by a variable's value, so the bridge is
+    compiled once per app from the validated ``SECRET_KEYS_CONTENT_BLOCK``.
+    """
+    env = current_app.jinja_env
+    template = _bridges.get(env)
+    if template is None:
+        block = current_state().settings.content_block
+        title = "" if block == "title" else "{% block title %}{{ sk_title }}{% endblock %}"
+        template = env.from_string(
+            "{% extends sk_base_template %}"
+            + title
+            + f"{{% block {block} %}}{{{{ sk_body }}}}{{% endblock %}}"
+        )
+        _bridges[env] = template
+    return template
+
+
+def render_page(template: str, title: str, status: int = 200, **context: Any) -> Response:
+    """A full page: the body ``template`` rendered inside the configured layout."""
+    body = Markup(render_template(template, **context))  # noqa: S704
+    html = render_template(
+        _bridge(),
+        sk_base_template=current_state().settings.base_template,
+        sk_title=title,
+        sk_body=body,
+    )
+    return make_response(html, status)
+
+
+def render_partial(template: str, status: int = 200, **context: Any) -> Response:
+    """A fragment for htmx to swap in: ``template`` alone, without the layout."""
+    return make_response(render_template(template, **context), status)
+
+
+# Locale and times
+
+
+def current_locale() -> Locale | str:
+    """The locale of dates and times on the pages: Flask-Babel's for this request
+    when the host has initialised Flask-Babel, else :data:`DEFAULT_LOCALE`."""
+    if has_request_context() and "babel" in current_app.extensions:
+        from flask_babel import get_locale  # only there when the host installed it
+
+        return get_locale() or DEFAULT_LOCALE
+    return DEFAULT_LOCALE
+
+
+def time_ago(when: dt.datetime, now: dt.datetime | None = None) -> str:
+    """How long before ``now`` ``when`` was, in words: "3 minutes ago", "2 days ago"."""
+    elapsed = (now or models.utcnow()) - when
+    # What has happened is "1 second ago" at the least, never "in 0 seconds",
+    # even when a held or stepped clock puts it at now or a little after.
+    elapsed = max(elapsed, dt.timedelta(seconds=1))
+    return format_timedelta(-elapsed, add_direction=True, locale=current_locale())
+
+
+def time_until(when: dt.datetime, now: dt.datetime | None = None) -> str:
+    """``when`` relative to ``now`` in words: "in 5 days", "in 3 hours", or
+    "2 minutes ago" once it has passed."""
+    delta = when - (now or models.utcnow())
+    return format_timedelta(delta, add_direction=True, locale=current_locale())
+
+
+def calendar_date(when: dt.datetime) -> str:
+    """``when``'s UTC date written out: "March 1, 2027"."""
+    return format_date(when.astimezone(dt.timezone.utc), "long", locale=current_locale())
+
+
+def exact_time(when: dt.datetime) -> str:
+    """``when`` as an unambiguous UTC time, for a tooltip: "November 26, 2026, 8:00:00 PM UTC"."""
+    return format_datetime(when, "long", tzinfo=dt.timezone.utc, locale=current_locale())
+
+
+def user_label(user: Any | None) -> str:
+    """How a user is named on a page: "You", or as ``SecretKeys.user_name`` names them."""
+    if user is None:
+        return "a user who no longer exists"
+    if user == signed_in_user():
+        return "You"
+    return current_state().users.user_name(user)
+
+
+# URLs
+
+
+def list_url(query: KeyQuery, **changes: Any) -> str:
+    """The URL of the list being shown (My keys or All keys) for ``query`` with
+    ``changes``, leaving defaults out."""
+    query = dataclasses.replace(query, **changes)
+    default = KeyQuery()
+    args: dict[str, Any] = {}
+    if query.search:
+        args["q"] = query.search
+    if query.status != default.status:
+        args["status"] = query.status
+    if query.created_from is not None:
+        args["created_from"] = query.created_from.isoformat()
+    if query.created_to is not None:
+        args["created_to"] = query.created_to.isoformat()
+    if (query.sort, query.direction) != (default.sort, default.direction):
+        args["sort"], args["dir"] = query.sort, query.direction
+    if query.page != 1:
+        args["page"] = query.page
+    if request.endpoint == "secret_keys.all_keys":
+        if query.owner:
+            args["owner"] = query.owner
+        return url_for(".all_keys", **args)
+    return url_for(".index", **args)
+
+
+def curl_line(token: str) -> str | None:
+    """A curl command that calls the host's Admin API with ``token``, or None
+    when the host has not named an endpoint (``SECRET_KEYS_API_EXAMPLE_URL``)."""
+    url = current_state().settings.api_example_url
+    if url is None:
+        return None
+    if url.startswith("/"):
+        url = request.host_url.rstrip("/") + url
+    return f'curl -H "Authorization: Bearer {token}" {shlex.quote(url)}'
+
+
+def activity(key: SecretKeyMixin) -> list[KeyEventMixin]:
+    """A key's latest events, newest first, for its Activity section."""
+    return current_state().service.events_of(key.id, limit=ACTIVITY_LIMIT)
+
+
+def template_helpers() -> dict[str, Any]:
+    """What every template of the pages gets: the ``sk_*`` names (see docs/ui.md)."""
+    settings = current_state().settings
+    return {
+        "sk_settings": settings,
+        "sk_csrf_token": generate_csrf,
+        "sk_ago": time_ago,
+        "sk_until": time_until,
+        "sk_date": calendar_date,
+        "sk_exact": exact_time,
+        "sk_now": models.utcnow(),
+        "sk_expiry_warning": EXPIRY_WARNING,
+        "sk_describe": describe_duration,
+        "sk_user_label": user_label,
+        "sk_list_url": list_url,
+        "sk_flash_category": FLASH_CATEGORY,
+        "sk_activity": activity,
+        "sk_activity_limit": ACTIVITY_LIMIT,
+        "sk_oversees": oversees,
+        "sk_is_own": is_own,
+        "sk_user_name": current_state().users.user_name,
+        "sk_curl_line": curl_line,
+        "sk_secret_pattern": crypto.secret_pattern(settings.prefix),
+    }
