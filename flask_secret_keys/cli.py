@@ -396,3 +396,67 @@ def prune_events() -> None:
     count = state.service.prune_events()
     click.echo(f"Deleted {count} key {'event' if count == 1 else 'events'}.")
 
+
+def _created_at_of(user: Any) -> dt.datetime | None:
+    """The user's ``created_at``, when the user model has one, as an aware UTC time."""
+    value = getattr(user, "created_at", None)
+    if not isinstance(value, dt.datetime):
+        return None
+    return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value
+
+
+def _owner_problem(key: SecretKeyMixin) -> str | None:
+    """Why ``key``'s owner row may not be the user the key was made for; None if nothing shows.
+
+    The key's ``created`` event names who created it; when that was a user
+    with the owner's id (the owner, on the pages), the name recorded then
+    must still be the owner's. A key cannot be older than its owner, either.
+    """
+    users = current_state().users
+    owner = key.owner
+    if owner is None:
+        return f"its owner, user {key.user_id}, is gone; the next user given that id gets the key"
+    owner_created = _created_at_of(owner)
+    if owner_created is not None and key.created_at < owner_created:
+        return f"created {_when(key.created_at)}, before its owner ({_when(owner_created)})"
+    for event in current_state().service.events_of(key.id):
+        if event.event != "created" or event.actor_kind != "user":
+            continue
+        if str(event.actor_id) != str(users.user_id(owner)):
+            return None
+        recorded = event.actor_name or ""
+        if recorded != users.user_name(owner)[: models.ACTOR_NAME_MAX_LENGTH]:
+            return f"created by {_printable(recorded)!r}, a user who had this id then"
+    return None
+
+
+@group.command("check-owners")
+def check_owners() -> None:
+    """Find keys whose owner row is gone or was replaced by another user with the same id.
+
+    Where the database does not delete a user's keys with the user (SQLite
+    with foreign keys off, in a connection outside the app), the next user
+    given the same id would own them. Exits with status 1 if any key is found.
+    """
+    found = 0
+    checked = 0
+    for key in current_state().service.iter_all():
+        checked += 1
+        problem = _owner_problem(key)
+        if problem is None:
+            continue
+        if not found:
+            click.echo(f"{'ID':>6}  {'OWNER':30}  {'TITLE':30}  PROBLEM")
+        found += 1
+        click.echo(f"{key.id:>6}  {_owner(key):30}  {_printable(key.title):30}  {problem}")
+    if not found:
+        keys = "key" if checked == 1 else "keys"
+        click.echo(f"Checked {checked} secret API {keys}: no owner was replaced.")
+        return
+    click.echo(
+        f"{found} secret API {'key' if found == 1 else 'keys'} may belong to another user than"
+        " the one they were made for: revoke them (flask secret-keys revoke ID), and see"
+        " 'A key dies with its owner' in the security documentation.",
+        err=True,
+    )
+    raise SystemExit(1)
