@@ -33,13 +33,14 @@ from flask import Blueprint, Flask, Request, current_app, g, request
 from flask.sessions import SessionInterface, SessionMixin
 from flask_login import current_user
 from flask_wtf.csrf import same_origin, validate_csrf
+from sqlalchemy.exc import DBAPIError
 from werkzeug.datastructures import Authorization
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.local import LocalProxy
 from werkzeug.wrappers import Response
 from wtforms import ValidationError
 
-from . import _compat
+from . import _compat, schema
 from .errors import (
     AdminRequired,
     AuthenticationRequired,
@@ -47,6 +48,7 @@ from .errors import (
     DatabaseUnavailable,
     InvalidKey,
     MethodNotAllowedJSON,
+    SchemaOutdated,
     TooManyAttempts,
 )
 from .models import SecretKeyMixin
@@ -285,7 +287,8 @@ def authenticate_request() -> SecretKeyMixin | None:
     :class:`~flask_secret_keys.errors.TooManyAttempts` once its client has
     used up its failed attempts), and
     :class:`~flask_secret_keys.errors.DatabaseUnavailable` when the database
-    fails during the check.
+    fails during the check, or :class:`~flask_secret_keys.errors.SchemaOutdated`
+    when that is because its tables are older than the code.
     """
     if "_secret_keys_key" in g:
         key = g._secret_keys_key
@@ -300,7 +303,13 @@ def authenticate_request() -> SecretKeyMixin | None:
         return None
     try:
         key = state.service.authenticate(credential)
-    except DATABASE_UNAVAILABLE as error:
+    except DBAPIError as error:
+        missing = schema.missing_after(error)
+        if missing:
+            current_app.logger.error(schema.upgrade_message(missing))
+            raise SchemaOutdated() from None
+        if not isinstance(error, DATABASE_UNAVAILABLE):
+            raise
         log_unavailable(error)
         raise DatabaseUnavailable() from None
     if key is None:

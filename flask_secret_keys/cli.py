@@ -20,10 +20,10 @@ from collections.abc import Iterable
 from typing import Any, Literal, cast
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, ScriptInfo
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import models
+from . import models, schema
 from .errors import ActiveKeyExists, SecretKeyError
 from .models import KeyEventMixin, SecretKeyMixin
 from .service import Actor, clean_operator, parse_duration
@@ -39,6 +39,11 @@ class _Commands(AppGroup):
         except SecretKeyError as error:
             raise click.ClickException(str(error)) from None
         except SQLAlchemyError as error:
+            # The command's app context is gone by now.
+            with ctx.ensure_object(ScriptInfo).load_app().app_context():
+                missing = schema.missing_after(error)
+            if missing:
+                raise click.ClickException(schema.upgrade_message(missing)) from None
             # The statement and its parameters stay out of the message.
             raise click.ClickException(
                 f"The database refused the operation ({type(error).__name__})."

@@ -47,6 +47,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, generate_csrf
 from jinja2 import Environment, Template
 from markupsafe import Markup
+from sqlalchemy.exc import ProgrammingError
 from werkzeug.exceptions import NotFound
 
 from . import crypto, models
@@ -70,7 +71,7 @@ from .forms import (
 )
 from .headers import add_security_headers
 from .models import IP_MAX_LENGTH, USER_AGENT_MAX_LENGTH, KeyEventMixin, SecretKeyMixin
-from .outages import DATABASE_UNAVAILABLE, unavailable_page
+from .outages import DATABASE_UNAVAILABLE, outdated_schema_page, unavailable_page
 from .service import EXPIRY_WARNING, Actor, KeyQuery, KeyService, describe_duration
 from .state import current_state
 
@@ -175,6 +176,8 @@ def _vary_on_htmx(response: Response) -> Response:
 bp.after_request(add_security_headers)
 for _outage in DATABASE_UNAVAILABLE:
     bp.register_error_handler(_outage, unavailable_page)
+# PostgreSQL reports a missing column so: before `flask db upgrade`, a 503 page that says so.
+bp.register_error_handler(ProgrammingError, outdated_schema_page)
 
 
 def _validated(form: Any) -> bool:
