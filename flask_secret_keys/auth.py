@@ -78,7 +78,7 @@ def require_admin() -> None:
 
     Anonymous callers get a 401 JSON with a Bearer challenge (never a redirect
     to a login page), a session request without its CSRF token a 400 JSON
-    (see :func:`require_csrf_token`), non-admins a 403 JSON, and a database
+    (with or without ``CSRFProtect``), non-admins a 403 JSON, and a database
     outage while the user is loaded a 503 JSON.
     """
     try:
@@ -90,12 +90,12 @@ def require_admin() -> None:
         raise DatabaseUnavailable() from None
     if not authenticated:
         raise AuthenticationRequired()
-    require_csrf_token()
+    _require_csrf_token()
     if not admin:
         raise AdminRequired()
 
 
-def require_csrf_token() -> None:
+def _require_csrf_token() -> None:
     """Refuse a session-cookie request that changes something without Flask-WTF's CSRF token.
 
     The pages' forms check their token themselves, and so must the Admin API:
