@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Flask, appcontext_pushed, g
+from flask import Flask, appcontext_pushed, g, session
 from flask.typing import BeforeRequestCallable
 from flask_wtf.csrf import CSRFError
 
@@ -33,6 +33,25 @@ def set_login_user(user: Any) -> None:
     a session.
     """
     g._login_user = user
+
+
+def user_from_session() -> bool:
+    """Whether Flask-Login took the request's user from a cookie: the session or "remember me".
+
+    Flask-Login 0.6.3 keeps the logged-in user's id in ``session["_user_id"]``,
+    and writes it there too when it loads a user from the remember cookie; a
+    user loaded by a ``request_loader`` (a token in a header) leaves it unset.
+    """
+    return session.get("_user_id") is not None
+
+
+def csrf_checked() -> bool:
+    """Whether Flask-WTF's ``CSRFProtect`` has already passed the current request.
+
+    Flask-WTF 1.2 to 1.3 sets ``g.csrf_valid`` once ``protect`` accepts a
+    request's token (its forms read it to skip a second check).
+    """
+    return bool(g.get("csrf_valid"))
 
 
 def run_first(app: Flask, hook: BeforeRequestCallable) -> None:

@@ -15,9 +15,11 @@ to the host's own authentication (a JWT, a proxy's Basic login). A key is
 never read from the query string, the body or a cookie.
 
 A valid key makes its owner the current user for this request only: no
-session cookie is written, no CSRF token is needed, and the key wins over a
-session cookie. Any other credential of ours is a 401, even next to a valid
-session cookie. On every other route a key authenticates nobody: the request
+cookie is set, no CSRF token is needed, and the key wins over a session
+cookie. Any other credential of ours is a 401, even next to a valid session
+cookie. A request authenticated by the session cookie must carry Flask-WTF's
+CSRF token to change anything, whether or not the host set up
+``CSRFProtect``. On every other route a key authenticates nobody: the request
 is handled exactly as if it carried none.
 """
 
@@ -30,12 +32,15 @@ from typing import Any, TypeVar, cast
 from flask import Blueprint, Flask, Request, current_app, g, request
 from flask.sessions import SessionInterface, SessionMixin
 from flask_login import current_user
+from flask_wtf.csrf import same_origin, validate_csrf
+from sqlalchemy.exc import DBAPIError
 from werkzeug.datastructures import Authorization
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.local import LocalProxy
 from werkzeug.wrappers import Response
+from wtforms import ValidationError
 
-from . import _compat
+from . import _compat, schema
 from .errors import (
     AdminRequired,
     AuthenticationRequired,
@@ -43,6 +48,7 @@ from .errors import (
     DatabaseUnavailable,
     InvalidKey,
     MethodNotAllowedJSON,
+    SchemaOutdated,
     TooManyAttempts,
 )
 from .models import SecretKeyMixin
@@ -59,6 +65,10 @@ ADMIN_API_MARK = "_secret_keys_admin_api"
 #: the well-formedness check, so it is refused like any other bad key.
 _UNUSABLE = ""
 
+#: The methods that need a CSRF token, unless ``WTF_CSRF_METHODS`` says otherwise
+#: (Flask-WTF's defaults).
+_CSRF_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
 
 # Which routes are the Admin API
 
@@ -67,8 +77,9 @@ def require_admin() -> None:
     """Raise unless the current user is a logged-in admin, by session or by key.
 
     Anonymous callers get a 401 JSON with a Bearer challenge (never a redirect
-    to a login page), non-admins a 403 JSON, and a database outage while the
-    user is loaded a 503 JSON.
+    to a login page), a session request without its CSRF token a 400 JSON
+    (with or without ``CSRFProtect``), non-admins a 403 JSON, and a database
+    outage while the user is loaded a 503 JSON.
     """
     try:
         # Loading a session's user reads the database.
@@ -79,8 +90,58 @@ def require_admin() -> None:
         raise DatabaseUnavailable() from None
     if not authenticated:
         raise AuthenticationRequired()
+    _require_csrf_token()
     if not admin:
         raise AdminRequired()
+
+
+def _require_csrf_token() -> None:
+    """Refuse a session-cookie request that changes something without Flask-WTF's CSRF token.
+
+    The pages' forms check their token themselves, and so must the Admin API:
+    without it, a web page the admin visits could post to the API with the
+    admin's cookie. The token is read as ``CSRFProtect`` reads it (the
+    ``csrf_token`` form field or the ``X-CSRFToken`` header), and the request
+    checked with or without ``CSRFProtect``; a request that ``CSRFProtect``
+    has already passed is not checked twice. Key requests need no token, and
+    neither do users a host's ``request_loader`` loads from a header, as no
+    browser sends those on its own. ``WTF_CSRF_ENABLED = False`` turns the
+    check off, as it does for the pages' forms.
+    """
+    config = current_app.config
+    if (
+        request.method not in config.get("WTF_CSRF_METHODS", _CSRF_METHODS)
+        or not config.get("WTF_CSRF_ENABLED", True)
+        or _is_key_request()
+        or _compat.csrf_checked()
+        or not _compat.user_from_session()
+    ):
+        return
+    try:
+        validate_csrf(_csrf_token_sent(config.get("WTF_CSRF_FIELD_NAME", "csrf_token")))
+    except ValidationError as error:
+        raise CSRFFailed(str(error.args[0])) from None
+    if request.is_secure and config.get("WTF_CSRF_SSL_STRICT", True):
+        # What CSRFProtect adds over HTTPS: the post comes from a page of this host.
+        if not request.referrer:
+            raise CSRFFailed("The referrer header is missing.")
+        if not same_origin(request.referrer, f"https://{request.host}/"):
+            raise CSRFFailed("The referrer does not match the host.")
+
+
+def _csrf_token_sent(field_name: str) -> str | None:
+    """The CSRF token of the request: in its form (a prefixed form's too), else a header."""
+    form = request.form
+    for name in form:
+        if name.endswith(field_name):
+            token = form[name]
+            if token:
+                return token
+    for header in current_app.config.get("WTF_CSRF_HEADERS", ["X-CSRFToken", "X-CSRF-Token"]):
+        value = request.headers.get(header)
+        if value:
+            return value
+    return None
 
 
 def admin_api_required(view: F) -> F:
@@ -106,9 +167,22 @@ def admin_api_blueprint(blueprint: B) -> B:
 
         api = admin_api_blueprint(Blueprint("api", __name__, url_prefix="/admin/api"))
     """
-    blueprint.before_request(require_admin)
+    blueprint.before_request(_require_admin_unless_automatic_options)
     setattr(blueprint, ADMIN_API_MARK, True)
     return blueprint
+
+
+def _require_admin_unless_automatic_options() -> None:
+    """:func:`require_admin`, except for the ``OPTIONS`` answer Flask gives by itself.
+
+    Flask answers ``OPTIONS`` without calling the view unless the view lists
+    the method, so a decorated view lets it through; a blueprint's
+    ``before_request`` would not, and both forms must answer alike.
+    """
+    rule = request.url_rule
+    if request.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
+        return
+    require_admin()
 
 
 def is_admin_api_request() -> bool:
@@ -213,7 +287,8 @@ def authenticate_request() -> SecretKeyMixin | None:
     :class:`~flask_secret_keys.errors.TooManyAttempts` once its client has
     used up its failed attempts), and
     :class:`~flask_secret_keys.errors.DatabaseUnavailable` when the database
-    fails during the check.
+    fails during the check, or :class:`~flask_secret_keys.errors.SchemaOutdated`
+    when that is because its tables are older than the code.
     """
     if "_secret_keys_key" in g:
         key = g._secret_keys_key
@@ -230,7 +305,13 @@ def authenticate_request() -> SecretKeyMixin | None:
         key = state.service.authenticate(
             credential, ip=request.remote_addr, user_agent=request.user_agent.string
         )
-    except DATABASE_UNAVAILABLE as error:
+    except DBAPIError as error:
+        missing = schema.missing_after(error)
+        if missing:
+            current_app.logger.error(schema.upgrade_message(missing))
+            raise SchemaOutdated() from None
+        if not isinstance(error, DATABASE_UNAVAILABLE):
+            raise
         log_unavailable(error)
         raise DatabaseUnavailable() from None
     if key is None:
@@ -308,10 +389,14 @@ def add_key_response_headers(response: Response) -> Response:
 
 
 class KeySessionInterface(SessionInterface):
-    """Wraps the host's session interface so key-authenticated requests get no cookie.
+    """Wraps the host's session interface so key-authenticated responses set no cookie.
 
     An API client has no use for a session, and a cookie set in answer to a
-    key would turn the key into a browser credential.
+    key would turn the key into a browser credential. The session is not
+    saved, and any other cookie set on the way (Flask-Login's remember cookie,
+    refreshed on each request when ``REMEMBER_COOKIE_REFRESH_EACH_REQUEST`` is
+    on, or the host's own) is taken off: ``save_session`` runs after every
+    ``after_request`` function.
     """
 
     def __init__(self, inner: SessionInterface) -> None:
@@ -328,6 +413,7 @@ class KeySessionInterface(SessionInterface):
 
     def save_session(self, app: Flask, session: SessionMixin, response: Any) -> None:
         if _is_key_request():
+            del response.headers["Set-Cookie"]
             return
         self.inner.save_session(app, session, response)
 

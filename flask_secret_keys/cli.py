@@ -5,22 +5,26 @@ new key alone on the last line of its output, so a script can capture it with
 ``| tail -n 1``; so does ``roll``. Durations are written ``90s``, ``15m``,
 ``24h`` or ``30d``. A mistake is a one-line error with a non-zero exit status,
 and changes nothing. Changes are recorded in the key's events with the actor
-``command line``, or the operator named with ``--actor``.
+``command line``, or the operator named with ``--actor``. Users are named as
+the ``user_name`` given to ``SecretKeys`` names them, and every name or title
+is printed with the characters a terminal would act on (a newline, an ANSI
+escape) written out as escapes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import unicodedata
 from collections.abc import Iterable
 from typing import Any, cast
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, ScriptInfo
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import models
-from .errors import KeyNotFound, SecretKeyError
+from . import models, schema
+from .errors import ActiveKeyExists, KeyNotFound, SecretKeyError
 from .models import KeyEventMixin, SecretKeyMixin
 from .rules import Actor, clean_operator, parse_duration
 from .state import current_state
@@ -35,6 +39,11 @@ class _Commands(AppGroup):
         except SecretKeyError as error:
             raise click.ClickException(str(error)) from None
         except SQLAlchemyError as error:
+            # The command's app context is gone by now.
+            with ctx.ensure_object(ScriptInfo).load_app().app_context():
+                missing = schema.missing_after(error)
+            if missing:
+                raise click.ClickException(schema.upgrade_message(missing)) from None
             # The statement and its parameters stay out of the message.
             raise click.ClickException(
                 f"The database refused the operation ({type(error).__name__})."
@@ -55,11 +64,34 @@ def _when(value: Any, empty: str = "never") -> str:
     return empty if value is None else value.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+#: Characters a terminal acts on rather than shows, which a title cannot hold either:
+#: control characters (a newline, an ANSI escape), text-direction controls, and line
+#: and paragraph separators.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _printable(text: str) -> str:
+    """``text`` with each character a terminal would act on written as its escape (``\\x1b``).
+
+    Titles are checked when they are written, but display names come from the
+    host's users, and events keep what was true when they were recorded.
+    """
+    return "".join(
+        char.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") or char in _BIDI_CONTROLS
+        else char
+        for char in text
+    )
+
+
+def _name(user: Any) -> str:
+    """A user as the CLI prints them: the configured ``user_name``, made printable."""
+    return _printable(current_state().users.user_name(user))
+
+
 def _owner(key: Any) -> str:
     owner = key.owner
-    if owner is None:
-        return "?"
-    return str(getattr(owner, "email", None) or current_state().users.user_id(owner))
+    return f"? (user {key.user_id})" if owner is None else _name(owner)
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -103,7 +135,12 @@ def create(identifier: str, title: str, expires_in: str | None, actor: Actor) ->
     else:
         expires_at = models.utcnow() + parse_duration(expires_in)
     user = _user(identifier)
-    key, token = state.service.create(user, title, expires_at=expires_at, actor=actor)
+    try:
+        key, token = state.service.create(user, title, expires_at=expires_at, actor=actor)
+    except ActiveKeyExists as error:
+        raise click.ClickException(
+            f"{_name(user)} already has an active key ({error.key.id}) — revoke it or roll it."
+        ) from None
     click.echo(
         f"Created secret API key {key.id} ({key.redacted}) for {identifier},"
         f" expiring {_when(key.expires_at)}. Store it now: it will not be shown again.",
@@ -147,43 +184,57 @@ def roll(key_id: int, grace: str, actor: Actor) -> None:
     click.echo(token)
 
 
+def _ending(key: SecretKeyMixin) -> tuple[str, dt.datetime | None]:
+    """Whether a key ``"expires"`` or ``"revokes"`` first, and when."""
+    revokes = key.revoked_at is not None and (
+        key.expires_at is None or key.revoked_at < key.expires_at
+    )
+    return ("revokes", key.revoked_at) if revokes else ("expires", key.expires_at)
+
+
 @group.command("expiring")
 @click.option(
     "--within", metavar="DURATION", required=True, help="The window to look ahead, such as 7d."
 )
-def expiring(within: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="A JSON array of objects.")
+def expiring(within: str, as_json: bool) -> None:
     """List keys that expire or are revoked within DURATION, with their owners."""
     window = parse_duration(within)
     keys = current_state().service.expiring(window)
+    if as_json:
+        _echo_json_array(
+            {**_key_record(key), "ends": ends, "ends_at": _iso(at)}
+            for key in keys
+            for ends, at in [_ending(key)]
+        )
+        return
     if not keys:
         click.echo(f"No secret API keys expire or are revoked within {within}.")
         return
     click.echo(f"{'ID':>6}  {'OWNER':30}  {'ENDS':7}  {'AT':23}  {'KEY':18}  TITLE")
     for key in keys:
-        revokes = key.revoked_at is not None and (
-            key.expires_at is None or key.revoked_at < key.expires_at
-        )
-        ends = key.revoked_at if revokes else key.expires_at
+        ends, at = _ending(key)
         click.echo(
-            f"{key.id:>6}  {_owner(key):30}  {'revokes' if revokes else 'expires':7}"
-            f"  {_when(ends):23}  {key.redacted:18}  {key.title}"
+            f"{key.id:>6}  {_owner(key):30}  {ends:7}"
+            f"  {_when(at):23}  {key.redacted:18}  {_printable(key.title)}"
         )
 
 
 def _key_record(key: SecretKeyMixin) -> dict[str, Any]:
     owner = key.owner
-    owner_id = current_state().users.user_id(owner)
+    owner_id = key.user_id if owner is None else current_state().users.user_id(owner)
     return {
         "id": key.id,
         "title": key.title,
         "status": key.status,
         "redacted": key.redacted,
-        "owner": current_state().users.user_name(owner),
+        "owner": None if owner is None else current_state().users.user_name(owner),
         "owner_id": owner_id if isinstance(owner_id, (int, str)) else str(owner_id),
         "created_at": _iso(key.created_at),
         "last_used_at": _iso(key.last_used_at),
         "last_used_ip": key.last_used_ip,
         "last_used_user_agent": key.last_used_user_agent,
+        "expires_at": _iso(key.expires_at),
         "revoked_at": _iso(key.revoked_at),
     }
 
@@ -223,11 +274,11 @@ def list_keys(identifier: str | None, every: bool, as_json: bool) -> None:
         if not shown:
             click.echo(header)
             shown = True
-        owner = f"{current_state().users.user_name(key.owner)} / " if every else ""
+        owner = f"{_owner(key)} / " if every else ""
         click.echo(
             f"{key.id:>6}  {key.status:8}  {key.redacted:18}  {_when(key.created_at):23}"
             f"  {_when(key.last_used_at):23}  {_when(key.expires_at):23}"
-            f"  {_when(key.revoked_at, '-'):23}  {owner}{key.title}"
+            f"  {_when(key.revoked_at, '-'):23}  {owner}{_printable(key.title)}"
         )
     if not shown:
         click.echo(
@@ -254,13 +305,27 @@ def revoke(
     if identifier is not None or every:
         if key_id is not None or identifier is None or not every or delay is not None:
             raise click.UsageError("Give either a KEY_ID, or --user EMAIL --all.")
-        revoked = service.revoke_all(_user(identifier), actor=actor)
+        user = _user(identifier)
+        # What each key was before: revoke_all revokes the scheduled ones now too.
+        scheduled = {
+            key.id: key.revoked_at
+            for key in service.working_keys_of(user)
+            if key.status == "revoking"
+        }
+        revoked = service.revoke_all(user, actor=actor)
         for key in revoked:
-            click.echo(f"Revoked secret API key {key.id} ({key.redacted}).")
+            was = scheduled.get(key.id)
+            click.echo(
+                f"Revoked secret API key {key.id} ({key.redacted})"
+                + ("." if was is None else f", which was scheduled for revocation at {_when(was)}.")
+            )
         count = len(revoked)
-        click.echo(
-            f"Revoked {count} active secret API {'key' if count == 1 else 'keys'} of {identifier}."
-        )
+        later = sum(key.id in scheduled for key in revoked)
+        summary = f"Revoked {count} {'active ' if not later else ''}secret API"
+        summary += f" {'key' if count == 1 else 'keys'} of {identifier}"
+        if later:
+            summary += f": {count - later} active, {later} scheduled for revocation"
+        click.echo(summary + ".")
         return
     if key_id is None:
         raise click.UsageError("Give either a KEY_ID, or --user EMAIL --all.")
@@ -323,8 +388,22 @@ def log(key_id: int, as_json: bool) -> None:
         click.echo(f"No events recorded for secret API key {key_id}.")
         return
     for event in events:
-        where = f" from {event.ip}" if event.ip else ""
-        click.echo(f"{_when(event.at)}  {event.summary} by {event.actor_label}{where}")
+        where = f" from {_printable(event.ip)}" if event.ip else ""
+        click.echo(
+            f"{_when(event.at)}  {_printable(event.summary)}{_old_key_stops(event)}"
+            f" by {_printable(event.actor_label)}{where}"
+        )
+
+
+def _old_key_stops(event: KeyEventMixin) -> str:
+    """For a roll, when the old key stopped or stops working; nothing for other events."""
+    revoke_at = event.details.get("revoke_at") if event.event == "rolled" else None
+    if not revoke_at:
+        return ""
+    stops = dt.datetime.fromisoformat(revoke_at).astimezone(dt.timezone.utc)
+    if stops - event.at < dt.timedelta(seconds=1):
+        return "; the old key stopped working at once"
+    return f"; the old key works until {_when(stops)}"
 
 
 @group.command("prune-events")
@@ -352,3 +431,68 @@ def housekeeping() -> None:
     if state.settings.event_retention is not None:
         pruned = state.service.prune_events()
         click.echo(f"Deleted {pruned} key {'event' if pruned == 1 else 'events'}.")
+
+
+def _created_at_of(user: Any) -> dt.datetime | None:
+    """The user's ``created_at``, when the user model has one, as an aware UTC time."""
+    value = getattr(user, "created_at", None)
+    if not isinstance(value, dt.datetime):
+        return None
+    return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value
+
+
+def _owner_problem(key: SecretKeyMixin) -> str | None:
+    """Why ``key``'s owner row may not be the user the key was made for; None if nothing shows.
+
+    The key's ``created`` event names who created it; when that was a user
+    with the owner's id (the owner, on the pages), the name recorded then
+    must still be the owner's. A key cannot be older than its owner, either.
+    """
+    users = current_state().users
+    owner = key.owner
+    if owner is None:
+        return f"its owner, user {key.user_id}, is gone; the next user given that id gets the key"
+    owner_created = _created_at_of(owner)
+    if owner_created is not None and key.created_at < owner_created:
+        return f"created {_when(key.created_at)}, before its owner ({_when(owner_created)})"
+    for event in current_state().service.events_of(key.id):
+        if event.event != "created" or event.actor_kind != "user":
+            continue
+        if str(event.actor_id) != str(users.user_id(owner)):
+            return None
+        recorded = event.actor_name or ""
+        if recorded != users.user_name(owner)[: models.ACTOR_NAME_MAX_LENGTH]:
+            return f"created by {_printable(recorded)!r}, a user who had this id then"
+    return None
+
+
+@group.command("check-owners")
+def check_owners() -> None:
+    """Find keys whose owner row is gone or was replaced by another user with the same id.
+
+    Where the database does not delete a user's keys with the user (SQLite
+    with foreign keys off, in a connection outside the app), the next user
+    given the same id would own them. Exits with status 1 if any key is found.
+    """
+    found = 0
+    checked = 0
+    for key in current_state().service.iter_all():
+        checked += 1
+        problem = _owner_problem(key)
+        if problem is None:
+            continue
+        if not found:
+            click.echo(f"{'ID':>6}  {'OWNER':30}  {'TITLE':30}  PROBLEM")
+        found += 1
+        click.echo(f"{key.id:>6}  {_owner(key):30}  {_printable(key.title):30}  {problem}")
+    if not found:
+        keys = "key" if checked == 1 else "keys"
+        click.echo(f"Checked {checked} secret API {keys}: no owner was replaced.")
+        return
+    click.echo(
+        f"{found} secret API {'key' if found == 1 else 'keys'} may belong to another user than"
+        " the one they were made for: revoke them (flask secret-keys revoke ID), and see"
+        " 'A key dies with its owner' in the security documentation.",
+        err=True,
+    )
+    raise SystemExit(1)

@@ -204,3 +204,17 @@ class DatabaseUnavailable(_JSONError, ServiceUnavailable):
 
     def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
         return [*super().get_headers(environ, scope), ("Retry-After", "30")]
+
+
+class SchemaOutdated(_JSONError, ServiceUnavailable):
+    """The database lacks a table or column of this version: ``flask db upgrade`` is due.
+
+    Answered on the Admin API when a key cannot be checked because of it; the
+    log names what is missing, the client only that an upgrade is due.
+    """
+
+    description = (
+        "The service is not ready: its database needs an upgrade (an operator must run"
+        " `flask db upgrade`)."
+    )
+    error = "database_upgrade_needed"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from flask import Flask
 
-from . import _compat, auth, cli, views
+from . import _compat, auth, cli, headers, views
 from .models import (
     KeyEventMixin,
     SecretKeyMixin,
@@ -266,6 +266,7 @@ class SecretKeys:
                 _enforce_sqlite_foreign_keys(app.extensions["sqlalchemy"].engine)
         _compat.run_first(app, auth.authenticate)
         app.after_request(auth.add_key_response_headers)
+        app.after_request(headers.routing_errors_under(settings.url_prefix))
         auth.keep_cookies_off(app)
 
         app.register_blueprint(views.bp, url_prefix=settings.url_prefix)

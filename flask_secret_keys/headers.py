@@ -3,10 +3,14 @@
 Added only where the host (or the view) has not set the header already, so a
 host with its own policy — Flask-Talisman, a proxy's headers copied in, a
 stricter CSP — keeps it. Registered on the ``secret_keys`` blueprint, so the
-host's pages are left alone.
+host's pages are left alone; a URL under the pages' prefix that no route
+matches (a 404, or a 405 for a wrong method) gets them from an app-wide
+function, as no function of the blueprint runs for it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from flask import request
 from werkzeug.wrappers import Response
@@ -41,3 +45,21 @@ def add_security_headers(response: Response) -> Response:
     if "Cache-Control" not in headers:
         headers["Cache-Control"] = "no-store"
     return response
+
+
+def routing_errors_under(prefix: str) -> Callable[[Response], Response]:
+    """An app-wide ``after_request`` function: those headers on routing errors under ``prefix``.
+
+    A 404 or 405 that routing itself raises belongs to no blueprint, so the
+    blueprint's own ``after_request`` functions never see it.
+    """
+    below = prefix.rstrip("/") + "/"
+
+    def add_to_routing_errors(response: Response) -> Response:
+        if request.url_rule is None and request.routing_exception is not None:
+            path = request.path
+            if path == prefix or path.startswith(below):
+                return add_security_headers(response)
+        return response
+
+    return add_to_routing_errors

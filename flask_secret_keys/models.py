@@ -246,7 +246,8 @@ def make_key_model(db: Any, user_model: type[Any], table_name: str) -> type[Secr
 #: event.
 EVENT_KINDS = ("created", "renamed", "revoked", "deleted", "rolled", "revocation_scheduled")
 #: Who can act on a key: a signed-in user, an operator on the command line, or
-#: the extension itself (a scheduled revocation).
+#: no one in particular (code that calls the service without an actor). A
+#: scheduled revocation takes effect with no actor and no event.
 ACTOR_KINDS = ("user", "command_line", "system")
 
 

@@ -20,6 +20,7 @@ from flask import current_app
 from sqlalchemy import exc
 from werkzeug.wrappers import Response
 
+from . import schema
 from .errors import DatabaseUnavailable
 
 #: What a failing or unreachable database raises, as opposed to a bug in a
@@ -43,11 +44,32 @@ def unavailable_page(error: Exception) -> tuple[str, int, dict[str, str]]:
 
     Rendered without context processors and without the host's layout: both
     may read the database (Flask-Login's loads ``current_user``), which is
-    what just failed.
+    what just failed. When the failure comes from tables older than the code,
+    the page says an upgrade is due (``upgrade_needed``) and the log names
+    what is missing.
     """
-    log_unavailable(error)
+    missing = schema.missing_after(error)
+    if missing:
+        current_app.logger.error(schema.upgrade_message(missing))
+    else:
+        log_unavailable(error)
     template = current_app.jinja_env.get_template("secret_keys/unavailable.html")
-    return template.render(), 503, {"Retry-After": "30", "Cache-Control": "no-store"}
+    headers = (
+        {"Cache-Control": "no-store"}
+        if missing
+        else {"Retry-After": "30", "Cache-Control": "no-store"}
+    )
+    return template.render(upgrade_needed=bool(missing)), 503, headers
+
+
+def outdated_schema_page(error: Exception) -> tuple[str, int, dict[str, str]]:
+    """:func:`unavailable_page` for a statement error that comes from missing tables or columns.
+
+    Any other such error is a bug, raised again for the host's usual 500.
+    """
+    if not schema.missing_after(error):
+        raise error
+    return unavailable_page(error)
 
 
 def unavailable_json(error: Exception) -> Response:

@@ -17,6 +17,7 @@ from .service import KeyService
 from .settings import Settings
 
 if TYPE_CHECKING:
+    from .models import KeyEventMixin, SecretKeyMixin
     from .ratelimit import FailedAttemptLimiter
 
 #: The key of the extension's state in ``app.extensions``.
@@ -25,6 +26,11 @@ EXTENSION_NAME = "secret_keys"
 
 class Users(Protocol):
     """What the extension asks about the host's users; the ``SecretKeys`` object answers."""
+
+    #: The host's Flask-SQLAlchemy object, and the key and event models on it.
+    db: Any
+    Key: type[SecretKeyMixin]
+    Event: type[KeyEventMixin]
 
     def is_admin(self, user: Any) -> bool:
         """Whether ``user`` may own and use keys."""

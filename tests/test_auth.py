@@ -12,7 +12,15 @@ from flask.testing import FlaskClient
 from example_app.extensions import secret_keys
 from example_app.models import db
 from flask_secret_keys import KeyService, admin_api_required, crypto, current_key
-from tests.conftest import HEADER_FORMS, basic, csrf_token, get_user, key_headers, service_of
+from tests.conftest import (
+    HEADER_FORMS,
+    basic,
+    csrf_token,
+    get_user,
+    key_headers,
+    log_in,
+    service_of,
+)
 
 
 @pytest.mark.parametrize("form", HEADER_FORMS)
@@ -136,6 +144,21 @@ def test_key_requests_get_no_session_cookie(client: FlaskClient, admin_token: st
         response = client.open(path, method=method, json={}, headers={"X-Api-Key": admin_token})
         assert response.status_code == 200
         assert "Set-Cookie" not in response.headers
+
+
+def test_a_key_response_sets_no_cookie_beside_a_session(make_app: Callable[..., Flask]) -> None:
+    """Flask-Login refreshes the session user's remember cookie on every response if asked."""
+    app = make_app(REMEMBER_COOKIE_REFRESH_EACH_REQUEST=True)
+    with app.app_context():
+        _key, token = secret_keys.service.create(get_user("admin@example.com"), "CI")
+    client = app.test_client()
+    log_in(client, "admin@example.com", "admin")
+    assert "remember_token=" in client.get("/admin/api/me").headers.get("Set-Cookie", "")
+
+    response = client.get("/admin/api/me", headers={"X-Api-Key": token})
+
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
 
 
 def test_key_post_needs_no_csrf_token(client: FlaskClient, admin_token: str) -> None:

@@ -17,7 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from flask_secret_keys import crypto
 from flask_secret_keys.ratelimit import client_of
-from tests.conftest import get_user, service_of
+from tests.conftest import csrf_token, get_user, log_in, service_of
 from tests.host import create_app
 
 LIMIT = 3
@@ -91,6 +91,34 @@ def test_malformed_keys_count_as_failures(client: FlaskClient) -> None:
     for _ in range(LIMIT):
         assert me(client, {"X-Api-Key": "sk_short"}).status_code == 401
     assert me(client, {"X-Api-Key": "sk_short"}).status_code == 429
+
+
+def test_identify_counts_a_secret_that_matches_nothing_as_a_failed_attempt(
+    client: FlaskClient, admin_token: str
+) -> None:
+    """Identify checks pasted secrets one by one, as the Admin API does: one count for both."""
+    log_in(client, "admin@example.com", "admin")
+    url = "/settings/secret-api-keys/identify"
+    token = csrf_token(client, "/settings/secret-api-keys")
+
+    def identify(secret: str) -> Any:
+        return client.post(
+            url,
+            data={"csrf_token": token, "key": secret},
+            environ_base={"REMOTE_ADDR": "192.0.2.1"},
+        )
+
+    for _ in range(LIMIT - 1):
+        assert identify(crypto.generate_token()).status_code == 422
+    assert me(client, BAD).status_code == 401
+    refused = identify(crypto.generate_token())
+    found = identify(admin_token)
+
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert "Too many keys that match nothing" in refused.get_data(as_text=True)
+    assert me(client, BAD).status_code == 429
+    assert found.status_code == 303
 
 
 def test_successful_requests_are_never_counted(client: FlaskClient, admin_token: str) -> None:

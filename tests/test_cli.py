@@ -12,7 +12,7 @@ from flask import Flask
 
 from example_app.extensions import secret_keys
 from example_app.models import db
-from flask_secret_keys import KeyService, crypto
+from flask_secret_keys import Actor, KeyService, crypto, models
 from tests.conftest import csrf_token, get_user, log_in, run_cli
 
 BASE = "/settings/secret-api-keys"
@@ -35,7 +35,8 @@ def test_create_refuses_unknown_users_non_admins_and_a_second_key(app: Flask) ->
     assert code == 1 and "Only admin users" in err and out == ""
     assert run_cli(app, "create", "--user", "ops@example.com", "--title", "X")[0] == 0
     code, out, err = run_cli(app, "create", "--user", "ops@example.com", "--title", "Y")
-    assert code == 1 and "Revoke it before creating a new one" in err and out == ""
+    assert code == 1 and out == ""
+    assert err.strip() == "Error: Otto Ops already has an active key (1) — revoke it or roll it."
 
 
 def test_create_refuses_an_empty_title(app: Flask) -> None:
@@ -319,3 +320,59 @@ def test_details_page_names_who_revoked_on_the_command_line(
 
     revoked_by = re.search(r"<dt>Revoked by</dt>\s*<dd>(.*?)</dd>", page, flags=re.S)
     assert revoked_by is not None and revoked_by.group(1).strip() == shown
+
+
+# What the commands print about users
+
+
+def test_display_names_are_printed_without_what_a_terminal_would_act_on(app: Flask) -> None:
+    """A name could otherwise forge a line of the log, or clear and recolour the terminal."""
+    forged = "Ada\n2026-01-01 00:00:00 UTC  Revoked by \x1b[2Jroot\u202e"
+    with app.app_context():
+        admin = get_user("admin@example.com")
+        admin.name = forged
+        db.session.commit()
+        expires = models.utcnow() + dt.timedelta(days=1)
+        secret_keys.service.create(admin, "CI", expires_at=expires, actor=Actor.for_user(admin))
+
+    log = run_cli(app, "log", "1")[1]
+    every = run_cli(app, "list", "--all")[1]
+    expiring = run_cli(app, "expiring", "--within", "2d")[1]
+
+    shown = "Ada\\n2026-01-01 00:00:00 UTC  Revoked by \\x1b[2Jroot\\u202e"
+    for out, lines in ((log, 1), (every, 2), (expiring, 2)):
+        assert shown in out
+        assert "\x1b" not in out and "\u202e" not in out
+        assert len(out.splitlines()) == lines
+
+
+def test_list_json_gives_the_expiry(app: Flask) -> None:
+    run_cli(app, "create", "--user", "ops@example.com", "--title", "T", "--expires-in", "30d")
+    run_cli(app, "create", "--user", "admin@example.com", "--title", "T", "--expires-in", "never")
+
+    records = json.loads(run_cli(app, "list", "--all", "--json")[1])
+
+    expires = dt.datetime.fromisoformat(records[0]["expires_at"])
+    assert expires.utcoffset() == dt.timedelta(0)
+    assert dt.timedelta(days=29) < expires - models.utcnow() <= dt.timedelta(days=30)
+    assert records[1]["expires_at"] is None
+
+
+def test_revoke_all_tells_scheduled_revocations_from_active_keys(app: Flask) -> None:
+    run_cli(app, "create", "--user", "ops@example.com", "--title", "Old")
+    run_cli(app, "revoke", "1", "--in", "1h")
+    run_cli(app, "create", "--user", "ops@example.com", "--title", "New")
+
+    code, out, _err = run_cli(app, "revoke", "--user", "ops@example.com", "--all")
+
+    lines = out.splitlines()
+    assert code == 0
+    assert re.fullmatch(
+        r"Revoked secret API key 1 \(sk_\S+\), which was scheduled for revocation at"
+        r" \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\.",
+        lines[0],
+    )
+    assert re.fullmatch(r"Revoked secret API key 2 \(sk_\S+\)\.", lines[1])
+    assert lines[2] == (
+        "Revoked 2 secret API keys of ops@example.com: 1 active, 1 scheduled for revocation."
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 
 import pytest
 from flask import Flask
@@ -76,11 +78,11 @@ def test_expiring_lists_keys_with_their_owners(app: Flask, clock: Clock) -> None
     assert code == 0
     (header, row) = out.splitlines()
     assert "OWNER" in header
-    assert "admin@example.com" in row and "expires" in row and "CI" in row
+    assert "Ada Admin" in row and "expires" in row and "CI" in row
 
     run_cli(app, "revoke", "2", "--in", "1h")
     lines = run_cli(app, "expiring", "--within", "2h")[1].splitlines()
-    assert len(lines) == 2 and "ops@example.com" in lines[1] and "revokes" in lines[1]
+    assert len(lines) == 2 and "Otto Ops" in lines[1] and "revokes" in lines[1]
     assert "No secret API keys" in run_cli(app, "expiring", "--within", "90s")[1]
 
 
@@ -141,3 +143,37 @@ def test_rolling_a_key_that_is_not_active_is_refused(app: Flask, clock: Clock, s
     assert code == 1 and out == ""
     assert "Only an active secret API key can be rolled" in err
     assert rows(app) == before
+
+
+def test_expiring_json_gives_each_key_its_end(app: Flask, clock: Clock) -> None:
+    create(app, "--expires-in", "5d")
+    run_cli(app, "create", "--user", "ops@example.com", "--title", "Ops", "--expires-in", "60d")
+    run_cli(app, "revoke", "2", "--in", "1h")
+
+    code, out, _err = run_cli(app, "expiring", "--within", "7d", "--json")
+
+    assert code == 0
+    records = json.loads(out)
+    assert [(r["id"], r["owner"], r["ends"]) for r in records] == [
+        (2, "Otto Ops", "revokes"),
+        (1, "Ada Admin", "expires"),
+    ]
+    assert dt.datetime.fromisoformat(records[0]["ends_at"]) == clock.now + dt.timedelta(hours=1)
+    assert records[1]["ends_at"] == records[1]["expires_at"]
+    assert json.loads(run_cli(app, "expiring", "--within", "90s", "--json")[1]) == []
+
+
+@pytest.mark.parametrize(
+    ("grace", "said"),
+    [
+        ("24h", r"the old key works until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"),
+        ("0s", "the old key stopped working at once"),
+    ],
+)
+def test_log_of_a_rolled_key_says_when_the_old_key_stops(app: Flask, grace: str, said: str) -> None:
+    create(app)
+    run_cli(app, "roll", "1", "--grace", grace)
+
+    rolled = run_cli(app, "log", "1")[1].splitlines()[0]
+
+    assert re.search(rf"Rolled: replaced by sk_\S+; {said} by the command line$", rolled), rolled

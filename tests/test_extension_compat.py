@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 from flask import Flask, g
-from flask_login import LoginManager, current_user
+from flask_login import LoginManager, UserMixin, current_user, login_user
 from flask_wtf import CSRFProtect
+from flask_wtf.csrf import generate_csrf
 
 from flask_secret_keys import _compat
 
@@ -87,3 +88,46 @@ def test_wrapping_csrfprotect_twice_wraps_it_once() -> None:
     app.test_client().post("/form")
     assert len(calls) == 1
     assert csrf.protect.__wrapped__ is not None  # type: ignore[attr-defined]
+
+
+def test_flask_login_keeps_a_session_user_id_and_not_a_request_loader_one() -> None:
+    app = Flask(__name__)
+    app.secret_key = "test"
+    app.config["REMEMBER_COOKIE_DURATION"] = 60
+    login_manager = LoginManager(app)
+    user = UserMixin()
+    user.id = "7"  # type: ignore[attr-defined]
+    login_manager.user_loader(lambda user_id: user if user_id == "7" else None)
+    login_manager.request_loader(lambda request: user if request.headers.get("X-T") else None)
+
+    @app.post("/login")
+    def log_in() -> str:
+        login_user(user, remember=True)
+        return "in"
+
+    @app.get("/")
+    def index() -> str:
+        return f"{current_user.is_authenticated} {_compat.user_from_session()}"
+
+    assert app.test_client().get("/", headers={"X-T": "1"}).text == "True False"
+    by_session = app.test_client()
+    by_session.post("/login")
+    assert by_session.get("/").text == "True True"
+    by_remember_cookie = app.test_client()
+    by_remember_cookie.set_cookie("remember_token", by_session.get_cookie("remember_token").value)
+    assert by_remember_cookie.get("/").text == "True True"
+
+
+def test_csrfprotect_marks_a_request_it_passed() -> None:
+    app = Flask(__name__)
+    app.secret_key = "test"
+    CSRFProtect(app)
+
+    @app.route("/", methods=["GET", "POST"])
+    def index() -> str:
+        return f"{generate_csrf()} {_compat.csrf_checked()}"
+
+    client = app.test_client()
+    token, checked = client.get("/").text.split()
+    assert checked == "False"
+    assert client.post("/", headers={"X-CSRFToken": token}).text.split()[1] == "True"

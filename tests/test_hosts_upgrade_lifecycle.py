@@ -11,8 +11,10 @@ lifecycle must work on the upgraded table. On the database of
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +22,13 @@ import pytest
 import sqlalchemy as sa
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
+from flask import Flask
 from flask.testing import FlaskClient
 
 import flask_secret_keys.models
 from flask_secret_keys import crypto
 from tests import migration_host
-from tests.conftest import DATABASE_URL, service_of
+from tests.conftest import DATABASE_URL, run_cli, service_of
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "integration.md"
 KEYS = "migrated_api_keys"
@@ -109,13 +112,8 @@ def _drop(engine: sa.Engine) -> None:
     metadata.drop_all(engine)
 
 
-@pytest.fixture
-def upgraded(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[Any, dict[str, str]]]:
-    """The migration host on an upgraded table; yields the app and tokens by name."""
-    url = DATABASE_URL or f"sqlite:///{tmp_path / 'old.db'}"
-    engine = sa.create_engine(url)
+def old_database(engine: sa.Engine) -> dict[str, str]:
+    """The 0.1.0 tables on ``engine``, with three keys; their tokens by name."""
     _drop(engine)
     metadata = old_schema()
     metadata.create_all(engine)
@@ -146,7 +144,11 @@ def upgraded(
             keys.insert(),
             [row("active", 1, False), row("revoked", 1, True), row("other", 2, False)],
         )
+    return tokens
 
+
+def upgrade(engine: sa.Engine, *, expiry: bool = True, events: bool = True) -> None:
+    """The documented upgrade: its ``expires_at`` step (``expiry``), then the event step."""
     namespace: dict[str, Any] = {}
     exec(documented_upgrade(), namespace)  # noqa: S102 - the documented migration itself
     with engine.begin() as conn:
@@ -155,7 +157,10 @@ def upgraded(
             sa=sa,
             flask_secret_keys=flask_secret_keys,
         )
-        namespace["upgrade"]()
+        if expiry:
+            namespace["upgrade"]()
+        if not events:
+            return
         # The generated migration that follows it in the docs (its operations
         # are checked in tests/test_hosts_upgrade_events.py): the event table, the
         # usage-context columns and the list index.
@@ -165,14 +170,32 @@ def upgraded(
         op.create_index(f"ix_{KEYS}_created_at", KEYS, ["created_at", "id"])
         migration_host.db.metadata.tables[EVENTS].create(conn)
 
+
+@contextmanager
+def migration_host_on(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
     monkeypatch.setenv("DATABASE_URL", url)
     app = migration_host.create_app()
     try:
-        yield app, tokens
+        yield app
     finally:
         with app.app_context():
             migration_host.db.session.remove()
             migration_host.db.engine.dispose()
+
+
+@pytest.fixture
+def upgraded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Any, dict[str, str]]]:
+    """The migration host on an upgraded table; yields the app and tokens by name."""
+    url = DATABASE_URL or f"sqlite:///{tmp_path / 'old.db'}"
+    engine = sa.create_engine(url)
+    tokens = old_database(engine)
+    upgrade(engine)
+    try:
+        with migration_host_on(url, monkeypatch) as app:
+            yield app, tokens
+    finally:
         _drop(engine)
         engine.dispose()
 
@@ -246,3 +269,39 @@ def test_the_lifecycle_works_on_the_upgraded_table(
             expires_at=flask_secret_keys.models.utcnow() + dt.timedelta(days=30),
         )
     assert whoami(client, token) == 200
+
+
+@pytest.mark.parametrize("before", ["0.1.0 tables", "all but expires_at"])
+def test_before_the_upgrade_keys_get_a_clear_503_saying_to_upgrade(
+    before: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """New code on old tables: a JSON 503 on the Admin API, a 503 page, a CLI error; no 500."""
+    url = DATABASE_URL or f"sqlite:///{tmp_path / 'old.db'}"
+    engine = sa.create_engine(url)
+    tokens = old_database(engine)
+    if before == "all but expires_at":
+        upgrade(engine, expiry=False)
+    try:
+        with migration_host_on(url, monkeypatch) as app:
+            client = app.test_client()
+            with caplog.at_level(logging.ERROR):
+                api = client.get("/api/whoami", headers={"X-Api-Key": tokens["active"]})
+            with client.session_transaction() as session:
+                session["_user_id"] = "1"
+            page = client.get("/settings/secret-api-keys")
+            cli = run_cli(app, "list", "--all")
+            upgrade(engine, events=before == "0.1.0 tables")
+            after = client.get("/api/whoami", headers={"X-Api-Key": tokens["active"]})
+    finally:
+        _drop(engine)
+        engine.dispose()
+
+    assert (api.status_code, api.json["error"]) == (503, "database_upgrade_needed")
+    assert "`flask db upgrade`" in api.json["message"]
+    assert f"{KEYS}.expires_at" in caplog.text and "run `flask db upgrade`" in caplog.text
+    assert page.status_code == 503 and "<code>flask db upgrade</code>" in page.text
+    assert cli[0] == 1 and "run `flask db upgrade`" in cli[2], cli
+    assert after.status_code == 200

@@ -88,6 +88,33 @@ def test_error_pages_of_the_extension_have_the_headers(
     assert_secure(response)
 
 
+@pytest.mark.parametrize(
+    ("method", "url", "status"),
+    [
+        ("GET", "/settings/secret-api-keys/nope", 404),
+        ("GET", "/settings/secret-api-keys/1/nope", 404),
+        ("DELETE", "/settings/secret-api-keys", 405),
+        ("PUT", "/settings/secret-api-keys/1/revoke", 405),
+    ],
+)
+def test_routing_errors_under_the_pages_have_the_headers(
+    client: FlaskClient, method: str, url: str, status: int
+) -> None:
+    log_in(client, "admin@example.com", "admin")
+
+    response = client.open(url, method=method)
+
+    assert response.status_code == status
+    assert_secure(response)
+
+
+def test_routing_errors_of_the_host_are_left_alone(client: FlaskClient) -> None:
+    for url in ("/nope", "/settings/secret-api-keys-nope"):
+        response = client.get(url)
+        assert response.status_code == 404
+        assert "X-Frame-Options" not in response.headers
+
+
 def test_headers_the_host_set_are_kept(app: Flask, client: FlaskClient) -> None:
     @app.after_request
     def host_policy(response: Response) -> Response:

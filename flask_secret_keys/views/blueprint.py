@@ -18,13 +18,14 @@ from flask_htmx import make_response as htmx_response
 from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import ProgrammingError
 from werkzeug.exceptions import NotFound
 
 from .. import crypto
 from ..errors import KeyNotFound
 from ..forms import IdentifyForm, ListForm
 from ..headers import add_security_headers
-from ..outages import DATABASE_UNAVAILABLE, unavailable_page
+from ..outages import DATABASE_UNAVAILABLE, outdated_schema_page, unavailable_page
 from ..rendering import render_page, render_partial, signed_in_user, template_helpers
 from ..rules import Actor, KeyQuery
 from ..service import KeyService
@@ -108,6 +109,8 @@ def _vary_on_htmx(response: Response) -> Response:
 bp.after_request(add_security_headers)
 for _outage in DATABASE_UNAVAILABLE:
     bp.register_error_handler(_outage, unavailable_page)
+# PostgreSQL reports a missing column so: before `flask db upgrade`, a 503 page that says so.
+bp.register_error_handler(ProgrammingError, outdated_schema_page)
 bp.context_processor(template_helpers)
 
 

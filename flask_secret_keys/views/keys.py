@@ -127,6 +127,7 @@ def identify() -> ResponseReturnValue:
     answer never repeats it.
     """
     form = IdentifyForm()
+    status, retry_after = 422, None
     if validated(form):
         key = key_service().identify(signed_in_user(), (form.key.data or "").strip())
         if key is not None:
@@ -134,22 +135,33 @@ def identify() -> ResponseReturnValue:
             if wants_partial():
                 return cast(Response, htmx_response("", redirect=url))
             return redirect(url, 303)
-        form.key.errors.append(
-            "No key of yours matches. Check that the whole key was pasted: it is"
-            f" {crypto.token_length(current_state().settings.prefix)} characters long."
-        )
+        # A secret that matches nothing is a failed key attempt, as on the Admin API.
+        limiter = current_state().limiter
+        retry_after = None if limiter is None else limiter.record_failure(request.remote_addr)
+        if retry_after is not None:
+            status = 429
+            form.key.errors.append(
+                f"Too many keys that match nothing. Try again in {retry_after} seconds."
+            )
+        else:
+            form.key.errors.append(
+                "No key of yours matches. Check that the whole key was pasted: it is"
+                f" {crypto.token_length(current_state().settings.prefix)} characters long."
+            )
     form.key.data = ""
     if wants_partial():
-        response = render_partial("secret_keys/_identify.html", 422, identify_form=form)
+        response = render_partial("secret_keys/_identify.html", status, identify_form=form)
     else:
         response = render_page(
             "secret_keys/action.html",
             "Identify a key",
-            422,
+            status,
             partial="secret_keys/_identify.html",
             identify_form=form,
         )
     response.headers["Cache-Control"] = "no-store"
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 

@@ -3,12 +3,16 @@
 The browser drives the example app served by ``live_server``; htmx comes from
 the npm package, served by the example app at ``/vendor/htmx.min.js``, and
 axe-core (``npm install --no-save axe-core``) checks pages for accessibility.
+Chromium is the one ``CHROMIUM`` names (a path or a command), else the first
+of ``chromium`` and ``chromium-browser`` on the ``PATH``, else Playwright's
+own, if ``playwright install chromium`` put one in place.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +27,8 @@ from example_app.models import db
 from tests.conftest import get_user
 from tests.conftest import log_in as log_in_client
 
-CHROMIUM = Path("/usr/bin/chromium")
+#: The commands that start Chromium on the usual systems, tried in this order.
+CHROMIUM_COMMANDS = ("chromium", "chromium-browser")
 AXE = Path(__file__).resolve().parents[2] / "node_modules/axe-core/axe.min.js"
 CHROMIUM_ARGS = [
     "--headless",
@@ -43,12 +48,31 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
+def find_chromium(playwrights_own: str | None) -> str | None:
+    """The Chromium to drive: ``CHROMIUM``, a usual command, or Playwright's own; None if none."""
+    configured = os.environ.get("CHROMIUM")
+    if configured:
+        return shutil.which(configured) or (configured if Path(configured).is_file() else None)
+    for command in CHROMIUM_COMMANDS:
+        found = shutil.which(command)
+        if found:
+            return found
+    if playwrights_own and Path(playwrights_own).is_file():
+        return playwrights_own
+    return None
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        _missing(str(CHROMIUM), "apt-get install chromium")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        chromium = find_chromium(playwright.chromium.executable_path)
+        if chromium is None:
+            configured = os.environ.get("CHROMIUM")
+            _missing(
+                f"CHROMIUM={configured!r}" if configured else "Chromium",
+                "apt-get install chromium, or set CHROMIUM to its path",
+            )
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 
