@@ -444,9 +444,10 @@ def _created_at_of(user: Any) -> dt.datetime | None:
 def _owner_problem(key: SecretKeyMixin) -> str | None:
     """Why ``key``'s owner row may not be the user the key was made for; None if nothing shows.
 
-    The key's ``created`` event names who created it; when that was a user
-    with the owner's id (the owner, on the pages), the name recorded then
-    must still be the owner's. A key cannot be older than its owner, either.
+    The key's ``created`` event names the owner it was made for (and, from
+    before it did, who created it: when that was a user with the owner's id,
+    the owner on the pages); the name recorded then must still be the
+    owner's. A key cannot be older than its owner, either.
     """
     users = current_state().users
     owner = key.owner
@@ -455,13 +456,19 @@ def _owner_problem(key: SecretKeyMixin) -> str | None:
     owner_created = _created_at_of(owner)
     if owner_created is not None and key.created_at < owner_created:
         return f"created {_when(key.created_at)}, before its owner ({_when(owner_created)})"
+    name = users.user_name(owner)
     for event in current_state().service.events_of(key.id):
-        if event.event != "created" or event.actor_kind != "user":
+        if event.event != "created":
             continue
-        if str(event.actor_id) != str(users.user_id(owner)):
+        details = event.details
+        if "owner" in details:
+            if details["owner"] != name:
+                return f"made for {_printable(details['owner'])!r}, a user who had this id then"
+            return None
+        if event.actor_kind != "user" or str(event.actor_id) != str(users.user_id(owner)):
             return None
         recorded = event.actor_name or ""
-        if recorded != users.user_name(owner)[: models.ACTOR_NAME_MAX_LENGTH]:
+        if recorded != name[: models.ACTOR_NAME_MAX_LENGTH]:
             return f"created by {_printable(recorded)!r}, a user who had this id then"
     return None
 

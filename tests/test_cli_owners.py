@@ -41,8 +41,9 @@ def replace_user(app: Flask, user_id: int, name: str, email: str) -> None:
         db.session.commit()
 
 
-def test_a_key_whose_owner_was_replaced_is_found(app: Flask) -> None:
-    key_id, token, digest = key_of(app, "ops@example.com")
+@pytest.mark.parametrize("actor", ["owner", "command line"])
+def test_a_key_whose_owner_was_replaced_is_found(app: Flask, actor: str) -> None:
+    key_id, token, digest = key_of(app, "ops@example.com", actor)
     key_of(app, "admin@example.com")
     replace_user(app, 2, "Eve Evil", "eve@example.com")
 
@@ -52,7 +53,7 @@ def test_a_key_whose_owner_was_replaced_is_found(app: Flask) -> None:
     header, row = out.splitlines()
     assert header.split() == ["ID", "OWNER", "TITLE", "PROBLEM"]
     assert row.split()[:4] == [str(key_id), "Eve", "Evil", "Deploy"]
-    assert "created by 'Otto Ops'" in row
+    assert "made for 'Otto Ops'" in row
     assert "1 secret API key may belong to another user" in err
     assert token not in out + err and digest not in out + err
 
@@ -93,7 +94,7 @@ def test_a_user_deleted_without_foreign_keys_on_sqlite_is_found(app: Flask) -> N
 
     assert gone[0] == 1 and "its owner, user 2, is gone" in gone[1]
     assert signs_in_as == {"id": 2, "email": "eve@example.com"}
-    assert replaced[0] == 1 and "created by 'Otto Ops'" in replaced[1]
+    assert replaced[0] == 1 and "made for 'Otto Ops'" in replaced[1]
     assert f"{key_id:>6}  Eve Evil" in replaced[1]
 
 

@@ -68,6 +68,14 @@ class Lifecycle:
                 " choose an earlier expiry."
             )
 
+    def _owner_detail(self, user: Any) -> dict[str, str]:
+        """Who a new key is for, as its ``created`` event keeps it: the owner's id and name.
+
+        So that a key whose owner row was later replaced by another user with
+        the same id can be told (``flask secret-keys check-owners``).
+        """
+        return {"owner_id": str(self.store.user_id(user)), "owner": self.store.user_name(user)}
+
     def _check_admin(self, user: Any) -> None:
         if user is None or not self.store.is_admin(user):
             raise NotAnAdmin()
@@ -93,7 +101,7 @@ class Lifecycle:
         with self._refusing_a_second_active_key(user):
             # The key's id is needed for its event: flush it, in the same transaction.
             session.flush()
-            self.events.record(key, "created", actor)
+            self.events.record(key, "created", actor, **self._owner_detail(user))
             session.commit()
         signals.key_created.send(app(), key=key, user=user, actor=actor or Actor.system())
         self.events.prune_now_and_then()
@@ -209,7 +217,9 @@ class Lifecycle:
                 replacement=successor.redacted,
                 revoke_at=(now + grace).isoformat(),
             )
-            self.events.record(successor, "created", actor, rolled_from=key.redacted)
+            self.events.record(
+                successor, "created", actor, rolled_from=key.redacted, **self._owner_detail(owner)
+            )
             session.commit()
         session.refresh(key)
         actor = actor or Actor.system()
