@@ -68,7 +68,7 @@ class Lifecycle:
                 " choose an earlier expiry."
             )
 
-    def _owner_detail(self, user: Any) -> dict[str, str]:
+    def _owner_detail(self, user: Any) -> dict[str, Any]:
         """Who a new key is for, as its ``created`` event keeps it: the owner's id and name.
 
         So that a key whose owner row was later replaced by another user with
