@@ -1,7 +1,7 @@
 """Every use of another library's private API, in one place.
 
-Each function names the versions it was checked against, and
-``tests/test_extension_compat.py`` fails when a library stops behaving as relied on
+Each function names the versions it was checked against, and the test suite
+has a test for each that fails when a library stops behaving as relied on
 here. Nothing else in the package touches these internals.
 """
 
@@ -110,9 +110,8 @@ def render_in_migrations(app: Flask, render_item: RenderItem) -> None:
     command runs. Flask-Migrate may be set up after this extension, so when it
     is not there yet, this is tried again once, when the app's first app
     context is pushed (a ``flask db`` command pushes one after the app
-    factory has returned). A no-op for an app without Flask-Migrate.
-    ``tests/test_autogenerate.py`` runs ``flask db migrate`` and ``upgrade``
-    through it.
+    factory has returned). A no-op for an app without Flask-Migrate; the
+    test suite runs ``flask db migrate`` and ``upgrade`` through it.
     """
     if _add_render_item(app, render_item):
         return

@@ -166,6 +166,8 @@ def admin_api_blueprint(blueprint: B) -> B:
     The same as decorating each view with :func:`admin_api_required`::
 
         api = admin_api_blueprint(Blueprint("api", __name__, url_prefix="/admin/api"))
+
+    .. versionadded:: 0.2.0
     """
     blueprint.before_request(_require_admin_unless_automatic_options)
     setattr(blueprint, ADMIN_API_MARK, True)

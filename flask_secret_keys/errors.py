@@ -152,6 +152,8 @@ class CSRFFailed(_JSONError, BadRequest):
     the API answers in JSON while the host's pages, and a host's own
     ``CSRFError`` handler for them, are left as they are. The message is
     Flask-WTF's ("The CSRF token is missing." …).
+
+    .. versionadded:: 0.2.0
     """
 
     description = "The CSRF token is missing or invalid."
@@ -163,6 +165,8 @@ class MethodNotAllowedJSON(_JSONError, MethodNotAllowed):
 
     Answered in JSON, with the ``Allow`` header, on Admin API URLs only; a
     wrong method elsewhere gets the host's usual 405.
+
+    .. versionadded:: 0.2.0
     """
 
     description = "The method is not allowed for this URL."

@@ -194,12 +194,18 @@ class SecretKeys:
 
     @property
     def service(self) -> KeyService:
-        """The :class:`~flask_secret_keys.KeyService` of the current app."""
+        """The :class:`~flask_secret_keys.KeyService` of the current app.
+
+        .. versionadded:: 0.2.0
+        """
         return self._state().service
 
     @property
     def settings(self) -> Settings:
-        """The validated ``SECRET_KEYS_*`` settings of the current app."""
+        """The validated ``SECRET_KEYS_*`` settings of the current app.
+
+        .. versionadded:: 0.2.0
+        """
         return self._state().settings
 
     def _state(self) -> AppState:

@@ -76,6 +76,8 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> Literal[False]:
     The extension installs it into Flask-Migrate; with plain Alembic, pass
     ``render_item=flask_secret_keys.models.render_item`` to
     ``context.configure`` in ``env.py``.
+
+    .. versionadded:: 0.2.0
     """
     if type_ == "type" and isinstance(obj, UTCDateTime):
         autogen_context.imports.add(f"import {__name__}")

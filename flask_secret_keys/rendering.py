@@ -196,7 +196,7 @@ def activity(key: SecretKeyMixin) -> list[KeyEventMixin]:
 
 
 def template_helpers() -> dict[str, Any]:
-    """What every template of the pages gets: the ``sk_*`` names (see docs/ui.md)."""
+    """What every template of the pages gets: the ``sk_*`` names the UI guide lists."""
     settings = current_state().settings
     return {
         "sk_settings": settings,

@@ -96,6 +96,8 @@ class Actor:
     Build one with :meth:`for_user` (a signed-in user, with the client address
     and user agent of their request, which the HTTP layer passes in),
     :meth:`command_line` or :meth:`system`.
+
+    .. versionadded:: 0.2.0
     """
 
     kind: Literal["user", "command_line", "system"]

@@ -1,7 +1,7 @@
 """Every ``SECRET_KEYS_*`` setting as one table: its default, its check and its documentation.
 
-The table drives :data:`DEFAULTS`, :meth:`Settings.from_config` and the table in
-``docs/settings.md``, which is :func:`markdown_table`'s output.
+The table drives :data:`DEFAULTS`, :meth:`Settings.from_config` and the
+settings page of the documentation, which is :func:`markdown_table`'s output.
 """
 
 from __future__ import annotations
@@ -460,7 +460,7 @@ def check_layout(env: jinja2.Environment, settings: Settings) -> None:
 
 
 def markdown_table() -> str:
-    """The settings table of ``docs/settings.md``."""
+    """The settings table of the documentation, in Markdown."""
     lines = ["| Setting | Default | What it does |", "|---|---|---|"]
     for setting in SETTINGS:
         default = setting.default

@@ -50,7 +50,10 @@ class Users(Protocol):
 
 @dataclass(frozen=True)
 class AppState:
-    """One app's extension: its settings, its service, and who answers about users."""
+    """One app's extension: its settings, its service, and who answers about users.
+
+    .. versionadded:: 0.2.0
+    """
 
     #: The ``SecretKeys`` initialised on the app, answering about users.
     users: Users

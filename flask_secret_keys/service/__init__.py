@@ -134,11 +134,18 @@ class KeyService:
     # Reading
 
     def key_of(self, user: Any, key_id: int) -> SecretKeyMixin:
-        """One of ``user``'s keys, or :class:`~.errors.KeyNotFound` (also for other users' keys)."""
+        """One of ``user``'s keys, or :class:`~.errors.KeyNotFound` (also for other users' keys).
+
+        .. versionchanged:: 0.2.0
+           Renamed from ``get``.
+        """
         return self.reader.key_of(user, key_id)
 
     def key_by_id(self, key_id: int) -> SecretKeyMixin:
-        """Any user's key by id, for oversight and the CLI, or :class:`~.errors.KeyNotFound`."""
+        """Any user's key by id, for oversight and the CLI, or :class:`~.errors.KeyNotFound`.
+
+        .. versionadded:: 0.2.0
+        """
         return self.reader.key_by_id(key_id)
 
     def active_key(self, user: Any) -> SecretKeyMixin | None:
@@ -158,6 +165,9 @@ class KeyService:
 
         A revocation on the page that took effect by the clock is recorded
         first (see :meth:`settle`).
+
+        .. versionchanged:: 0.2.0
+           Renamed from ``list``; takes a :class:`KeyQuery`.
         """
         page = self.reader.search(user, query)
         self.settle(among=page.items)
@@ -167,13 +177,18 @@ class KeyService:
         """A page of every user's keys (or only ``owners``'), owners joined in: two statements.
 
         Settles the page's due revocations like :meth:`search`.
+
+        .. versionadded:: 0.2.0
         """
         page = self.reader.search_all(query, owners)
         self.settle(among=page.items)
         return page
 
     def expiring(self, within: dt.timedelta) -> list[SecretKeyMixin]:
-        """Every user's working keys that expire or are revoked within ``within``, soonest first."""
+        """Every user's working keys that expire or are revoked within ``within``, soonest first.
+
+        .. versionadded:: 0.2.0
+        """
         return self.reader.expiring(within)
 
     def iter_all(self) -> Iterator[SecretKeyMixin]:
@@ -237,6 +252,8 @@ class KeyService:
         rolling again ends the previous grace period at once. An owner who is
         no longer an admin gets no successor (:class:`~.errors.NotAnAdmin`).
         Returns the successor and its plaintext, to show once.
+
+        .. versionadded:: 0.2.0
         """
         return self.lifecycle.roll(key, grace, actor)
 
@@ -256,6 +273,9 @@ class KeyService:
         slot at once, so a successor can be created right away. A revocation
         can be brought forward, never put off; of two racing revocations one
         wins.
+
+        .. versionchanged:: 0.2.0
+           ``at`` schedules the revocation for later.
         """
         return self.revocations.revoke(key, at, actor)
 
@@ -265,6 +285,8 @@ class KeyService:
         For incident response (a leaked key, an admin who left). Each key gets
         its own ``revoked`` event; a key revoked meanwhile by someone else is
         left out.
+
+        .. versionadded:: 0.2.0
         """
         return self.revocations.revoke_all(user, actor)
 
@@ -300,15 +322,24 @@ class KeyService:
     def record_event(
         self, key: SecretKeyMixin, event: str, actor: Actor | None = None, **detail: Any
     ) -> KeyEventMixin:
-        """Add an event about ``key`` to the session, to commit with the change it records."""
+        """Add an event about ``key`` to the session, to commit with the change it records.
+
+        .. versionadded:: 0.2.0
+        """
         return self.events.record(key, event, actor, **detail)
 
     def events_of(self, key_id: int, limit: int | None = None) -> list[KeyEventMixin]:
-        """A key's events within the retention, newest first; also after the key is deleted."""
+        """A key's events within the retention, newest first; also after the key is deleted.
+
+        .. versionadded:: 0.2.0
+        """
         return self.events.events_of(key_id, limit)
 
     def prune_events(self) -> int:
-        """Delete the events older than the retention, in one statement; returns how many."""
+        """Delete the events older than the retention, in one statement; returns how many.
+
+        .. versionadded:: 0.2.0
+        """
         return self.events.prune()
 
     # Verifying
@@ -337,5 +368,7 @@ class KeyService:
         malformed token costs no statement; others one lookup by the unique
         hash index. Another user's key is None, exactly like an unknown one,
         and nothing is recorded: this is not a use of the key.
+
+        .. versionadded:: 0.2.0
         """
         return self.verifier.identify(user, token)
