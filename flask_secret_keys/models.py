@@ -246,10 +246,19 @@ def make_key_model(db: Any, user_model: type[Any], table_name: str) -> type[Secr
 #: by the roll and scheduled-revocation actions; a scheduled revocation takes
 #: effect as the clock passes its time, which changes no row and records no
 #: event.
-EVENT_KINDS = ("created", "renamed", "revoked", "deleted", "rolled", "revocation_scheduled")
+EVENT_KINDS = (
+    "created",
+    "renamed",
+    "revoked",
+    "deleted",
+    "rolled",
+    "revocation_scheduled",
+    "lifetime_capped",
+)
 #: Who can act on a key: a signed-in user, an operator on the command line, or
-#: no one in particular (code that calls the service without an actor). A
-#: scheduled revocation takes effect with no actor and no event.
+#: the system: the extension itself (a revocation that took effect by the
+#: clock, an expiry brought within the maximum lifetime), or code that calls
+#: the service without an actor.
 ACTOR_KINDS = ("user", "command_line", "system")
 
 
@@ -321,6 +330,11 @@ class KeyEventMixin:
             return f"Rolled: replaced by {details['replacement']}"
         if self.event == "revocation_scheduled" and details.get("revoke_at"):
             return f"Revocation scheduled for {_utc_text(details['revoke_at'])}"
+        if self.event == "lifetime_capped" and details.get("expires_at"):
+            return (
+                f"Expiry brought forward to {_utc_text(details['expires_at'])}: keys live at"
+                f" most {details.get('max_days')} days"
+            )
         return self.event.replace("_", " ").capitalize()
 
     def __repr__(self) -> str:

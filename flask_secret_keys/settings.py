@@ -317,7 +317,10 @@ SETTINGS: tuple[Setting, ...] = (
         _lifetime("90"),
         'The longest a key may work, in days (or a `timedelta`). With a maximum, "No'
         ' expiration" is not offered, longer expiries are refused with a message that gives'
-        " the limit, and `SECRET_KEYS_DEFAULT_EXPIRATION` must be set within it. `None` means"
+        " the limit, and `SECRET_KEYS_DEFAULT_EXPIRATION` must be set within it. It applies"
+        " to existing keys too: a key older than the maximum stops working at its creation"
+        " plus the maximum and shows as expired, and the pages and `flask secret-keys"
+        " housekeeping` write that expiry down with a `lifetime_capped` event. `None` means"
         " no limit.",
     ),
     Setting(

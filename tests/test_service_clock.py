@@ -128,9 +128,34 @@ def test_a_key_older_than_the_maximum_lifetime_stops_working(
         assert service.active_key(admin) is None
         assert [k.id for k in service.search(admin, KeyQuery(status="expired")).items] == [key_id]
         assert service.search(admin, KeyQuery(status="active")).items == []
+        # The page that shows it writes the expiry down, and says why.
+        key = service.key_by_id(key_id)
+        assert key.expires_at == key.created_at + dt.timedelta(days=30)
+        capped = service.events_of(key_id)[0]
+        assert (capped.event, capped.actor_kind) == ("lifetime_capped", "system")
+        assert "keys live at most 30 days" in capped.summary
         # Its slot is free: a new key can be made, and the old one deleted.
         service.create(admin, "Successor", expires_at=clock.now + DAY)
         service.delete(service.key_by_id(key_id))
+
+
+def test_housekeeping_brings_every_expiry_within_a_new_maximum(
+    make_app: Callable[..., Flask], clock: Clock
+) -> None:
+    app = make_app(SECRET_KEYS_DEFAULT_EXPIRATION=30, SECRET_KEYS_MAX_LIFETIME=30)
+    with app.app_context():
+        service = service_of(app)
+        key, _ = service.create(get_user("ops@example.com"), "CI", expires_at=clock.now + DAY)
+        db.session.execute(
+            sa.update(service.model).where(service.model.id == key.id).values(expires_at=None)
+        )
+        db.session.commit()
+        key_id = key.id
+    code, out, _err = run_cli(app, "housekeeping")
+    assert code == 0
+    with app.app_context():
+        key = service_of(app).key_by_id(key_id)
+        assert key.expires_at == clock.now + dt.timedelta(days=30)
 
 
 def test_the_maximum_lifetime_counts_in_the_expiring_list(

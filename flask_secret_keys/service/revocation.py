@@ -160,8 +160,51 @@ class Revocations:
     # Revocations that take effect by the clock
 
     def is_due(self, key: SecretKeyMixin, now: dt.datetime) -> bool:
-        """Whether ``key``'s revocation has taken effect but is not recorded yet."""
-        return key.revoked_at is not None and key.updated_at < key.revoked_at <= now
+        """Whether ``key`` has a revocation that took effect but is not recorded yet, or
+        an expiry beyond the maximum lifetime."""
+        if key.revoked_at is not None and key.updated_at < key.revoked_at <= now:
+            return True
+        return self.store.ends_at(key) != key.expires_at
+
+    def _cap_lifetimes(self, user: Any | None, now: dt.datetime) -> list[SecretKeyMixin]:
+        """Bring the expiry of keys that would outlive ``SECRET_KEYS_MAX_LIFETIME`` within it.
+
+        A key made before the maximum was set (or lowered) keeps working only
+        until its creation plus the maximum, which authentication applies from
+        the row it reads anyway; this writes that expiry down, with a
+        ``lifetime_capped`` event that says why, so every page and command
+        shows the same date.
+        """
+        store = self.store
+        if store.max_lifetime is None:
+            return []
+        Key = store.model
+        where = [sa.or_(Key.revoked_at.is_(None), Key.revoked_at > now)]
+        if user is not None:
+            where.append(Key.user_id == store.user_id(user))
+        capped = []
+        for key in self.reader.keys_where(*where):
+            cap = store.ends_at(key)
+            if cap is None or cap == key.expires_at:
+                continue
+            previous = key.expires_at
+            result = store.session.execute(
+                sa.update(Key)
+                .where(Key.id == key.id, sa.or_(Key.expires_at.is_(None), Key.expires_at > cap))
+                .values(expires_at=cap)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount:
+                self.events.record(
+                    key,
+                    "lifetime_capped",
+                    Actor.system(),
+                    expires_at=cap.isoformat(),
+                    previous=None if previous is None else previous.isoformat(),
+                    max_days=store.max_lifetime.days,
+                )
+                capped.append(key)
+        return capped
 
     def settle(self, user: Any | None = None) -> list[SecretKeyMixin]:
         """Record the revocations whose time has come: a ``revoked`` event by the system.
@@ -174,16 +217,21 @@ class Revocations:
         transaction, so a racing caller finds nothing left to record. It runs
         before every change to a user's keys, when the pages show them, and
         from ``flask secret-keys housekeeping``; never on a key request.
-        Returns the keys it recorded.
+        Returns the keys whose revocation it recorded. It also writes down,
+        with a ``lifetime_capped`` event, the expiry of keys that would
+        outlive the maximum lifetime.
         """
         store = self.store
         Key = store.model
         now = models.utcnow()
+        capped = self._cap_lifetimes(user, now)
         where = [Key.revoked_at <= now, Key.updated_at < Key.revoked_at]
         if user is not None:
             where.append(Key.user_id == store.user_id(user))
         due = self.reader.keys_where(*where)
         if not due:
+            if capped:
+                store.session.commit()
             return []
         settled = []
         for key in due:
