@@ -223,3 +223,23 @@ def test_the_roll_dialog_and_the_cli_say_an_earlier_grace_ends(
 
     code, _out, err = run_cli(app, "roll", str(second_id), "--grace", "1h")
     assert code == 0 and f"Secret API key {first_id} " in err and "revoked now" in err
+
+
+def test_the_details_page_says_a_demoted_owners_key_is_suspended(
+    app: Flask, admin_client: Any
+) -> None:
+    """admin@example.com oversees: they open ops's key after ops is demoted."""
+    with app.app_context():
+        ops = get_user("ops@example.com")
+        key, token = service_of(app).create(ops, "Deploy")
+        key_id = key.id
+        url = f"/settings/secret-api-keys/{key_id}"
+        before = admin_client.get(url).get_data(as_text=True)
+        ops.is_admin = False
+        db.session.commit()
+    after = admin_client.get(url).get_data(as_text=True)
+
+    assert 'id="sk-suspended"' not in before
+    assert 'id="sk-suspended"' in after and "Otto Ops is no longer an admin" in after
+    refused = app.test_client().get("/admin/api/me", headers={"X-Api-Key": token})
+    assert refused.status_code == 401

@@ -53,7 +53,13 @@ def _key_context(key: SecretKeyMixin) -> dict[str, Any]:
     """What the details card needs: a revoked key's page offers to create a new
     key, unless another key of the user's is active."""
     active_key = None if key.is_active else key_service().active_key(signed_in_user())
-    return {"key": key, "active_key": active_key}
+    # An owner who is no longer an admin: the key is refused, not revoked, and
+    # would work again were they made an admin again.
+    owner = key.owner
+    suspended = (
+        owner is not None and key.is_usable and not current_state().users.is_admin(owner)
+    )
+    return {"key": key, "active_key": active_key, "suspended": suspended}
 
 
 def _key_changed(key: SecretKeyMixin, message: str) -> ResponseReturnValue:
