@@ -385,7 +385,7 @@ def test_a_roll_racing_creates_leaves_one_active_key(app: Flask, round_: int) ->
 @needs_row_locks
 def test_creates_racing_for_an_expired_keys_slot_let_one_through(app: Flask, clock: Clock) -> None:
     with app.app_context():
-        service_of(app).create(get_user("admin@example.com"), "Old", clock.now + HOUR)
+        service_of(app).create(get_user("admin@example.com"), "Old", expires_at=clock.now + HOUR)
     clock.advance(hours=1)
 
     results = run_together(app, [create_job(app, n) for n in range(THREADS)])

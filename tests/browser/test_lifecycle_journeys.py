@@ -140,7 +140,7 @@ def test_an_expired_keys_page(any_page: tuple[Page, bool], app: Flask, clock: Cl
     page, _js = any_page
     with app.app_context():
         key, _token = service_of(app).create(
-            get_user("admin@example.com"), "Old export", clock.now + dt.timedelta(days=1)
+            get_user("admin@example.com"), "Old export", expires_at=clock.now + dt.timedelta(days=1)
         )
         key_id = key.id
     clock.advance(days=2)
