@@ -151,7 +151,7 @@ def test_housekeeping_brings_every_expiry_within_a_new_maximum(
         )
         db.session.commit()
         key_id = key.id
-    code, out, _err = run_cli(app, "housekeeping")
+    code, _out, _err = run_cli(app, "housekeeping")
     assert code == 0
     with app.app_context():
         key = service_of(app).key_by_id(key_id)
