@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from example_app.extensions import secret_keys
 from example_app.models import db
 from flask_secret_keys import KeyService, admin_api_required, crypto, current_key
-from tests.conftest import HEADER_FORMS, basic, csrf_token, get_user, key_headers, service_of
+from tests.helpers import HEADER_FORMS, basic, csrf_token, get_user, key_headers, service_of
 
 
 @pytest.mark.parametrize("form", HEADER_FORMS)

@@ -20,7 +20,7 @@ from flask import Flask
 
 from example_app.models import db
 from flask_secret_keys import crypto
-from tests.conftest import (
+from tests.helpers import (
     KEY_FORMS,
     StatementLog,
     count_statements,

@@ -17,7 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from flask_secret_keys import crypto
 from flask_secret_keys.ratelimit import client_of
-from tests.conftest import get_user, service_of
+from tests.helpers import get_user, service_of
 from tests.host import create_app
 
 LIMIT = 3

@@ -13,7 +13,7 @@ from flask import Flask
 from example_app.extensions import secret_keys
 from example_app.models import db
 from flask_secret_keys import KeyService, crypto
-from tests.conftest import csrf_token, get_user, log_in, run_cli
+from tests.helpers import csrf_token, get_user, log_in, run_cli
 
 BASE = "/settings/secret-api-keys"
 

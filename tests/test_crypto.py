@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flask_secret_keys import crypto
-from tests.conftest import FUZZ
+from tests.helpers import FUZZ
 
 
 def test_token_has_prefix_body_and_checksum() -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import orm
 
 from flask_secret_keys import KeyService, SecretKeys
 from flask_secret_keys.settings import DEFAULTS
-from tests.conftest import new_db
+from tests.helpers import new_db
 
 
 def make_host(**user_columns: Any) -> tuple[SQLAlchemy, type[Any]]:

@@ -18,7 +18,7 @@ from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 
 from flask_secret_keys import SecretKeys
-from tests.conftest import (
+from tests.helpers import (
     KEY_FORMS,
     csrf_token,
     database_url,

@@ -19,7 +19,7 @@ from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 
 from flask_secret_keys import SecretKeys
-from tests.conftest import csrf_token, database_url, key_headers, new_db_and_user, service_of
+from tests.helpers import csrf_token, database_url, key_headers, new_db_and_user, service_of
 from tests.host import add_host_routes, create_key_in_pages, fresh_tables, log_in_host
 
 db, Staff = new_db_and_user("layout_staff", admin_by_default=True)

@@ -21,7 +21,7 @@ from flask_login import LoginManager, login_user
 
 from flask_secret_keys import SecretKeys
 from flask_secret_keys.contrib.flask_admin import SecretKeysView
-from tests.conftest import (
+from tests.helpers import (
     csrf_token,
     database_url,
     get_user,

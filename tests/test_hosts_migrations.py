@@ -10,63 +10,25 @@ the migrated schema. On the database of ``TEST_DATABASE_URL`` when set.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from tests import migration_host
-from tests.conftest import DATABASE_URL, run_python, service_of
+from tests.helpers import (
+    DATABASE_URL,
+    IMPORT_LINE,
+    KEYS,
+    OPERATORS,
+    Migrated,
+    drop_leftovers,
+    enforce_sqlite_foreign_keys,
+    service_of,
+)
 
-TESTS = Path(__file__).resolve().parent
-KEYS = "migrated_api_keys"
-EVENTS = "migrated_api_keys_events"
-OPERATORS = "migrated_operators"
-#: The import a migration naming the extension's column type needs.
-IMPORT_LINE = "import flask_secret_keys.models"
-
-
-@dataclass
-class Migrated:
-    workdir: Path
-    url: str
-    engine: sa.Engine
-
-    def flask_db(self, *args: str) -> str:
-        """Run ``flask db <args>`` on the host; returns its output (stdout and stderr)."""
-        env = {
-            **os.environ,
-            "FLASK_APP": "tests.migration_host",
-            "DATABASE_URL": self.url,
-            "PYTHONPATH": str(TESTS.parent),
-        }
-        result = run_python("-m", "flask", "db", *args, cwd=self.workdir, env=env)
-        return result.stdout + result.stderr
-
-    @property
-    def revisions(self) -> list[Path]:
-        return sorted((self.workdir / "migrations" / "versions").glob("*.py"))
-
-    def table_names(self) -> set[str]:
-        return set(sa.inspect(self.engine).get_table_names())
-
-
-def _drop_leftovers(engine: sa.Engine) -> None:
-    metadata = sa.MetaData()
-    existing = set(sa.inspect(engine).get_table_names())
-    metadata.reflect(
-        engine, only=[t for t in (EVENTS, KEYS, OPERATORS, "alembic_version") if t in existing]
-    )
-    metadata.drop_all(engine)
-
-
-def _enforce_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
-    if "sqlite" in type(dbapi_connection).__module__:
-        dbapi_connection.execute("PRAGMA foreign_keys = ON")
+pytestmark = pytest.mark.slow  # flask db in a subprocess
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +37,8 @@ def migrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Migrated]:
     workdir = tmp_path_factory.mktemp("migration_host")
     url = DATABASE_URL or f"sqlite:///{workdir / 'host.db'}"
     engine = sa.create_engine(url)
-    sa.event.listen(engine, "connect", _enforce_sqlite_foreign_keys)
-    _drop_leftovers(engine)
+    sa.event.listen(engine, "connect", enforce_sqlite_foreign_keys)
+    drop_leftovers(engine)
     host = Migrated(workdir, url, engine)
     host.flask_db("init")
     host.flask_db("migrate", "-m", "Add secret API keys")
@@ -84,7 +46,7 @@ def migrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Migrated]:
     try:
         yield host
     finally:
-        _drop_leftovers(engine)
+        drop_leftovers(engine)
         engine.dispose()
 
 

@@ -19,17 +19,21 @@ import sqlalchemy as sa
 
 from flask_secret_keys import crypto
 from tests import migration_host
-from tests.conftest import DATABASE_URL, service_of
-from tests.test_hosts_migrations import (
+from tests.helpers import (
+    DATABASE_URL,
     EVENTS,
     IMPORT_LINE,
     KEYS,
     OPERATORS,
     Migrated,
-    _drop_leftovers,
-    _enforce_sqlite_foreign_keys,
+    documented_upgrade,
+    drop_leftovers,
+    enforce_sqlite_foreign_keys,
+    old_schema,
+    service_of,
 )
-from tests.test_hosts_upgrade_lifecycle import documented_upgrade, old_schema
+
+pytestmark = pytest.mark.slow  # flask db in a subprocess
 
 NOW = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
 
@@ -43,8 +47,8 @@ def upgraded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Migrate
     workdir = tmp_path_factory.mktemp("upgrade_host")
     url = DATABASE_URL or f"sqlite:///{workdir / 'host.db'}"
     engine = sa.create_engine(url)
-    sa.event.listen(engine, "connect", _enforce_sqlite_foreign_keys)
-    _drop_leftovers(engine)
+    sa.event.listen(engine, "connect", enforce_sqlite_foreign_keys)
+    drop_leftovers(engine)
     metadata = old_schema()
     metadata.create_all(engine)
     operators, keys = metadata.tables[OPERATORS], metadata.tables[KEYS]
@@ -84,7 +88,7 @@ def upgraded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Migrate
         host.flask_db("upgrade")
         yield host, source, token
     finally:
-        _drop_leftovers(engine)
+        drop_leftovers(engine)
         engine.dispose()
 
 

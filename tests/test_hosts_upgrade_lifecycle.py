@@ -11,7 +11,6 @@ lifecycle must work on the upgraded table. On the database of
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,79 +24,18 @@ from flask.testing import FlaskClient
 import flask_secret_keys.models
 from flask_secret_keys import crypto
 from tests import migration_host
-from tests.conftest import DATABASE_URL, service_of
-
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "integration.md"
-KEYS = "migrated_api_keys"
-OPERATORS = "migrated_operators"
-EVENTS = f"{KEYS}_events"
-#: The CHECK of the release before expiry.
-OLD_CHECK = (
-    "(revoked_at IS NULL AND active_owner_id IS NOT NULL AND active_owner_id = user_id)"
-    " OR (revoked_at IS NOT NULL AND active_owner_id IS NULL)"
+from tests.helpers import (
+    DATABASE_URL,
+    EVENTS,
+    KEYS,
+    OPERATORS,
+    documented_upgrade,
+    drop_leftovers,
+    old_schema,
+    service_of,
 )
+
 THEN = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
-
-
-def old_schema() -> sa.MetaData:
-    """The operators table and the key table as release 0.1.0, before expiry, declared them."""
-    metadata = sa.MetaData()
-    sa.Table(
-        OPERATORS,
-        metadata,
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("email", sa.String(255), unique=True, nullable=False),
-        sa.Column("is_admin", sa.Boolean, nullable=False),
-    )
-    utc = flask_secret_keys.models.UTCDateTime
-    sa.Table(
-        KEYS,
-        metadata,
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column(
-            "user_id",
-            sa.Integer,
-            sa.ForeignKey(f"{OPERATORS}.id", ondelete="CASCADE"),
-            nullable=False,
-        ),
-        sa.Column("title", sa.String(100), nullable=False),
-        sa.Column("redacted", sa.String(40), nullable=False),
-        sa.Column("token_hash", sa.String(64), nullable=False),
-        sa.Column("created_at", utc(), nullable=False),
-        sa.Column("updated_at", utc(), nullable=False),
-        sa.Column("last_used_at", utc(), nullable=True),
-        sa.Column("revoked_at", utc(), nullable=True),
-        sa.Column(
-            "revoked_by_id",
-            sa.Integer,
-            sa.ForeignKey(f"{OPERATORS}.id", ondelete="SET NULL"),
-            nullable=True,
-        ),
-        sa.Column("active_owner_id", sa.Integer, nullable=True),
-        sa.UniqueConstraint("token_hash", name=f"uq_{KEYS}_token_hash"),
-        sa.UniqueConstraint("active_owner_id", name=f"uq_{KEYS}_active_owner_id"),
-        sa.Index(f"ix_{KEYS}_user_id", "user_id"),
-        sa.CheckConstraint(OLD_CHECK, name=f"ck_{KEYS}_active_owner"),
-        mysql_charset="utf8mb4",
-        mariadb_charset="utf8mb4",
-    )
-    return metadata
-
-
-def documented_upgrade() -> str:
-    """The ``upgrade()`` docs/integration.md gives for key expiry, for our table name."""
-    text = DOCS.read_text()
-    (snippet,) = re.findall(
-        r"```python\n(def upgrade\(\):\n.*?add_column.*?)\n\n\ndef downgrade", text, re.S
-    )
-    return snippet.replace("secret_api_keys", KEYS)
-
-
-def _drop(engine: sa.Engine) -> None:
-    existing = set(sa.inspect(engine).get_table_names())
-    metadata = sa.MetaData()
-    metadata.reflect(engine, only=[t for t in (EVENTS, KEYS, OPERATORS) if t in existing])
-    metadata.drop_all(engine)
 
 
 @pytest.fixture
@@ -107,7 +45,7 @@ def upgraded(
     """The migration host on an upgraded table; yields the app and tokens by name."""
     url = DATABASE_URL or f"sqlite:///{tmp_path / 'old.db'}"
     engine = sa.create_engine(url)
-    _drop(engine)
+    drop_leftovers(engine)
     metadata = old_schema()
     metadata.create_all(engine)
     operators, keys = metadata.tables[OPERATORS], metadata.tables[KEYS]
@@ -164,7 +102,7 @@ def upgraded(
         with app.app_context():
             migration_host.db.session.remove()
             migration_host.db.engine.dispose()
-        _drop(engine)
+        drop_leftovers(engine)
         engine.dispose()
 
 

@@ -21,7 +21,7 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import orm
 
 from flask_secret_keys import NotAnAdmin, SecretKeys
-from tests.conftest import KEY_FORMS, csrf_token, database_url, key_headers, new_db, service_of
+from tests.helpers import KEY_FORMS, csrf_token, database_url, key_headers, new_db, service_of
 from tests.host import add_host_routes, create_key, create_key_in_pages, fresh_tables, log_in_host
 
 # A host with integer ids under a custom name, roles and usernames.

@@ -19,7 +19,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from werkzeug.test import TestResponse
 
 from flask_secret_keys import SecretKeys, admin_api_required
-from tests.conftest import new_db_and_user
+from tests.helpers import new_db_and_user
 
 
 @dataclass

@@ -23,7 +23,7 @@ from flask_secret_keys import (
     crypto,
     signals,
 )
-from tests.conftest import count_statements, key_in_state
+from tests.helpers import count_statements, key_in_state
 
 
 def test_create_returns_the_key_and_its_plaintext_once(service: KeyService, admin: User) -> None:

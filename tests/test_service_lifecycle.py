@@ -22,7 +22,7 @@ from flask_secret_keys import (
     parse_duration,
     signals,
 )
-from tests.conftest import Clock, count_statements, get_user, service_of
+from tests.helpers import Clock, count_statements, get_user, service_of
 
 DAY = dt.timedelta(days=1)
 HOUR = dt.timedelta(hours=1)

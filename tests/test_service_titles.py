@@ -21,7 +21,7 @@ from example_app.models import db
 from flask_secret_keys import InvalidTitle
 from flask_secret_keys.models import TITLE_MAX_LENGTH
 from flask_secret_keys.service import clean_title
-from tests.conftest import csrf_token, get_user, service_of
+from tests.helpers import csrf_token, get_user, service_of
 
 NEW = "/settings/secret-api-keys/new"
 EDIT = "/settings/secret-api-keys/1/edit"

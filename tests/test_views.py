@@ -22,11 +22,7 @@ from flask.testing import FlaskClient
 from example_app.models import db
 from flask_secret_keys.settings import HTMX_INTEGRITY, HTMX_URL
 from flask_secret_keys.views import exact_time, time_ago
-from tests.conftest import csrf_token, get_user, log_in, service_of
-
-BASE = "/settings/secret-api-keys"
-HX = {"HX-Request": "true"}
-TOKEN = re.compile(r"sk_[0-9A-Za-z]{49}")
+from tests.helpers import BASE, HX, TOKEN, csrf_token, get_user, log_in, post, service_of, text
 
 
 def make_key(
@@ -74,15 +70,6 @@ def key_title(app: Flask, key_id: int) -> str:
 def key_count(app: Flask) -> int:
     with app.app_context():
         return len(service_of(app).keys_of(get_user("admin@example.com")))
-
-
-def text(response: Any) -> str:
-    return str(response.get_data(as_text=True))
-
-
-def post(client: FlaskClient, path: str, data: dict[str, str] | None = None, **kw: Any) -> Any:
-    """A form post with a valid CSRF token."""
-    return client.post(path, data={"csrf_token": csrf_token(client), **(data or {})}, **kw)
 
 
 def routes(key_id: int) -> list[tuple[str, str]]:

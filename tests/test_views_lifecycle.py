@@ -19,8 +19,7 @@ from flask.testing import FlaskClient
 
 from example_app.models import db
 from flask_secret_keys.views import calendar_date, time_until
-from tests.conftest import Clock, get_user, log_in, service_of
-from tests.test_views import BASE, HX, TOKEN, post, text
+from tests.helpers import BASE, HX, TOKEN, Clock, get_user, log_in, post, service_of, text
 
 DAY = dt.timedelta(days=1)
 HEADERS = [pytest.param({}, id="plain"), pytest.param(HX, id="htmx")]

@@ -17,22 +17,12 @@ from flask.testing import FlaskClient
 from example_app.models import User, db
 from flask_secret_keys import KeyService
 from flask_secret_keys.service import Actor, KeyQuery
-from tests.conftest import count_statements, csrf_token, get_user, log_in, service_of
-
-BASE = "/settings/secret-api-keys"
-
-
-def text(response: Any) -> str:
-    return str(response.get_data(as_text=True))
+from tests.helpers import BASE, count_statements, get_user, log_in, post, service_of, text
 
 
 def words(response: Any) -> str:
     """The page's text without tags, spaces collapsed."""
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text(response))).replace("&#39;", "'")
-
-
-def post(client: FlaskClient, path: str, data: dict[str, str] | None = None, **kw: Any) -> Any:
-    return client.post(path, data={"csrf_token": csrf_token(client, BASE), **(data or {})}, **kw)
 
 
 def make_key(app: Flask, email: str, title: str, *, revoked: bool = False) -> tuple[int, str]:

@@ -7,41 +7,21 @@ import shlex
 import subprocess
 from collections.abc import Callable
 
-import requests
 from playwright.sync_api import Page, expect
 
-BASE = "/settings/secret-api-keys"
-TOKEN = re.compile(r"sk_[0-9A-Za-z]{49}")
-
-
-def api_status(live_server: str, token: str) -> int:
-    response = requests.get(
-        f"{live_server}/admin/api/me", headers={"Authorization": f"Bearer {token}"}, timeout=10
-    )
-    return response.status_code
-
-
-def rows(page: Page) -> list[str]:
-    return page.locator(".sk-row-link").all_inner_texts()
-
+from tests.helpers import (
+    BASE,
+    TOKEN,
+    api_status,
+    mark_document,
+    open_menu_item,
+    rows,
+    same_document,
+)
 
 # After a click that loads a new page, ``page.wait_for_url`` (which waits for the
 # load event, unlike ``expect(page).to_have_url``) comes before anything that
 # needs the page's scripts and htmx to be running.
-
-
-def mark_document(page: Page) -> None:
-    """Tag the loaded document; the tag survives htmx swaps but not a page load."""
-    page.evaluate("window.skSamePage = true")
-
-
-def same_document(page: Page) -> bool:
-    return bool(page.evaluate("window.skSamePage === true"))
-
-
-def open_menu_item(page: Page, name: str) -> None:
-    page.get_by_role("button", name="Key actions").click()
-    page.get_by_role("menuitem", name=name).click()
 
 
 def clipboard(page: Page) -> str:
