@@ -106,20 +106,6 @@ def test_a_second_registration_is_refused(host: Any, new_app: Callable[..., Flas
         secret_keys.init_app(app)
 
 
-def test_one_extension_serves_several_apps(host: Any, new_app: Callable[..., Flask]) -> None:
-    db, user = host
-    secret_keys = SecretKeys(db=db, user_model=user)
-    first, second = new_app(SECRET_KEYS_PREFIX="one_"), new_app(SECRET_KEYS_PREFIX="two_")
-    wire(first, db, secret_keys)
-    wire(second, db, secret_keys)
-    with first.app_context():
-        assert secret_keys.settings.prefix == "one_"
-        first_service = secret_keys.service
-    with second.app_context():
-        assert secret_keys.settings.prefix == "two_"
-        assert secret_keys.service is not first_service
-
-
 @pytest.mark.parametrize("attribute", ["service", "settings"])
 def test_service_and_settings_need_an_app_context(host: Any, attribute: str) -> None:
     db, user = host

@@ -144,20 +144,6 @@ def test_factory_app_refuses_revoked_key(host: tuple[Flask, dict[str, int]]) -> 
     assert response.json is not None and response.json["error"] == "invalid_api_key"
 
 
-def test_one_extension_object_serves_many_factory_apps(make_app: Any) -> None:
-    first, second = make_app(), make_app()
-
-    services = []
-    for app in (first, second):
-        with app.app_context():
-            services.append(secret_keys.service)
-    assert services[0] is not services[1]
-
-
-def test_key_table_joins_the_host_metadata() -> None:
-    assert db.metadata.tables["factory_member_keys"] is secret_keys.Key.__table__  # type: ignore[attr-defined]
-
-
 # URL prefix
 
 

@@ -142,19 +142,6 @@ def test_service_calls_without_an_actor_record_the_system(
     ]
 
 
-def test_revoke_by_a_user_records_them(
-    app: Flask, service: KeyService, admin: User, ops: User
-) -> None:
-    key, _token = service.create(admin, "K")
-    service.revoke(key, by=ops)
-
-    assert [(e.event, e.actor_id, e.actor_name) for e in events(app, key.id)][-1] == (
-        "revoked",
-        ops.id,
-        "Otto Ops",
-    )
-
-
 def test_revoke_all_records_one_event_per_key(
     app: Flask, service: KeyService, admin: User, ops: User
 ) -> None:
