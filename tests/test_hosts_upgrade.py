@@ -4,20 +4,23 @@ The host's database starts with the key table exactly as release 0.1.0 made
 it, with a key in it. The steps of docs/integration.md ("When a release of the
 extension changes the table") then apply the hand-written lifecycle migration
 and generate and apply the one for the event table and the usage-context
-columns, and the old key keeps working, now with its usage context and events
-recorded. On the database of ``TEST_DATABASE_URL`` when set.
+columns. The old key keeps working, now with its usage context and events
+recorded; the lifecycle (roll, expiry) works on the upgraded table, and the
+database still enforces the key rules, with the CHECK widened for expiry. On the
+database of ``TEST_DATABASE_URL`` when set.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from flask_secret_keys import crypto
+from flask_secret_keys import crypto, models
 from tests import migration_host
 from tests.helpers import (
     DATABASE_URL,
@@ -25,17 +28,78 @@ from tests.helpers import (
     IMPORT_LINE,
     KEYS,
     OPERATORS,
+    TESTS,
     Migrated,
-    documented_upgrade,
     drop_leftovers,
     enforce_sqlite_foreign_keys,
-    old_schema,
     service_of,
 )
 
 pytestmark = pytest.mark.slow  # flask db in a subprocess
 
 NOW = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+REFUSED = (sa.exc.IntegrityError, sa.exc.OperationalError)
+
+
+#: The CHECK of the release before expiry.
+OLD_CHECK = (
+    "(revoked_at IS NULL AND active_owner_id IS NOT NULL AND active_owner_id = user_id)"
+    " OR (revoked_at IS NOT NULL AND active_owner_id IS NULL)"
+)
+
+
+def old_schema() -> sa.MetaData:
+    """The operators table and the key table as release 0.1.0, before expiry, declared them."""
+    metadata = sa.MetaData()
+    sa.Table(
+        OPERATORS,
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("email", sa.String(255), unique=True, nullable=False),
+        sa.Column("is_admin", sa.Boolean, nullable=False),
+    )
+    utc = models.UTCDateTime
+    sa.Table(
+        KEYS,
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column(
+            "user_id",
+            sa.Integer,
+            sa.ForeignKey(f"{OPERATORS}.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column("title", sa.String(100), nullable=False),
+        sa.Column("redacted", sa.String(40), nullable=False),
+        sa.Column("token_hash", sa.String(64), nullable=False),
+        sa.Column("created_at", utc(), nullable=False),
+        sa.Column("updated_at", utc(), nullable=False),
+        sa.Column("last_used_at", utc(), nullable=True),
+        sa.Column("revoked_at", utc(), nullable=True),
+        sa.Column(
+            "revoked_by_id",
+            sa.Integer,
+            sa.ForeignKey(f"{OPERATORS}.id", ondelete="SET NULL"),
+            nullable=True,
+        ),
+        sa.Column("active_owner_id", sa.Integer, nullable=True),
+        sa.UniqueConstraint("token_hash", name=f"uq_{KEYS}_token_hash"),
+        sa.UniqueConstraint("active_owner_id", name=f"uq_{KEYS}_active_owner_id"),
+        sa.Index(f"ix_{KEYS}_user_id", "user_id"),
+        sa.CheckConstraint(OLD_CHECK, name=f"ck_{KEYS}_active_owner"),
+        mysql_charset="utf8mb4",
+        mariadb_charset="utf8mb4",
+    )
+    return metadata
+
+
+def documented_upgrade() -> str:
+    """The ``upgrade()`` docs/integration.md gives for key expiry, for our table name."""
+    text = (TESTS.parent / "docs" / "integration.md").read_text()
+    (snippet,) = re.findall(
+        r"```python\n(def upgrade\(\):\n.*?add_column.*?)\n\n\ndef downgrade", text, re.S
+    )
+    return snippet.replace("secret_api_keys", KEYS)
 
 
 @pytest.fixture(scope="module")
@@ -137,9 +201,25 @@ def test_the_old_key_still_works_and_is_recorded(
                 "deploy-script/1.0",
             )
             assert service.events_of(1) == []
-            service.revoke(key)
-            assert [e.event for e in service.events_of(1)] == ["revoked"]
+            successor, new_token = service.roll(key, dt.timedelta(hours=1))
+            assert successor.expires_at is None
+        new = {"Authorization": f"Bearer {new_token}"}
+        # Both work in the grace period; the old key stops when revoked.
+        assert client.get("/api/whoami", headers=headers).status_code == 200
+        assert client.get("/api/whoami", headers=new).status_code == 200
+        with app.app_context():
+            service.revoke(service.key_by_id(1))
+            assert [e.event for e in service.events_of(1)] == ["revoked", "rolled"]  # newest first
+            service.revoke(service.key_by_id(successor.id))
+            _key, expiring = service.create(
+                migration_host.db.session.get(migration_host.Operator, 1),
+                "Expiring",
+                models.utcnow() + dt.timedelta(days=30),
+            )
         assert client.get("/api/whoami", headers=headers).status_code == 401
+        assert client.get("/api/whoami", headers={"Authorization": f"Bearer {expiring}"}).json == {
+            "email": "root@ops.test"
+        }
     finally:
         with app.app_context():
             migration_host.db.engine.dispose()
@@ -153,7 +233,7 @@ def test_after_the_upgrade_autogenerate_finds_nothing_to_change(
     assert "No changes in schema detected." in output
 
 
-def test_the_database_still_enforces_one_active_key(upgraded: tuple[Migrated, str, str]) -> None:
+def test_the_database_still_enforces_the_key_rules(upgraded: tuple[Migrated, str, str]) -> None:
     host, _source, _token = upgraded
     keys = sa.Table(KEYS, sa.MetaData(), autoload_with=host.engine)
     row: dict[str, Any] = {
@@ -166,9 +246,17 @@ def test_the_database_still_enforces_one_active_key(upgraded: tuple[Migrated, st
         "updated_at": NOW.replace(tzinfo=None),
     }
     with host.engine.connect() as connection, connection.begin() as transaction:
+        connection.execute(keys.update().values(revoked_at=NOW, active_owner_id=None))
         connection.execute(
             keys.update().where(keys.c.id == 1).values(revoked_at=None, active_owner_id=1)
         )
-        with pytest.raises((sa.exc.IntegrityError, sa.exc.OperationalError)):
+        with connection.begin_nested(), pytest.raises(REFUSED):
             connection.execute(keys.insert().values(row))
+        # The widened CHECK: a key with an expiry may give up the marker; one without may not.
+        released = {**row, "active_owner_id": None, "expires_at": NOW.replace(tzinfo=None)}
+        connection.execute(keys.insert().values(released))
+        with connection.begin_nested(), pytest.raises(REFUSED):
+            connection.execute(
+                keys.insert().values({**row, "token_hash": f"{3:064x}", "active_owner_id": None})
+            )
         transaction.rollback()
