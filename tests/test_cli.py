@@ -38,11 +38,6 @@ def test_create_refuses_unknown_users_non_admins_and_a_second_key(app: Flask) ->
     assert code == 1 and "Revoke it before creating a new one" in err and out == ""
 
 
-def test_create_refuses_an_empty_title(app: Flask) -> None:
-    code, _out, err = run_cli(app, "create", "--user", "admin@example.com", "--title", "  ")
-    assert code == 1 and "Enter a title" in err
-
-
 def test_list_shows_redacted_keys_only(app: Flask) -> None:
     assert "has no secret API keys" in run_cli(app, "list", "--user", "admin@example.com")[1]
     token = run_cli(app, "create", "--user", "admin@example.com", "--title", "Deploy")[1].split()[
@@ -72,12 +67,6 @@ def test_revoke_then_delete(app: Flask) -> None:
     code, out, _err = run_cli(app, "delete", "1")
     assert code == 0 and "Deleted secret API key 1" in out
     assert "has no secret API keys" in run_cli(app, "list", "--user", "admin@example.com")[1]
-
-
-def test_unknown_key_ids_are_clear_errors(app: Flask) -> None:
-    for command in ("revoke", "delete"):
-        code, _out, err = run_cli(app, command, "42")
-        assert code == 1 and "No such secret API key" in err
 
 
 # Oversight: every user's keys
@@ -136,11 +125,6 @@ def test_list_json_has_the_documented_fields(app: Flask) -> None:
         assert current["last_used_user_agent"] == "curl/8.5"
         assert current["revoked_at"] is None and current["last_used_at"].endswith("+00:00")
         assert token not in out
-
-
-def test_list_json_of_no_keys_is_an_empty_array(app: Flask) -> None:
-    assert json.loads(run_cli(app, "list", "--all", "--json")[1]) == []
-    assert run_cli(app, "list", "--all")[1].strip() == "There are no secret API keys."
 
 
 @pytest.mark.parametrize(

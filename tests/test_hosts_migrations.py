@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests import migration_host
 from tests.helpers import (
     DATABASE_URL,
     IMPORT_LINE,
@@ -25,7 +24,6 @@ from tests.helpers import (
     Migrated,
     drop_leftovers,
     enforce_sqlite_foreign_keys,
-    service_of,
 )
 
 pytestmark = pytest.mark.slow  # flask db in a subprocess
@@ -156,38 +154,6 @@ def test_migrated_database_keeps_revoked_keys_beside_the_active_one(
     conn.execute(keys.insert().values(_key(3, 1, active_owner_id=1, revoked=False)))
 
     assert conn.execute(sa.select(sa.func.count()).select_from(keys)).scalar() == 3
-
-
-def test_extension_works_on_the_migrated_schema(
-    migrated: Migrated, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("DATABASE_URL", migrated.url)
-    app = migration_host.create_app()
-    service = service_of(app, migration_host.secret_keys)
-    try:
-        with app.app_context():
-            operator = migration_host.Operator(email="root@ops.test", is_admin=True)
-            migration_host.db.session.add(operator)
-            migration_host.db.session.commit()
-            key, token = service.create(operator, "Deploy")
-            key_id = key.id
-        client = app.test_client()
-
-        assert client.get("/api/whoami", headers={"Authorization": f"Bearer {token}"}).json == {
-            "email": "root@ops.test"
-        }
-        with app.app_context():
-            service.revoke(service.key_by_id(key_id))
-        assert (
-            client.get("/api/whoami", headers={"Authorization": f"Bearer {token}"}).status_code
-            == 401
-        )
-    finally:
-        with app.app_context():
-            migration_host.db.session.execute(sa.delete(migration_host.secret_keys.Key))
-            migration_host.db.session.execute(sa.delete(migration_host.Operator))
-            migration_host.db.session.commit()
-            migration_host.db.engine.dispose()
 
 
 def test_second_autogenerate_finds_nothing_to_change(migrated: Migrated) -> None:
