@@ -12,7 +12,8 @@ The tests are organised by layer, one flat file per feature, named after it:
   service decided, not the service's rules again;
 - ``test_extension*.py`` and ``test_hosts*.py``: ``init_app`` and its checks, outages,
   private APIs of other libraries, and the hosts that mount the extension
-  (factories, user models, layouts, Flask-Admin, migrations, workers, the example);
+  (factories, user models, layouts, Flask-Admin, migrations and the upgrade from
+  0.1.0, workers, the example);
   with them ``test_settings_table.py``, ``test_layout_checks.py``,
   ``test_mounting_errors.py`` and ``test_autogenerate.py``;
 - ``test_cli*.py``: the ``flask secret-keys`` commands;

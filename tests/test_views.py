@@ -624,13 +624,6 @@ def test_htmx_url_none_leaves_loading_htmx_to_the_layout(admin_client: FlaskClie
     assert "secret_keys.js" in html
 
 
-def test_stylesheet_and_script_are_served_without_login(client: FlaskClient) -> None:
-    for name in ("secret_keys.css", "secret_keys.js"):
-        response = client.get(f"{BASE}/static/{name}")
-        assert response.status_code == 200
-        response.close()
-
-
 # Times in words
 
 NOW = dt.datetime(2026, 11, 26, 20, 0, tzinfo=dt.timezone.utc)

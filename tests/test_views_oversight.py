@@ -5,7 +5,6 @@ In the example app admin@example.com oversees and ops@example.com does not.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -205,8 +204,6 @@ def test_overseer_revokes_another_users_key_and_is_recorded(
     owner_view = words(ops_client.get(f"{BASE}/{key_id}"))
     assert re.search(r"Revoked by Ada Admin, \d+ seconds? ago", owner_view)
     assert "Revoked by Ada Admin" in owner_view.split("Activity")[0]
-    code_out = app.test_cli_runner().invoke(args=["secret-keys", "log", str(key_id), "--json"])
-    assert json.loads(code_out.stdout)[0]["actor"] == "Ada Admin"
 
 
 # Revoking every active key of one user
