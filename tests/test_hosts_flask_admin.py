@@ -183,6 +183,7 @@ def test_setup_order_of_admin_and_secret_keys_does_not_matter(
         assert "API keys" in html
 
 
+@pytest.mark.slow  # a fresh interpreter in a subprocess
 def test_core_package_does_not_import_flask_admin() -> None:
     code = "import sys, flask_secret_keys; print('flask_admin' in sys.modules)"
     result = subprocess.run(  # noqa: S603 - fixed arguments, our own interpreter
