@@ -118,10 +118,10 @@ def upgraded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Migrate
     operators, keys = metadata.tables[OPERATORS], metadata.tables[KEYS]
     token = crypto.generate_token()
     with engine.begin() as connection:
-        connection.execute(operators.insert().values(id=1, email="root@ops.test", is_admin=True))
+        # No explicit ids: on PostgreSQL they would leave the sequences behind.
+        connection.execute(operators.insert().values(email="root@ops.test", is_admin=True))
         connection.execute(
             keys.insert().values(
-                id=1,
                 user_id=1,
                 active_owner_id=1,
                 title="Deploy",
@@ -210,15 +210,15 @@ def test_the_old_key_still_works_and_is_recorded(
         with app.app_context():
             service.revoke(service.key_by_id(1))
             assert [e.event for e in service.events_of(1)] == ["revoked", "rolled"]  # newest first
-            service.revoke(service.key_by_id(successor.id))
+            operator = migration_host.Operator(email="two@ops.test", is_admin=True)
+            migration_host.db.session.add(operator)
+            migration_host.db.session.commit()
             _key, expiring = service.create(
-                migration_host.db.session.get(migration_host.Operator, 1),
-                "Expiring",
-                models.utcnow() + dt.timedelta(days=30),
+                operator, "Expiring", models.utcnow() + dt.timedelta(days=30)
             )
         assert client.get("/api/whoami", headers=headers).status_code == 401
         assert client.get("/api/whoami", headers={"Authorization": f"Bearer {expiring}"}).json == {
-            "email": "root@ops.test"
+            "email": "two@ops.test"
         }
     finally:
         with app.app_context():
@@ -250,12 +250,12 @@ def test_the_database_still_enforces_the_key_rules(upgraded: tuple[Migrated, str
         connection.execute(
             keys.update().where(keys.c.id == 1).values(revoked_at=None, active_owner_id=1)
         )
-        with connection.begin_nested(), pytest.raises(REFUSED):
+        with pytest.raises(REFUSED), connection.begin_nested():
             connection.execute(keys.insert().values(row))
         # The widened CHECK: a key with an expiry may give up the marker; one without may not.
         released = {**row, "active_owner_id": None, "expires_at": NOW.replace(tzinfo=None)}
         connection.execute(keys.insert().values(released))
-        with connection.begin_nested(), pytest.raises(REFUSED):
+        with pytest.raises(REFUSED), connection.begin_nested():
             connection.execute(
                 keys.insert().values({**row, "token_hash": f"{3:064x}", "active_owner_id": None})
             )
