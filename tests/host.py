@@ -203,7 +203,7 @@ def create_key(
 
 def log_in_host(client: FlaskClient, identifier: str) -> None:
     """Log in through an integration host's login page, CSRF token included when it has one."""
-    from tests.conftest import csrf_token
+    from tests.helpers import csrf_token
 
     data = {"identifier": identifier}
     page = client.get("/login").get_data(as_text=True)
@@ -218,7 +218,7 @@ _TOKEN = re.compile(r'id="sk-token"[^>]*>([^<]+)</textarea>')
 
 def create_key_in_pages(client: FlaskClient, base: str, title: str = "From the pages") -> str:
     """Create a key through the Secret API Keys pages as a plain form post; the revealed key."""
-    from tests.conftest import csrf_token
+    from tests.helpers import csrf_token
 
     response = client.post(
         f"{base}/new", data={"csrf_token": csrf_token(client, f"{base}/new"), "title": title}

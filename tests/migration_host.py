@@ -13,7 +13,7 @@ from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 
 from flask_secret_keys import SecretKeys, admin_api_required
-from tests.conftest import new_db_and_user
+from tests.helpers import new_db_and_user
 
 db, Operator = new_db_and_user("migrated_operators")
 

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from example_app.extensions import secret_keys
 from example_app.models import db
 from flask_secret_keys import KeyService, admin_api_required, crypto, current_key
-from tests.conftest import (
+from tests.helpers import (
     HEADER_FORMS,
     basic,
     csrf_token,
@@ -124,21 +124,6 @@ def test_key_of_a_user_who_may_no_longer_use_it_is_refused(
     assert client.get("/admin/api/me", headers={"X-Api-Key": admin_token}).status_code == 401
 
 
-def test_key_in_the_query_string_is_ignored(client: FlaskClient, admin_token: str) -> None:
-    for name in ("api_key", "key", "token", "access_token", "X-Api-Key"):
-        response = client.get(f"/admin/api/me?{name}={admin_token}")
-        assert response.status_code == 401
-        assert response.json is not None
-        assert response.json["error"] == "authentication_required"
-
-
-def test_anonymous_api_call_gets_401_not_a_redirect(client: FlaskClient) -> None:
-    response = client.get("/admin/api/me")
-    assert response.status_code == 401
-    assert response.headers["WWW-Authenticate"].startswith("Bearer")
-    assert "Location" not in response.headers
-
-
 def test_key_requests_get_no_session_cookie(client: FlaskClient, admin_token: str) -> None:
     for method, path in (("GET", "/admin/api/me"), ("POST", "/admin/api/echo")):
         response = client.open(path, method=method, json={}, headers={"X-Api-Key": admin_token})
@@ -171,22 +156,12 @@ def test_key_post_needs_no_csrf_token(client: FlaskClient, admin_token: str) -> 
     assert response.json == {"hello": "world"}
 
 
-def test_session_post_without_csrf_token_is_refused(admin_client: FlaskClient) -> None:
-    response = admin_client.post("/admin/api/echo", json={"hello": "world"})
-    assert response.status_code == 400
-    assert b"CSRF" in response.get_data()
-
-
 def test_session_post_with_csrf_header_is_accepted(admin_client: FlaskClient) -> None:
     token = csrf_token(admin_client)
     response = admin_client.post(
         "/admin/api/echo", json={"hello": "world"}, headers={"X-CSRFToken": token}
     )
     assert response.status_code == 200
-
-
-def test_session_get_works_without_a_key(admin_client: FlaskClient) -> None:
-    assert admin_client.get("/admin/api/me").json == {"id": 1, "email": "admin@example.com"}
 
 
 #: Keys that fail, whatever session comes with them: malformed, unknown, revoked.
@@ -229,12 +204,6 @@ def test_the_key_decides_who_the_user_is_over_a_session(
     assert response.json == {"id": 1, "email": "admin@example.com"}
 
 
-def test_non_admin_session_gets_403_json(viewer_client: FlaskClient) -> None:
-    response = viewer_client.get("/admin/api/me")
-    assert response.status_code == 403
-    assert response.json is not None and response.json["error"] == "admin_required"
-
-
 def test_admin_api_views_see_the_key_in_use_and_other_views_do_not(
     app: Flask, admin_token: str
 ) -> None:
@@ -265,13 +234,6 @@ def test_custom_header_name(make_app: Callable[..., Flask]) -> None:
     assert client.get("/admin/api/me", headers={"X-Store-Key": token}).status_code == 200
     response = client.get("/admin/api/me", headers={"X-Api-Key": token})
     assert response.json is not None and response.json["error"] == "authentication_required"
-
-
-def test_last_used_at_is_recorded(app: Flask, client: FlaskClient, admin_token: str) -> None:
-    client.get("/admin/api/me", headers={"X-Api-Key": admin_token})
-    with app.app_context():
-        key = service_of(app).authenticate(admin_token)
-        assert key is not None and key.last_used_at is not None
 
 
 def test_host_error_pages_can_read_the_current_user_after_a_refused_key(app: Flask) -> None:

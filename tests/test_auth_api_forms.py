@@ -16,7 +16,7 @@ from flask_login import LoginManager, current_user, login_user
 from flask_wtf.csrf import CSRFProtect, generate_csrf
 
 from flask_secret_keys import SecretKeys, admin_api_blueprint, admin_api_required
-from tests.conftest import new_db_and_user
+from tests.helpers import new_db_and_user
 
 METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]
 UNSAFE = ["POST", "PUT", "PATCH", "DELETE"]

@@ -17,7 +17,7 @@ from werkzeug.test import EnvironBuilder
 
 from flask_secret_keys import crypto
 from flask_secret_keys.auth import read_credential
-from tests.conftest import FUZZ
+from tests.helpers import FUZZ
 
 #: What an HTTP server can hand the app as a header value: latin-1, no CR/LF.
 header_values = st.text(

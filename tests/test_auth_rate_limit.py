@@ -10,14 +10,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from flask_secret_keys import crypto
 from flask_secret_keys.ratelimit import client_of
-from tests.conftest import csrf_token, get_user, log_in, service_of
+from tests.helpers import csrf_token, get_user, log_in, service_of
 from tests.host import create_app
 
 LIMIT = 3
@@ -77,14 +76,6 @@ def test_a_valid_key_passes_while_its_address_is_over_the_limit(
 )
 def test_failures_count_per_ipv4_address_and_per_ipv6_64(address: str | None, client: str) -> None:
     assert client_of(address) == client
-
-
-def test_an_ipv6_client_cannot_escape_by_changing_its_low_64_bits(client: FlaskClient) -> None:
-    for n in range(LIMIT):
-        assert me(client, BAD, f"2001:db8:5:6::{n + 1:x}").status_code == 401
-
-    assert me(client, BAD, "2001:db8:5:6:ffff:1:2:3").status_code == 429
-    assert me(client, BAD, "2001:db8:5:7::1").status_code == 401
 
 
 def test_malformed_keys_count_as_failures(client: FlaskClient) -> None:
@@ -178,19 +169,6 @@ def test_the_limit_lifts_when_the_window_passes(make_app: Callable[..., Flask]) 
     time.sleep(1.1)
 
     assert me(client, BAD).status_code == 401
-
-
-def test_over_http_the_429_carries_retry_after(live_server: str, admin_token: str) -> None:
-    url = f"{live_server}/admin/api/me"
-    statuses = [requests.get(url, headers=BAD, timeout=10).status_code for _ in range(LIMIT)]
-    blocked = requests.get(url, headers=BAD, timeout=10)
-    valid = requests.get(url, auth=(admin_token, ""), timeout=10)
-
-    assert statuses == [401] * LIMIT
-    assert blocked.status_code == 429
-    assert int(blocked.headers["Retry-After"]) >= 1
-    assert "Set-Cookie" not in blocked.headers
-    assert valid.status_code == 200
 
 
 def test_rate_limit_is_off_by_default(make_app: Callable[..., Flask]) -> None:

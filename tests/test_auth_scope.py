@@ -23,7 +23,7 @@ from flask_login import current_user, login_required
 
 from example_app.models import User, db
 from flask_secret_keys import admin_api_blueprint, admin_api_required, crypto
-from tests.conftest import csrf_token, get_user, log_in, service_of
+from tests.helpers import csrf_token, get_user, log_in, service_of
 
 INTEGRATION_DOC = Path(__file__).resolve().parent.parent / "docs" / "integration.md"
 

@@ -22,7 +22,9 @@ from flask_migrate import Migrate
 
 from flask_secret_keys import SecretKeys
 from flask_secret_keys.models import UTCDateTime
-from tests.conftest import new_db_and_user, run_python
+from tests.helpers import new_db_and_user, run_python
+
+pytestmark = pytest.mark.slow  # flask db in a subprocess
 
 ROOT = Path(__file__).resolve().parent.parent
 

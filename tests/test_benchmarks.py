@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from benchmarks import listing, stats, writes
 from benchmarks.environment import Backend, Seeded, seed
 from example_app.models import db
-from tests.conftest import DATABASE_URL
+from tests.helpers import DATABASE_URL
 
 
 @pytest.fixture(scope="module")

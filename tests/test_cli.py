@@ -13,7 +13,7 @@ from flask import Flask
 from example_app.extensions import secret_keys
 from example_app.models import db
 from flask_secret_keys import Actor, KeyService, crypto, models
-from tests.conftest import csrf_token, get_user, log_in, run_cli
+from tests.helpers import csrf_token, get_user, log_in, run_cli
 
 BASE = "/settings/secret-api-keys"
 
@@ -37,11 +37,6 @@ def test_create_refuses_unknown_users_non_admins_and_a_second_key(app: Flask) ->
     code, out, err = run_cli(app, "create", "--user", "ops@example.com", "--title", "Y")
     assert code == 1 and out == ""
     assert err.strip() == "Error: Otto Ops already has an active key (1) — revoke it or roll it."
-
-
-def test_create_refuses_an_empty_title(app: Flask) -> None:
-    code, _out, err = run_cli(app, "create", "--user", "admin@example.com", "--title", "  ")
-    assert code == 1 and "Enter a title" in err
 
 
 def test_list_shows_redacted_keys_only(app: Flask) -> None:
@@ -73,12 +68,6 @@ def test_revoke_then_delete(app: Flask) -> None:
     code, out, _err = run_cli(app, "delete", "1")
     assert code == 0 and "Deleted secret API key 1" in out
     assert "has no secret API keys" in run_cli(app, "list", "--user", "admin@example.com")[1]
-
-
-def test_unknown_key_ids_are_clear_errors(app: Flask) -> None:
-    for command in ("revoke", "delete"):
-        code, _out, err = run_cli(app, command, "42")
-        assert code == 1 and "No such secret API key" in err
 
 
 # Oversight: every user's keys
@@ -137,11 +126,6 @@ def test_list_json_has_the_documented_fields(app: Flask) -> None:
         assert current["last_used_user_agent"] == "curl/8.5"
         assert current["revoked_at"] is None and current["last_used_at"].endswith("+00:00")
         assert token not in out
-
-
-def test_list_json_of_no_keys_is_an_empty_array(app: Flask) -> None:
-    assert json.loads(run_cli(app, "list", "--all", "--json")[1]) == []
-    assert run_cli(app, "list", "--all")[1].strip() == "There are no secret API keys."
 
 
 @pytest.mark.parametrize(
@@ -227,18 +211,6 @@ def test_log_prints_a_keys_events_newest_first(app: Flask) -> None:
         assert at.utcoffset() == dt.timedelta(0)
 
 
-def test_log_of_a_deleted_key_still_prints_its_events(app: Flask) -> None:
-    run_cli(app, "create", "--user", "ops@example.com", "--title", "Gone")
-    run_cli(app, "revoke", "1")
-    run_cli(app, "delete", "1")
-
-    code, out, _err = run_cli(app, "log", "1", "--json")
-
-    assert code == 0
-    assert [r["event"] for r in json.loads(out)] == ["deleted", "revoked", "created"]
-    assert all(r["title"] == "Gone" for r in json.loads(out))
-
-
 def test_log_of_an_unknown_key_is_an_error(app: Flask) -> None:
     code, out, err = run_cli(app, "log", "42")
     assert code == 1 and out == "" and "No such secret API key" in err
@@ -298,31 +270,6 @@ def test_crafted_cli_input_is_a_one_line_error(
     assert message in output
     assert "Traceback" not in output
     assert [line for line in output.splitlines() if line.startswith("Error")] != []
-
-
-@pytest.mark.parametrize(
-    ("actor", "shown"),
-    [
-        (None, "The command line"),
-        ("docs tester", "docs tester on the command line"),  # a name keeps its case
-        ("Grace", "Grace on the command line"),
-    ],
-)
-def test_details_page_names_who_revoked_on_the_command_line(
-    app: Flask, actor: str | None, shown: str
-) -> None:
-    client = app.test_client()
-    log_in(client, "admin@example.com", "admin")
-    client.post(BASE + "/new", data={"csrf_token": csrf_token(client, BASE), "title": "CI"})
-    assert run_cli(app, "revoke", "1", *(("--actor", actor) if actor else ()))[0] == 0
-
-    page = client.get(f"{BASE}/1").text
-
-    revoked_by = re.search(r"<dt>Revoked by</dt>\s*<dd>(.*?)</dd>", page, flags=re.S)
-    assert revoked_by is not None and revoked_by.group(1).strip() == shown
-
-
-# What the commands print about users
 
 
 def test_display_names_are_printed_without_what_a_terminal_would_act_on(app: Flask) -> None:

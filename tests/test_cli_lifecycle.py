@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 
 from flask_secret_keys import crypto
-from tests.conftest import Clock, run_cli
+from tests.helpers import Clock, run_cli
 
 
 def works(app: Flask, token: str) -> bool:

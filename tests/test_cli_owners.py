@@ -21,7 +21,7 @@ from sqlalchemy import orm
 from example_app.extensions import secret_keys
 from example_app.models import User, db
 from flask_secret_keys import Actor, SecretKeys, models
-from tests.conftest import database_url, get_user, is_server_database, new_db, run_cli
+from tests.helpers import database_url, get_user, is_server_database, new_db, run_cli
 from tests.host import fresh_tables
 
 

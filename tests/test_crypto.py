@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flask_secret_keys import crypto
-from tests.conftest import FUZZ
+from tests.helpers import FUZZ
 
 
 def test_token_has_prefix_body_and_checksum() -> None:
@@ -48,23 +48,6 @@ def test_custom_prefix() -> None:
     assert token.startswith("acme_")
     assert crypto.is_well_formed(token, "acme_")
     assert not crypto.is_well_formed(token, "sk_")
-
-
-def test_generated_tokens_are_well_formed() -> None:
-    for _ in range(200):
-        assert crypto.is_well_formed(crypto.generate_token())
-
-
-def _replace(token: str, index: int) -> str:
-    char = token[index]
-    other = "A" if char != "A" else "B"
-    return token[:index] + other + token[index + 1 :]
-
-
-@pytest.mark.parametrize("index", [3, 4, 20, 45, 46, 48, 51])
-def test_checksum_catches_a_mistyped_character(index: int) -> None:
-    token = crypto.generate_token()
-    assert not crypto.is_well_formed(_replace(token, index))
 
 
 def test_checksum_catches_swapped_neighbours() -> None:

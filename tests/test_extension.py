@@ -15,7 +15,7 @@ from sqlalchemy import orm
 
 from flask_secret_keys import KeyService, SecretKeys
 from flask_secret_keys.settings import DEFAULTS
-from tests.conftest import new_db
+from tests.helpers import new_db
 
 
 def make_host(**user_columns: Any) -> tuple[SQLAlchemy, type[Any]]:
@@ -104,20 +104,6 @@ def test_a_second_registration_is_refused(host: Any, new_app: Callable[..., Flas
     wire(app, db, secret_keys)
     with pytest.raises(RuntimeError, match="already been registered"):
         secret_keys.init_app(app)
-
-
-def test_one_extension_serves_several_apps(host: Any, new_app: Callable[..., Flask]) -> None:
-    db, user = host
-    secret_keys = SecretKeys(db=db, user_model=user)
-    first, second = new_app(SECRET_KEYS_PREFIX="one_"), new_app(SECRET_KEYS_PREFIX="two_")
-    wire(first, db, secret_keys)
-    wire(second, db, secret_keys)
-    with first.app_context():
-        assert secret_keys.settings.prefix == "one_"
-        first_service = secret_keys.service
-    with second.app_context():
-        assert secret_keys.settings.prefix == "two_"
-        assert secret_keys.service is not first_service
 
 
 @pytest.mark.parametrize("attribute", ["service", "settings"])

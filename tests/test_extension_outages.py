@@ -23,7 +23,7 @@ from flask.testing import FlaskClient
 
 from example_app.models import db
 from flask_secret_keys import crypto
-from tests.conftest import (
+from tests.helpers import (
     DATABASE_URL,
     csrf_token,
     get_user,

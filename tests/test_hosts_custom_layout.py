@@ -19,8 +19,8 @@ from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 
 from flask_secret_keys import SecretKeys
-from tests.conftest import csrf_token, database_url, key_headers, new_db_and_user, service_of
-from tests.host import add_host_routes, create_key_in_pages, fresh_tables, log_in_host
+from tests.helpers import database_url, new_db_and_user, service_of
+from tests.host import add_host_routes, fresh_tables, log_in_host
 
 db, Staff = new_db_and_user("layout_staff", admin_by_default=True)
 
@@ -87,45 +87,11 @@ def test_list_page_renders_in_the_host_layout(staff_client: FlaskClient) -> None
     assert html.count("<html") == 1
 
 
-def test_details_and_confirmation_pages_render_in_the_host_layout(
-    app: Flask, staff_client: FlaskClient
-) -> None:
-    with app.app_context():
-        key, _ = service_of(app, secret_keys).create(find_staff("ann@shop.test"), "CI")
-        key_id = key.id
-
-    detail = staff_client.get(f"{PAGES}/{key_id}").get_data(as_text=True)
-    confirm = staff_client.get(f"{PAGES}/{key_id}/revoke").get_data(as_text=True)
-
-    assert 'id="sk-key"' in main_of(detail)
-    assert "<title>CI · Shop Admin</title>" in detail
-    assert "This cannot be undone." in main_of(confirm)
-
-
 def test_htmx_partials_leave_the_host_layout_out(staff_client: FlaskClient) -> None:
     html = staff_client.get(PAGES, headers={"HX-Request": "true"}).get_data(as_text=True)
 
     assert "shop-nav" not in html
     assert "<html" not in html
-
-
-def test_key_made_and_revoked_in_the_host_layout_without_javascript(
-    app: Flask, staff_client: FlaskClient
-) -> None:
-    token = create_key_in_pages(staff_client, PAGES, "Shop sync")
-    api = app.test_client()
-    me = api.get("/api/whoami", headers=key_headers("bearer", token))
-    assert me.status_code == 200 and me.json is not None
-    key_id = me.json["key_id"]
-
-    revoked = staff_client.post(
-        f"{PAGES}/{key_id}/revoke",
-        data={"csrf_token": csrf_token(staff_client, f"{PAGES}/{key_id}/revoke")},
-        follow_redirects=True,
-    )
-
-    assert "Revoked" in main_of(revoked.get_data(as_text=True))
-    assert api.get("/api/whoami", headers=key_headers("bearer", token)).status_code == 401
 
 
 @pytest.mark.parametrize("headers", [{}, {"HX-Request": "true"}], ids=["page", "htmx"])

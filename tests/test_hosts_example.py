@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 import example_app
 from example_app import flask_admin_host
 from example_app.models import db
-from tests.conftest import csrf_token, database_url, log_in, run_cli
+from tests.helpers import csrf_token, database_url, log_in, run_cli
 
 
 @pytest.mark.parametrize(

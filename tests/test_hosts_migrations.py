@@ -10,63 +10,23 @@ the migrated schema. On the database of ``TEST_DATABASE_URL`` when set.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from tests import migration_host
-from tests.conftest import DATABASE_URL, run_python, service_of
+from tests.helpers import (
+    DATABASE_URL,
+    IMPORT_LINE,
+    KEYS,
+    OPERATORS,
+    Migrated,
+    drop_leftovers,
+    enforce_sqlite_foreign_keys,
+)
 
-TESTS = Path(__file__).resolve().parent
-KEYS = "migrated_api_keys"
-EVENTS = "migrated_api_keys_events"
-OPERATORS = "migrated_operators"
-#: The import a migration naming the extension's column type needs.
-IMPORT_LINE = "import flask_secret_keys.models"
-
-
-@dataclass
-class Migrated:
-    workdir: Path
-    url: str
-    engine: sa.Engine
-
-    def flask_db(self, *args: str) -> str:
-        """Run ``flask db <args>`` on the host; returns its output (stdout and stderr)."""
-        env = {
-            **os.environ,
-            "FLASK_APP": "tests.migration_host",
-            "DATABASE_URL": self.url,
-            "PYTHONPATH": str(TESTS.parent),
-        }
-        result = run_python("-m", "flask", "db", *args, cwd=self.workdir, env=env)
-        return result.stdout + result.stderr
-
-    @property
-    def revisions(self) -> list[Path]:
-        return sorted((self.workdir / "migrations" / "versions").glob("*.py"))
-
-    def table_names(self) -> set[str]:
-        return set(sa.inspect(self.engine).get_table_names())
-
-
-def _drop_leftovers(engine: sa.Engine) -> None:
-    metadata = sa.MetaData()
-    existing = set(sa.inspect(engine).get_table_names())
-    metadata.reflect(
-        engine, only=[t for t in (EVENTS, KEYS, OPERATORS, "alembic_version") if t in existing]
-    )
-    metadata.drop_all(engine)
-
-
-def _enforce_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
-    if "sqlite" in type(dbapi_connection).__module__:
-        dbapi_connection.execute("PRAGMA foreign_keys = ON")
+pytestmark = pytest.mark.slow  # flask db in a subprocess
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +35,8 @@ def migrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Migrated]:
     workdir = tmp_path_factory.mktemp("migration_host")
     url = DATABASE_URL or f"sqlite:///{workdir / 'host.db'}"
     engine = sa.create_engine(url)
-    sa.event.listen(engine, "connect", _enforce_sqlite_foreign_keys)
-    _drop_leftovers(engine)
+    sa.event.listen(engine, "connect", enforce_sqlite_foreign_keys)
+    drop_leftovers(engine)
     host = Migrated(workdir, url, engine)
     host.flask_db("init")
     host.flask_db("migrate", "-m", "Add secret API keys")
@@ -84,7 +44,7 @@ def migrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Migrated]:
     try:
         yield host
     finally:
-        _drop_leftovers(engine)
+        drop_leftovers(engine)
         engine.dispose()
 
 
@@ -194,38 +154,6 @@ def test_migrated_database_keeps_revoked_keys_beside_the_active_one(
     conn.execute(keys.insert().values(_key(3, 1, active_owner_id=1, revoked=False)))
 
     assert conn.execute(sa.select(sa.func.count()).select_from(keys)).scalar() == 3
-
-
-def test_extension_works_on_the_migrated_schema(
-    migrated: Migrated, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("DATABASE_URL", migrated.url)
-    app = migration_host.create_app()
-    service = service_of(app, migration_host.secret_keys)
-    try:
-        with app.app_context():
-            operator = migration_host.Operator(email="root@ops.test", is_admin=True)
-            migration_host.db.session.add(operator)
-            migration_host.db.session.commit()
-            key, token = service.create(operator, "Deploy")
-            key_id = key.id
-        client = app.test_client()
-
-        assert client.get("/api/whoami", headers={"Authorization": f"Bearer {token}"}).json == {
-            "email": "root@ops.test"
-        }
-        with app.app_context():
-            service.revoke(service.key_by_id(key_id))
-        assert (
-            client.get("/api/whoami", headers={"Authorization": f"Bearer {token}"}).status_code
-            == 401
-        )
-    finally:
-        with app.app_context():
-            migration_host.db.session.execute(sa.delete(migration_host.secret_keys.Key))
-            migration_host.db.session.execute(sa.delete(migration_host.Operator))
-            migration_host.db.session.commit()
-            migration_host.db.engine.dispose()
 
 
 def test_second_autogenerate_finds_nothing_to_change(migrated: Migrated) -> None:

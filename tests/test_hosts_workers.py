@@ -23,7 +23,7 @@ import requests
 from flask import Flask
 
 from example_app.models import db
-from tests.conftest import (
+from tests.helpers import (
     DATABASE_URL,
     csrf_token_in,
     get_user,
@@ -111,6 +111,7 @@ def me(worker: Worker, token: str) -> int:
     return requests.get(f"{worker.url}/admin/api/me", auth=(token, ""), timeout=10).status_code
 
 
+@pytest.mark.slow
 @needs_server_database
 def test_a_revoke_in_one_worker_is_honoured_by_every_worker_on_the_next_request(
     admin_token: str, start_workers: Callable[..., list[Worker]]
@@ -128,6 +129,7 @@ def test_a_revoke_in_one_worker_is_honoured_by_every_worker_on_the_next_request(
     assert [me(worker, admin_token) for worker in workers] == [401] * WORKERS
 
 
+@pytest.mark.slow
 @pytest.mark.concurrency
 @needs_server_database
 def test_the_last_used_throttle_holds_across_workers(
@@ -157,6 +159,7 @@ def last_used(app: Flask) -> dt.datetime | None:
         return db.session.get(service.model, 1).last_used_at  # type: ignore[no-any-return]
 
 
+@pytest.mark.slow
 @needs_server_database
 def test_failed_attempts_are_counted_across_workers_with_redis(
     start_workers: Callable[..., list[Worker]], redis_storage: str

@@ -11,7 +11,7 @@ from flask_sqlalchemy import SQLAlchemy
 from jinja2 import ChoiceLoader, DictLoader
 
 from flask_secret_keys import SecretKeys
-from tests.conftest import new_db_and_user
+from tests.helpers import new_db_and_user
 
 LAYOUTS = {
     "plain.html": "<main>{% block content %}{% endblock %}</main>",

@@ -24,7 +24,7 @@ from flask_secret_keys import (
     crypto,
     signals,
 )
-from tests.conftest import count_statements, key_in_state
+from tests.helpers import count_statements, fixed_tokens, key_in_state
 
 
 def test_create_returns_the_key_and_its_plaintext_once(service: KeyService, admin: User) -> None:
@@ -253,8 +253,15 @@ def test_last_used_is_written_again_after_the_interval(service: KeyService, admi
 
 
 @pytest.fixture
-def many_keys(service: KeyService, admin: User, ops: User) -> list[Any]:
-    """Five revoked keys and one active key for admin, one key for ops."""
+def many_keys(
+    service: KeyService, admin: User, ops: User, monkeypatch: pytest.MonkeyPatch
+) -> list[Any]:
+    """Five revoked keys and one active key for admin, one key for ops.
+
+    Their secrets are fixed: a search such as "alp" could otherwise match a random
+    key's redacted form.
+    """
+    fixed_tokens(monkeypatch)
     keys = []
     for title in ["Alpha", "Bravo", "Charlie 100%", "Delta_x", "Echo"]:
         key, _ = service.create(admin, title)

@@ -18,7 +18,7 @@ from flask import Flask
 
 from example_app.models import User, db
 from flask_secret_keys import Actor, KeyQuery, KeyService, NotAnAdmin, signals
-from tests.conftest import Clock, count_statements, get_user, run_cli, service_of
+from tests.helpers import Clock, count_statements, get_user, run_cli, service_of
 
 DAY = dt.timedelta(days=1)
 HOUR = dt.timedelta(hours=1)

@@ -33,7 +33,7 @@ from flask_secret_keys import (
     crypto,
     models,
 )
-from tests.conftest import (
+from tests.helpers import (
     DATABASE_URL,
     Clock,
     csrf_token_in,

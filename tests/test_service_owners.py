@@ -17,7 +17,7 @@ from flask import Flask
 from werkzeug.security import generate_password_hash
 
 from example_app.models import User, db
-from tests.conftest import get_user, is_server_database, log_in, service_of
+from tests.helpers import get_user, is_server_database, log_in, service_of
 from tests.host import FAST_PASSWORD_METHOD
 
 

@@ -19,7 +19,7 @@ from flask import Flask
 
 from example_app.models import db
 from flask_secret_keys import KeyService, crypto
-from tests.conftest import count_statements, database_url, get_user, log_in, service_of, settings_of
+from tests.helpers import count_statements, database_url, get_user, log_in, service_of, settings_of
 from tests.host import create_app
 
 BASE = "/settings/secret-api-keys"

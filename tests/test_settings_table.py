@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from pathlib import Path
 
 from flask_secret_keys.settings import DEFAULTS, SETTINGS, Settings, markdown_table
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "settings.md"
-ROW = re.compile(r"^\| `(SECRET_KEYS_[A-Z_]+)` \| `([^`]*)` \|", re.M)
 
 
 def table_in(text: str) -> str:
@@ -26,20 +24,10 @@ def test_docs_table_is_the_generated_one() -> None:
     )
 
 
-def test_docs_table_lists_every_setting_with_its_default_in_order() -> None:
-    documented = ROW.findall(DOC.read_text())
-
-    assert [name for name, _ in documented] == [setting.name for setting in SETTINGS]
-    for (name, shown), setting in zip(documented, SETTINGS, strict=True):
-        default = setting.default
-        assert shown == (f'"{default}"' if isinstance(default, str) else repr(default)), name
-
-
 def test_every_settings_field_is_a_row_of_the_table() -> None:
     fields = [field.name for field in dataclasses.fields(Settings)]
 
     assert fields == [setting.field for setting in SETTINGS]
-    assert list(DEFAULTS) == [setting.name for setting in SETTINGS]
 
 
 def test_every_row_is_documented_in_one_line() -> None:

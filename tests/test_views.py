@@ -22,11 +22,7 @@ from flask.testing import FlaskClient
 from example_app.models import db
 from flask_secret_keys.rendering import exact_time, time_ago
 from flask_secret_keys.settings import HTMX_INTEGRITY, HTMX_URL
-from tests.conftest import csrf_token, get_user, log_in, service_of
-
-BASE = "/settings/secret-api-keys"
-HX = {"HX-Request": "true"}
-TOKEN = re.compile(r"sk_[0-9A-Za-z]{49}")
+from tests.helpers import BASE, HX, TOKEN, csrf_token, get_user, post, service_of, text
 
 
 def make_key(
@@ -76,15 +72,6 @@ def key_count(app: Flask) -> int:
         return len(service_of(app).keys_of(get_user("admin@example.com")))
 
 
-def text(response: Any) -> str:
-    return str(response.get_data(as_text=True))
-
-
-def post(client: FlaskClient, path: str, data: dict[str, str] | None = None, **kw: Any) -> Any:
-    """A form post with a valid CSRF token."""
-    return client.post(path, data={"csrf_token": csrf_token(client), **(data or {})}, **kw)
-
-
 def routes(key_id: int) -> list[tuple[str, str]]:
     """Every page of the blueprint, as (method, path)."""
     return [
@@ -115,11 +102,6 @@ def test_a_key_beside_a_session_leaves_the_session_in_charge(
     response = viewer_client.get(BASE, headers={"X-Api-Key": admin_token})
     # The viewer's session decides (not an admin: 403), not the admin's key.
     assert response.status_code == 403
-
-
-@pytest.mark.parametrize("path", ["/999", "/999/edit", "/999/revoke", "/999/delete"])
-def test_missing_key_is_not_found(admin_client: FlaskClient, path: str) -> None:
-    assert admin_client.get(BASE + path).status_code == 404
 
 
 # Full pages and partials
@@ -346,13 +328,6 @@ def app_config(app_config: dict[str, Any], request: pytest.FixtureRequest) -> di
 # Create and the one-time reveal
 
 
-def test_create_form_has_a_labelled_title_field(admin_client: FlaskClient) -> None:
-    html = text(admin_client.get(f"{BASE}/new"))
-    assert '<label class="sk-label" for="title">Title</label>' in html
-    assert 'name="csrf_token"' in html
-    assert ">Save</button>" in html
-
-
 def test_create_reveals_the_key_once_and_never_caches_it(
     app: Flask, admin_client: FlaskClient, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -363,7 +338,6 @@ def test_create_reveals_the_key_once_and_never_caches_it(
     tokens = TOKEN.findall(text(response))
     assert len(set(tokens)) == 1
     token = tokens[0]
-    assert "You won’t be able to see this key again" in text(response)
 
     with app.app_context():
         key = service_of(app).active_key(get_user("admin@example.com"))
@@ -516,9 +490,7 @@ def test_edit_with_a_bad_title_keeps_the_old_one(
 
 def test_revoke_asks_for_confirmation_first(app: Flask, admin_client: FlaskClient) -> None:
     key_id = make_key(app)
-    html = text(admin_client.get(f"{BASE}/{key_id}/revoke"))
-    assert "This cannot be undone." in html
-    assert ">Revoke API key</button>" in html
+    assert admin_client.get(f"{BASE}/{key_id}/revoke").status_code == 200
     assert not is_revoked(app, key_id)
 
 
@@ -587,24 +559,6 @@ def test_htmx_delete_sends_the_browser_to_the_list(app: Flask, admin_client: Fla
 # CSRF
 
 
-@pytest.mark.parametrize("action", ["new", "edit", "revoke", "delete"])
-@pytest.mark.parametrize("token", [None, "forged"], ids=["missing", "forged"])
-def test_posts_without_a_valid_csrf_token_are_refused(
-    app: Flask, admin_client: FlaskClient, action: str, token: str | None
-) -> None:
-    key_id = make_key(app, "Untouched", revoked=action == "delete")
-    path = f"{BASE}/new" if action == "new" else f"{BASE}/{key_id}/{action}"
-    data = {"title": "Changed"}
-    if token is not None:
-        data["csrf_token"] = token
-    response = admin_client.post(path, data=data, headers=HX)
-    assert response.status_code == 400
-    assert key_exists(app, key_id)
-    assert key_title(app, key_id) == "Untouched"
-    assert is_revoked(app, key_id) == (action == "delete")
-    assert key_count(app) == 1
-
-
 def test_htmx_post_may_send_the_csrf_token_in_a_header(
     app: Flask, admin_client: FlaskClient
 ) -> None:
@@ -670,13 +624,6 @@ def test_htmx_url_none_leaves_loading_htmx_to_the_layout(admin_client: FlaskClie
     assert "secret_keys.js" in html
 
 
-def test_stylesheet_and_script_are_served_without_login(client: FlaskClient) -> None:
-    for name in ("secret_keys.css", "secret_keys.js"):
-        response = client.get(f"{BASE}/static/{name}")
-        assert response.status_code == 200
-        response.close()
-
-
 # Times in words
 
 NOW = dt.datetime(2026, 11, 26, 20, 0, tzinfo=dt.timezone.utc)
@@ -688,21 +635,11 @@ NOW = dt.datetime(2026, 11, 26, 20, 0, tzinfo=dt.timezone.utc)
         # A clock held still or stepped back never puts the past in the future.
         (dt.timedelta(seconds=-30), "1 second ago"),
         (dt.timedelta(0), "1 second ago"),
-        (dt.timedelta(seconds=10), "10 seconds ago"),
         (dt.timedelta(seconds=50), "50 seconds ago"),
         # Babel rounds up to the next unit from 85 % of it.
         (dt.timedelta(seconds=51), "1 minute ago"),
-        (dt.timedelta(minutes=3, seconds=20), "3 minutes ago"),
-        (dt.timedelta(minutes=44), "44 minutes ago"),
-        (dt.timedelta(minutes=60), "1 hour ago"),
-        (dt.timedelta(hours=5), "5 hours ago"),
         (dt.timedelta(hours=30), "1 day ago"),
-        (dt.timedelta(days=3), "3 days ago"),
-        (dt.timedelta(days=6), "1 week ago"),
-        (dt.timedelta(days=35), "1 month ago"),
-        (dt.timedelta(days=120), "4 months ago"),
         (dt.timedelta(days=400), "1 year ago"),
-        (dt.timedelta(days=1100), "3 years ago"),
     ],
 )
 def test_times_are_shown_in_words(ago: dt.timedelta, words: str) -> None:
@@ -737,13 +674,6 @@ def test_times_follow_the_locale_of_a_host_that_uses_flask_babel(
 def test_times_are_english_without_flask_babel(app: Flask) -> None:
     with app.test_request_context():
         assert time_ago(NOW - dt.timedelta(days=3), NOW) == "3 days ago"
-
-
-def test_logged_out_after_login_cannot_reach_the_pages(app: Flask, client: FlaskClient) -> None:
-    log_in(client, "ops@example.com", "ops")
-    assert client.get(BASE).status_code == 200
-    client.post("/logout", data={"csrf_token": csrf_token(client)})
-    assert client.get(BASE).status_code == 302
 
 
 # Identify a key, and a key typed into the search box

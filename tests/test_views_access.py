@@ -28,7 +28,7 @@ from flask.testing import FlaskClient
 
 from example_app.models import User, db
 from flask_secret_keys import Actor
-from tests.conftest import csrf_token, get_user, log_in, service_of
+from tests.helpers import csrf_token, get_user, log_in, service_of
 
 HOST_ROUTES = {
     "host.login": "public",

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flask_secret_keys import Actor
-from tests.conftest import FORM_FUZZ, csrf_token, get_user, log_in, service_of
+from tests.helpers import FORM_FUZZ, csrf_token, get_user, log_in, service_of
 
 #: Text a browser can submit in a form field: any Unicode but lone surrogates.
 form_text = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=150)

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import get_user, service_of
+from tests.helpers import get_user, service_of
 
 BASE = "/settings/secret-api-keys"
 HX = {"HX-Request": "true"}

@@ -25,7 +25,7 @@ from flask import Flask
 
 from example_app.models import db
 from flask_secret_keys import Actor, crypto, signals
-from tests.conftest import DATABASE_URL, csrf_token_in, get_user, service_of
+from tests.helpers import DATABASE_URL, csrf_token_in, get_user, service_of
 
 BASE = "/settings/secret-api-keys"
 _TOKEN = re.compile(crypto.token_pattern())

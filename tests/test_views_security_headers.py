@@ -9,7 +9,7 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 from werkzeug.wrappers import Response
 
-from tests.conftest import csrf_token, get_user, log_in, service_of
+from tests.helpers import csrf_token, get_user, log_in, service_of
 
 EXPECTED = {
     "X-Content-Type-Options": "nosniff",

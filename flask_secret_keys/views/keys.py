@@ -56,9 +56,7 @@ def _key_context(key: SecretKeyMixin) -> dict[str, Any]:
     # An owner who is no longer an admin: the key is refused, not revoked, and
     # would work again were they made an admin again.
     owner = key.owner
-    suspended = (
-        owner is not None and key.is_usable and not current_state().users.is_admin(owner)
-    )
+    suspended = owner is not None and key.is_usable and not current_state().users.is_admin(owner)
     return {"key": key, "active_key": active_key, "suspended": suspended}
 
 

@@ -24,8 +24,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from example_app.extensions import secret_keys
 from example_app.models import db
-from tests.conftest import get_user
-from tests.conftest import log_in as log_in_client
+from tests.helpers import get_user
+from tests.helpers import log_in as log_in_client
 
 #: The commands that start Chromium on the usual systems, tried in this order.
 CHROMIUM_COMMANDS = ("chromium", "chromium-browser")

@@ -8,19 +8,13 @@ from typing import Any
 
 from playwright.sync_api import Locator, Page, Route, expect
 
-from tests.browser.test_journeys import BASE, TOKEN, api_status
+from tests.helpers import BASE, TOKEN, api_status, box
 
 #: A title as long as a title may be (100 characters).
 LONG_TITLE = (
     "Nightly reconciliation of warehouse stock levels with the accounting ledger,"
     " EU and UK stores (prod)"
 )
-
-
-def box(locator: Locator) -> dict[str, float]:
-    found = locator.bounding_box()
-    assert found is not None
-    return dict(found)
 
 
 def fits_its_width(page: Page) -> bool:

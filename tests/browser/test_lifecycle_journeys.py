@@ -13,8 +13,7 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_journeys import BASE, TOKEN, api_status, open_menu_item
-from tests.conftest import Clock, get_user, service_of
+from tests.helpers import BASE, TOKEN, Clock, api_status, get_user, open_menu_item, service_of
 
 MODES = ["js", "no_js"]
 

@@ -10,8 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from flask_secret_keys import crypto
-from tests.browser.test_journeys import BASE, mark_document, rows, same_document
-from tests.browser.test_key_pages import box
+from tests.helpers import BASE, box, mark_document, rows, same_document
 
 
 @pytest.fixture

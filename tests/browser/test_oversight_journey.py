@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.test_journeys import BASE, TOKEN, api_status
+from tests.helpers import BASE, TOKEN, api_status
 
 
 def test_an_overseer_revokes_a_key_and_its_owner_sees_who_did(

@@ -2,113 +2,123 @@
 
 The host's database starts with the key table exactly as release 0.1.0 made
 it, with a key in it. The steps of docs/integration.md ("When a release of the
-extension changes the table") then apply the hand-written lifecycle migration
-and generate and apply the one for the event table and the usage-context
-columns, and the old key keeps working, now with its usage context and events
-recorded. On the database of ``TEST_DATABASE_URL`` when set.
+extension changes the table") then apply the hand-written lifecycle migration,
+generate and apply the one for the event table and the usage-context columns,
+and apply the hand-written one that keeps key ids from being used again. The
+old key keeps working, now with its usage context and events recorded; the
+lifecycle (roll, expiry) works on the upgraded table, and the database still
+enforces the key rules, with the CHECK widened for expiry. On the database of
+``TEST_DATABASE_URL`` when set.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from flask_secret_keys import crypto
+from flask_secret_keys import crypto, models
 from tests import migration_host
-from tests.conftest import DATABASE_URL, service_of
-from tests.test_hosts_migrations import (
+from tests.helpers import (
+    DATABASE_URL,
     EVENTS,
     IMPORT_LINE,
     KEYS,
     OPERATORS,
+    TESTS,
     Migrated,
-    _drop_leftovers,
-    _enforce_sqlite_foreign_keys,
+    drop_leftovers,
+    enforce_sqlite_foreign_keys,
+    service_of,
 )
-from tests.test_hosts_upgrade_lifecycle import (
-    documented_ids_upgrade,
-    documented_upgrade,
-    old_schema,
-)
+
+pytestmark = pytest.mark.slow  # flask db in a subprocess
 
 NOW = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+REFUSED = (sa.exc.IntegrityError, sa.exc.OperationalError)
 
 
-@pytest.fixture(scope="module")
-def upgraded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Migrated, str, str]]:
-    """A 0.1.0 database with one active key, upgraded by the documented steps.
-
-    Yields the host, the upgrade migration's source and the key's plaintext.
-    """
-    workdir = tmp_path_factory.mktemp("upgrade_host")
-    url = DATABASE_URL or f"sqlite:///{workdir / 'host.db'}"
-    engine = sa.create_engine(url)
-    sa.event.listen(engine, "connect", _enforce_sqlite_foreign_keys)
-    _drop_leftovers(engine)
-    metadata = old_schema()
-    metadata.create_all(engine)
-    operators, keys = metadata.tables[OPERATORS], metadata.tables[KEYS]
-    token = crypto.generate_token()
-    with engine.begin() as connection:
-        connection.execute(operators.insert().values(id=1, email="root@ops.test", is_admin=True))
-        connection.execute(
-            keys.insert().values(
-                id=1,
-                user_id=1,
-                active_owner_id=1,
-                title="Deploy",
-                redacted=crypto.redact(token),
-                token_hash=crypto.hash_token(token),
-                created_at=NOW,
-                updated_at=NOW,
-            )
-        )
-    host = Migrated(workdir, url, engine)
-    try:
-        # The host's migrations as they stood with 0.1.0 (its tables are in the database).
-        host.flask_db("init")
-        # The documented upgrade: the hand-written lifecycle migration first,
-        # with the import it needs at its top ...
-        host.flask_db("revision", "-m", "Key lifecycle")
-        (lifecycle,) = host.revisions
-        lifecycle.write_text(
-            lifecycle.read_text()
-            .replace("import sqlalchemy as sa\n", f"import sqlalchemy as sa\n{IMPORT_LINE}\n", 1)
-            .replace("def upgrade():\n    pass\n", documented_upgrade(), 1)
-        )
-        host.flask_db("upgrade")
-        # ... then the generated one: generate, review, apply.
-        host.flask_db("migrate", "-m", "Upgrade flask-secret-keys")
-        (revision,) = (path for path in host.revisions if path != lifecycle)
-        source = revision.read_text()
-        host.flask_db("upgrade")
-        # 0.2.0 in use: a second key with its events, then deleted.
-        _add_deleted_key(engine)
-        # The 0.3.0 one: key ids never reused, written by hand.
-        host.flask_db("revision", "-m", "Key ids never reused")
-        (ids,) = (path for path in host.revisions if path not in (lifecycle, revision))
-        ids.write_text(
-            ids.read_text()
-            .replace("def upgrade():\n    pass\n", documented_ids_upgrade() + "\n\n", 1)
-            .replace("def downgrade():\n    pass\n", "", 1)
-        )
-        host.flask_db("upgrade")
-        yield host, source, token
-    finally:
-        _drop_leftovers(engine)
-        engine.dispose()
+#: The CHECK of the release before expiry.
+OLD_CHECK = (
+    "(revoked_at IS NULL AND active_owner_id IS NOT NULL AND active_owner_id = user_id)"
+    " OR (revoked_at IS NOT NULL AND active_owner_id IS NULL)"
+)
 
 
-def _add_deleted_key(engine: sa.Engine) -> None:
+def old_schema() -> sa.MetaData:
+    """The operators table and the key table as release 0.1.0, before expiry, declared them."""
+    metadata = sa.MetaData()
+    sa.Table(
+        OPERATORS,
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("email", sa.String(255), unique=True, nullable=False),
+        sa.Column("is_admin", sa.Boolean, nullable=False),
+    )
+    utc = models.UTCDateTime
+    sa.Table(
+        KEYS,
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column(
+            "user_id",
+            sa.Integer,
+            sa.ForeignKey(f"{OPERATORS}.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column("title", sa.String(100), nullable=False),
+        sa.Column("redacted", sa.String(40), nullable=False),
+        sa.Column("token_hash", sa.String(64), nullable=False),
+        sa.Column("created_at", utc(), nullable=False),
+        sa.Column("updated_at", utc(), nullable=False),
+        sa.Column("last_used_at", utc(), nullable=True),
+        sa.Column("revoked_at", utc(), nullable=True),
+        sa.Column(
+            "revoked_by_id",
+            sa.Integer,
+            sa.ForeignKey(f"{OPERATORS}.id", ondelete="SET NULL"),
+            nullable=True,
+        ),
+        sa.Column("active_owner_id", sa.Integer, nullable=True),
+        sa.UniqueConstraint("token_hash", name=f"uq_{KEYS}_token_hash"),
+        sa.UniqueConstraint("active_owner_id", name=f"uq_{KEYS}_active_owner_id"),
+        sa.Index(f"ix_{KEYS}_user_id", "user_id"),
+        sa.CheckConstraint(OLD_CHECK, name=f"ck_{KEYS}_active_owner"),
+        mysql_charset="utf8mb4",
+        mariadb_charset="utf8mb4",
+    )
+    return metadata
+
+
+def documented_upgrade() -> str:
+    """The ``upgrade()`` docs/integration.md gives for key expiry, for our table name."""
+    text = (TESTS.parent / "docs" / "integration.md").read_text()
+    (snippet,) = re.findall(
+        r"```python\n(def upgrade\(\):\n.*?add_column.*?)\n\n\ndef downgrade", text, re.S
+    )
+    return snippet.replace("secret_api_keys", KEYS)
+
+
+def documented_ids_upgrade() -> str:
+    """The ``upgrade()`` docs/integration.md gives for key ids never reused, for our table."""
+    text = (TESTS.parent / "docs" / "integration.md").read_text()
+    (snippet,) = re.findall(
+        r"```python\n(def upgrade\(\):\n    if op\.get_bind\(\).*?)\n\n\ndef downgrade", text, re.S
+    )
+    return snippet.replace("secret_api_keys", KEYS)
+
+
+def add_deleted_key(engine: sa.Engine) -> None:
+    """A key with its events, deleted, as 0.2.0 leaves one: its id must never come back."""
     keys = sa.Table(KEYS, sa.MetaData(), autoload_with=engine)
     events = sa.Table(EVENTS, sa.MetaData(), autoload_with=engine)
     naive = NOW.replace(tzinfo=None)
+    deleted_id = 7
     with engine.begin() as connection:
-        deleted_id = 7
         connection.execute(
             keys.insert().values(
                 id=deleted_id,
@@ -138,6 +148,71 @@ def _add_deleted_key(engine: sa.Engine) -> None:
                 )
             )
         connection.execute(keys.delete().where(keys.c.id == deleted_id))
+
+
+@pytest.fixture(scope="module")
+def upgraded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Migrated, str, str]]:
+    """A 0.1.0 database with one active key, upgraded by the documented steps.
+
+    Yields the host, the upgrade migration's source and the key's plaintext.
+    """
+    workdir = tmp_path_factory.mktemp("upgrade_host")
+    url = DATABASE_URL or f"sqlite:///{workdir / 'host.db'}"
+    engine = sa.create_engine(url)
+    sa.event.listen(engine, "connect", enforce_sqlite_foreign_keys)
+    drop_leftovers(engine)
+    metadata = old_schema()
+    metadata.create_all(engine)
+    operators, keys = metadata.tables[OPERATORS], metadata.tables[KEYS]
+    token = crypto.generate_token()
+    with engine.begin() as connection:
+        # No explicit ids: on PostgreSQL they would leave the sequences behind.
+        connection.execute(operators.insert().values(email="root@ops.test", is_admin=True))
+        connection.execute(
+            keys.insert().values(
+                user_id=1,
+                active_owner_id=1,
+                title="Deploy",
+                redacted=crypto.redact(token),
+                token_hash=crypto.hash_token(token),
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+    host = Migrated(workdir, url, engine)
+    try:
+        # The host's migrations as they stood with 0.1.0 (its tables are in the database).
+        host.flask_db("init")
+        # The documented upgrade: the hand-written lifecycle migration first,
+        # with the import it needs at its top ...
+        host.flask_db("revision", "-m", "Key lifecycle")
+        (lifecycle,) = host.revisions
+        lifecycle.write_text(
+            lifecycle.read_text()
+            .replace("import sqlalchemy as sa\n", f"import sqlalchemy as sa\n{IMPORT_LINE}\n", 1)
+            .replace("def upgrade():\n    pass\n", documented_upgrade(), 1)
+        )
+        host.flask_db("upgrade")
+        # ... then the generated one: generate, review, apply.
+        host.flask_db("migrate", "-m", "Upgrade flask-secret-keys")
+        (revision,) = (path for path in host.revisions if path != lifecycle)
+        source = revision.read_text()
+        host.flask_db("upgrade")
+        # 0.2.0 in use: a key with its events, then deleted.
+        add_deleted_key(engine)
+        # The 0.3.0 one: key ids never reused, written by hand.
+        host.flask_db("revision", "-m", "Key ids never reused")
+        (ids,) = (path for path in host.revisions if path not in (lifecycle, revision))
+        ids.write_text(
+            ids.read_text()
+            .replace("def upgrade():\n    pass\n", documented_ids_upgrade() + "\n\n", 1)
+            .replace("def downgrade():\n    pass\n", "", 1)
+        )
+        host.flask_db("upgrade")
+        yield host, source, token
+    finally:
+        drop_leftovers(engine)
+        engine.dispose()
 
 
 def test_the_upgrade_adds_the_event_table_and_two_columns_only(
@@ -185,9 +260,25 @@ def test_the_old_key_still_works_and_is_recorded(
                 "deploy-script/1.0",
             )
             assert service.events_of(1) == []
-            service.revoke(key)
-            assert [e.event for e in service.events_of(1)] == ["revoked"]
+            successor, new_token = service.roll(key, dt.timedelta(hours=1))
+            assert successor.expires_at is None
+        new = {"Authorization": f"Bearer {new_token}"}
+        # Both work in the grace period; the old key stops when revoked.
+        assert client.get("/api/whoami", headers=headers).status_code == 200
+        assert client.get("/api/whoami", headers=new).status_code == 200
+        with app.app_context():
+            service.revoke(service.key_by_id(1))
+            assert [e.event for e in service.events_of(1)] == ["revoked", "rolled"]  # newest first
+            operator = migration_host.Operator(email="two@ops.test", is_admin=True)
+            migration_host.db.session.add(operator)
+            migration_host.db.session.commit()
+            _key, expiring = service.create(
+                operator, "Expiring", expires_at=models.utcnow() + dt.timedelta(days=30)
+            )
         assert client.get("/api/whoami", headers=headers).status_code == 401
+        assert client.get("/api/whoami", headers={"Authorization": f"Bearer {expiring}"}).json == {
+            "email": "two@ops.test"
+        }
     finally:
         with app.app_context():
             migration_host.db.engine.dispose()
@@ -201,7 +292,7 @@ def test_after_the_upgrade_autogenerate_finds_nothing_to_change(
     assert "No changes in schema detected." in output
 
 
-def test_the_database_still_enforces_one_active_key(upgraded: tuple[Migrated, str, str]) -> None:
+def test_the_database_still_enforces_the_key_rules(upgraded: tuple[Migrated, str, str]) -> None:
     host, _source, _token = upgraded
     keys = sa.Table(KEYS, sa.MetaData(), autoload_with=host.engine)
     row: dict[str, Any] = {
@@ -214,11 +305,19 @@ def test_the_database_still_enforces_one_active_key(upgraded: tuple[Migrated, st
         "updated_at": NOW.replace(tzinfo=None),
     }
     with host.engine.connect() as connection, connection.begin() as transaction:
+        connection.execute(keys.update().values(revoked_at=NOW, active_owner_id=None))
         connection.execute(
             keys.update().where(keys.c.id == 1).values(revoked_at=None, active_owner_id=1)
         )
-        with pytest.raises((sa.exc.IntegrityError, sa.exc.OperationalError)):
+        with pytest.raises(REFUSED), connection.begin_nested():
             connection.execute(keys.insert().values(row))
+        # The widened CHECK: a key with an expiry may give up the marker; one without may not.
+        released = {**row, "active_owner_id": None, "expires_at": NOW.replace(tzinfo=None)}
+        connection.execute(keys.insert().values(released))
+        with pytest.raises(REFUSED), connection.begin_nested():
+            connection.execute(
+                keys.insert().values({**row, "token_hash": f"{3:064x}", "active_owner_id": None})
+            )
         transaction.rollback()
 
 
@@ -233,12 +332,8 @@ def test_a_new_key_after_the_upgrade_takes_no_used_id_and_no_history(
         with app.app_context():
             operator = migration_host.db.session.get(migration_host.Operator, 1)
             service.revoke_all(operator)
-            events = service.event_model
-            deleted_id = migration_host.db.session.execute(
-                sa.select(sa.func.max(events.key_id)).where(events.key_title == "Gone")
-            ).scalar_one()
             key, _ = service.create(operator, "After the upgrade")
-            assert key.id > deleted_id
+            assert key.id > 7
             assert [e.event for e in service.events_of(key.id)] == ["created"]
             if host.engine.dialect.name == "sqlite":
                 with host.engine.connect() as connection:
