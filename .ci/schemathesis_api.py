@@ -149,7 +149,7 @@ def run(mode: str, examples: int, folder: Path) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--max-examples", type=int, default=30)
+    parser.add_argument("--max-examples", type=int, default=15)
     parser.add_argument("modes", nargs="*", default=["session", "key"])
     args = parser.parse_args()
     failed = 0
