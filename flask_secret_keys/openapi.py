@@ -23,7 +23,7 @@ from .settings import Settings
 #: Every error code of the API, by status, with what it means.
 def _errors(*statuses: int) -> dict[str, Any]:
     responses: dict[str, Any] = {}
-    for status in statuses:
+    for status in sorted(statuses):
         codes = ERRORS[status]
         response: dict[str, Any] = {
             "description": "; ".join(f"`{code}`: {text}" for code, text in codes.items()),

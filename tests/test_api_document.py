@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -14,6 +20,8 @@ from flask_secret_keys import api, openapi
 from flask_secret_keys.openapi_schemas import ERRORS
 from flask_secret_keys.settings import DEFAULTS, Settings
 from tests.test_api import API, session_client
+
+README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 @pytest.fixture
@@ -87,3 +95,38 @@ def test_the_answers_match_their_schemas(app: Flask, document: dict[str, Any]) -
         conforms(document, "Error", refused.get_json())
     with pytest.raises(jsonschema.ValidationError):
         conforms(document, "SecretKey", {"id": key_id})
+
+
+def test_the_readmes_curl_session_runs_and_the_key_revokes_itself(
+    live_server: str, admin_token: str
+) -> None:
+    curl = shutil.which("curl")
+    if curl is None:
+        if os.environ.get("CI"):
+            pytest.fail("curl is not installed")
+        pytest.skip("curl is not installed")
+    readme = README.read_text().split("## Managing keys over JSON")[1]
+    match = re.search(r"```sh\n(.*?)```", readme, re.S)
+    assert match, "no curl session in the README"
+    script = match.group(1).replace("http://127.0.0.1:5000", live_server)
+
+    result = subprocess.run(  # noqa: S603 - the documented commands
+        ["bash", "-euo", "pipefail", "-c", script],  # noqa: S607
+        env={**os.environ, "SECRET_API_KEY": admin_token},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    lines, text, decoder = [], result.stdout.strip(), json.JSONDecoder()
+    while text:
+        answer, end = decoder.raw_decode(text)
+        lines.append(answer)
+        text = text[end:].strip()
+    assert [key["title"] for key in lines[0]["secret_keys"]] == ["Test key"]
+    assert lines[1]["events"][0]["event"] == "created"
+    assert lines[2]["error"] == "insufficient_scope"
+    assert lines[3]["status"] == "revoked"
+    assert lines[4]["error"] == "invalid_api_key"
