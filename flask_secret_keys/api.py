@@ -253,9 +253,8 @@ def get_key(key_id: int) -> Response:
 def rename_key(key_id: int) -> Response:
     """Change a key's title, the one thing about a key that is edited."""
     _require_write()
-    body = json_body("title", required=("title",))
-    title = title_in(body)
     key = _own_key(key_id)
+    title = title_in(json_body("title", required=("title",)))
     current_state().service.rename(key, title, actor=_actor())
     return jsonify(key_object(key, owner=_user()))
 
@@ -266,9 +265,8 @@ def revoke_key(key_id: int) -> Response:
     current = authenticate_request()
     if current is None or current.id != key_id:
         _require_write()
-    body = json_body("revoke_in")
-    delay = delay_in(body, "revoke_in")
     key = _viewable_key(key_id)
+    delay = delay_in(json_body("revoke_in"), "revoke_in")
     at = models.utcnow() + delay if delay else None
     current_state().service.revoke(key, at=at, actor=_actor())
     return jsonify(key_object(key))
@@ -278,9 +276,9 @@ def revoke_key(key_id: int) -> Response:
 def roll_key(key_id: int) -> Response:
     """Replace a key by a successor with the same title; the old one works ``grace`` seconds."""
     _require_write()
-    body = json_body("grace")
-    grace = delay_in(body, "grace")
-    successor, token = current_state().service.roll(_own_key(key_id), grace, actor=_actor())
+    key = _own_key(key_id)
+    grace = delay_in(json_body("grace"), "grace")
+    successor, token = current_state().service.roll(key, grace, actor=_actor())
     return _revealed(successor, token)
 
 
