@@ -343,7 +343,7 @@ def authenticate() -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     # Before the key check, so that CSRFProtect (which may have been set up
     # after the extension) answers a session request to the API in JSON too.
-    _compat.exempt_from_csrf(app, _is_key_request, _csrf_failed)
+    _compat.exempt_from_csrf(app, _csrf_left_to_require_admin, _csrf_failed)
     try:
         key = authenticate_request()
     except HTTPException:
@@ -359,6 +359,18 @@ def authenticate() -> None:
 
 def _is_key_request() -> bool:
     return bool(g.get("_secret_keys_key"))
+
+
+def _csrf_left_to_require_admin() -> bool:
+    """Whether ``CSRFProtect`` lets an Admin API request through to :func:`require_admin`.
+
+    A key request needs no token; a request with no session user gets its
+    401 there rather than a 400 for a token it could not have. A session
+    user's token is checked there too, whether or not ``CSRFProtect`` did.
+    """
+    return bool(g.get("_secret_keys_admin_api")) and (
+        _is_key_request() or not _compat.user_from_session()
+    )
 
 
 def _csrf_failed(error: Exception) -> CSRFFailed | None:

@@ -222,3 +222,49 @@ class SchemaOutdated(_JSONError, ServiceUnavailable):
         " `flask db upgrade`)."
     )
     error = "database_upgrade_needed"
+
+
+class InsufficientScope(_JSONError, Forbidden):
+    """A key-authenticated request needs a permission its key does not hold.
+
+    The body names it (``{"error": "insufficient_scope", "required":
+    "secret_keys:write", …}``) and so does the challenge, as RFC 6750 §3.1
+    describes. Sessions are never refused so.
+
+    .. versionadded:: 0.3.0
+    """
+
+    description = "The secret API key does not allow this request."
+    error = "insufficient_scope"
+
+    def __init__(self, required: str, description: str | None = None) -> None:
+        super().__init__(description)
+        #: The permission the request needs, as ``resource:access``.
+        self.required = required
+
+    def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
+        challenge = f'Bearer error="insufficient_scope", scope="{self.required}"'
+        return [*super().get_headers(environ, scope), ("WWW-Authenticate", challenge)]
+
+    def get_body(self, environ: Any = None, scope: Any = None) -> str:
+        return json.dumps(
+            {"error": self.error, "message": self.description, "required": self.required}
+        )
+
+
+class ManagementAPIError(_JSONError):
+    """A refusal of the JSON management API: a status, an error code, a message, and
+    any fields of its own (``active_key_id`` …) beside them in the body.
+
+    .. versionadded:: 0.3.0
+    """
+
+    def __init__(self, code: int, error: str, message: str, **fields: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.error = error
+        #: More fields of the body, such as the id of the key that blocks a creation.
+        self.fields = fields
+
+    def get_body(self, environ: Any = None, scope: Any = None) -> str:
+        return json.dumps({"error": self.error, "message": self.description, **self.fields})

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from flask import Flask
 
-from . import _compat, auth, cli, headers, views
+from . import _compat, api, auth, cli, headers, views
 from .models import (
     KeyEventMixin,
     SecretKeyMixin,
@@ -192,6 +192,27 @@ class SecretKeys:
             sa.select(self.user_model).where(self.user_model.email == identifier)
         ).scalar_one_or_none()
 
+    def user_by_id(self, value: str) -> Any | None:
+        """The user whose primary key, as text, is ``value`` (the management API's owner
+        filter), or None; a value no user id can be is None without a query.
+
+        .. versionadded:: 0.3.0
+        """
+        if len(value) > IDENTIFIER_MAX_LENGTH or not value.isprintable():
+            return None
+        column = sa.inspect(self.user_model).primary_key[0]
+        try:
+            python_type: type[Any] = column.type.python_type
+        except NotImplementedError:
+            python_type = str
+        try:
+            user_id = value if python_type is str else python_type(value)
+        except (TypeError, ValueError):
+            return None
+        if isinstance(user_id, int) and not -(2**63) <= user_id < 2**63:
+            return None
+        return self.db.session.get(self.user_model, user_id)
+
     @property
     def service(self) -> KeyService:
         """The :class:`~flask_secret_keys.KeyService` of the current app.
@@ -276,5 +297,8 @@ class SecretKeys:
         auth.keep_cookies_off(app)
 
         app.register_blueprint(views.bp, url_prefix=settings.url_prefix)
+        if settings.api_prefix is not None:
+            app.register_blueprint(api.bp, url_prefix=settings.api_prefix)
+            app.before_request(api.not_found_under(settings.api_prefix))
         app.cli.add_command(cli.group)
         _compat.render_in_migrations(app, render_item)

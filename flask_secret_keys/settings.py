@@ -93,6 +93,17 @@ def _url_prefix(name: str, value: Any) -> str:
     return value.rstrip("/") or "/"
 
 
+def _api_prefix(name: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.startswith("/") or not value.rstrip("/"):
+        fail(
+            f"{name}={value!r} must be a path starting with '/', such as"
+            " '/admin/api/secret-keys', or None to leave the management API out."
+        )
+    return value.rstrip("/")
+
+
 def _template_name(name: str, value: Any) -> str:
     if not isinstance(value, str) or not value:
         fail(f"{name} must name the template the pages extend, such as 'admin/base.html'.")
@@ -249,6 +260,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Where the pages are mounted.",
     ),
     Setting(
+        "SECRET_KEYS_API_PREFIX",
+        "/admin/api/secret-keys",
+        _api_prefix,
+        "Where the JSON management API is mounted, with its OpenAPI document at"
+        " `openapi.json` below it. `None` leaves the API out. See"
+        " [A single-page admin](integration.md#a-single-page-admin).",
+    ),
+    Setting(
         "SECRET_KEYS_BASE_TEMPLATE",
         "secret_keys/layout.html",
         _template_name,
@@ -354,6 +373,7 @@ class Settings:
     header: str | None
     last_used_interval: dt.timedelta
     url_prefix: str
+    api_prefix: str | None
     base_template: str
     content_block: str
     per_page: int

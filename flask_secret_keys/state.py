@@ -47,6 +47,9 @@ class Users(Protocol):
     def find_user(self, identifier: str) -> Any | None:
         """The user an identifier names (an email, say), or None."""
 
+    def user_by_id(self, value: str) -> Any | None:
+        """The user whose primary key, as text, is ``value``, or None."""
+
 
 @dataclass(frozen=True)
 class AppState:

@@ -8,7 +8,7 @@ new route cannot be added without saying who may use it.
   (htmx: 401 with ``HX-Redirect``); non-admin → 403; a key is not looked at
   (a login redirect, or CSRF's 400 for a post); another user's key id, active
   or revoked → 404. None of these changes a row.
-- ``api``: the host's Admin API. Anonymous → 401 JSON; non-admin → 403 JSON.
+- ``api``: the host's Admin API and the management API. Anonymous → 401 JSON; non-admin → 403 JSON.
 - ``session``: the host's own pages for any logged-in user.
 - ``public`` and ``asset``: open to all.
 
@@ -45,7 +45,7 @@ def classify(endpoint: str) -> str | None:
         return "asset"
     if endpoint.startswith("secret_keys."):
         return "page"
-    if endpoint.startswith("admin_api."):
+    if endpoint.startswith(("admin_api.", "secret_keys_api.")):
         return "api"
     return HOST_ROUTES.get(endpoint)
 
