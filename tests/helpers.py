@@ -41,7 +41,7 @@ from werkzeug.serving import make_server
 
 from example_app.extensions import secret_keys
 from example_app.models import db
-from flask_secret_keys import Actor, KeyService, SecretKeys, crypto
+from flask_secret_keys import Actor, KeyService, SecretKeys, crypto, models
 from flask_secret_keys.settings import Settings
 from tests.host import add_demo_users
 
@@ -482,3 +482,59 @@ def box(locator: Locator) -> dict[str, float]:
     found = locator.bounding_box()
     assert found is not None
     return dict(found)
+
+
+# Races and the management API
+
+needs_row_locks = pytest.mark.skipif(
+    not is_server_database(),
+    reason=(
+        "races need a server database with row locks: set TEST_DATABASE_URL to PostgreSQL"
+        f" or MariaDB (now {DATABASE_URL or 'unset, SQLite'})"
+    ),
+)
+
+THREADS = 20
+
+
+def key_rows(app: Flask) -> list[Any]:
+    """Every key row, read fresh."""
+    Key = service_of(app).model
+    with app.app_context():
+        return list(db.session.execute(sa.select(Key).order_by(Key.id)).scalars())
+
+
+def assert_rows_consistent(app: Flask) -> None:
+    """No row breaks the one-active-key invariant, whatever the CHECK constraint saw."""
+    active_owners = []
+    for key in key_rows(app):
+        if key.revoked_at is None:
+            assert key.active_owner_id == key.user_id
+            active_owners.append(key.user_id)
+        else:
+            assert key.active_owner_id is None
+    assert len(active_owners) == len(set(active_owners))
+
+
+def usable_active_keys(app: Flask) -> list[Any]:
+    """The keys that are someone's active key now, checked against the markers."""
+    now = models.utcnow()
+    active = [key for key in key_rows(app) if key.status_at(now) == "active"]
+    for key in key_rows(app):
+        if key.active_owner_id is not None:
+            assert key.active_owner_id == key.user_id
+        if key.revoked_at is not None:
+            assert key.active_owner_id is None
+    assert all(key.active_owner_id == key.user_id for key in active)
+    return active
+
+
+API = "/admin/api/secret-keys"
+
+
+def session_client(app: Flask, email: str = "admin@example.com") -> FlaskClient:
+    """A test client signed in as ``email``, with the CSRF token on every request."""
+    client = app.test_client()
+    log_in(client, email, email.partition("@")[0])
+    client.environ_base["HTTP_X_CSRFTOKEN"] = csrf_token(client, "/settings/secret-api-keys/new")
+    return client

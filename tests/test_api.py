@@ -12,17 +12,7 @@ from flask.testing import FlaskClient
 
 from flask_secret_keys import Actor, KeyService, crypto
 from flask_secret_keys.settings import DEFAULTS, Settings
-from tests.conftest import Clock, csrf_token, get_user, log_in
-
-API = "/admin/api/secret-keys"
-
-
-def session_client(app: Flask, email: str = "admin@example.com") -> FlaskClient:
-    """A test client signed in as ``email``, with the CSRF token on every request."""
-    client = app.test_client()
-    log_in(client, email, email.partition("@")[0])
-    client.environ_base["HTTP_X_CSRFTOKEN"] = csrf_token(client, "/settings/secret-api-keys/new")
-    return client
+from tests.helpers import API, Clock, get_user, session_client
 
 
 @pytest.fixture
@@ -143,9 +133,7 @@ def test_list_windows_filters_and_counts_like_the_pages(
     app: Flask, api: FlaskClient, service: KeyService
 ) -> None:
     with app.app_context():
-        ids = [
-            new_key(service, "admin@example.com", f"Key {n}", revoked=True)[0] for n in range(5)
-        ]
+        ids = [new_key(service, "admin@example.com", f"Key {n}", revoked=True)[0] for n in range(5)]
         new_key(service, "ops@example.com", "Ops key")
     ids.reverse()  # newest first
 
@@ -222,9 +210,7 @@ def test_only_an_overseers_session_lists_other_users_keys(
         response = client.get(f"{API}?owner=all", headers=headers)
         assert response.status_code == 403
         assert response.get_json()["error"] == "overseer_required"
-    assert (
-        app.test_client().get(f"{API}/{ops_key}", headers=bearer(admin_token)).status_code == 404
-    )
+    assert app.test_client().get(f"{API}/{ops_key}", headers=bearer(admin_token)).status_code == 404
     assert ops_token
 
 

@@ -16,13 +16,15 @@ import requests
 from flask import Flask
 
 from flask_secret_keys import crypto
-from tests.conftest import csrf_token_in, log_in_over_http, run_together
-from tests.test_api import API
-from tests.test_service_concurrency import (
+from tests.helpers import (
+    API,
     THREADS,
     assert_rows_consistent,
+    csrf_token_in,
+    key_rows,
+    log_in_over_http,
     needs_row_locks,
-    rows,
+    run_together,
     usable_active_keys,
 )
 
@@ -63,7 +65,7 @@ def test_twenty_concurrent_creates_answer_one_key_and_explain_the_rest(
             assert response.json()["error"] == "active_key_exists"
             assert response.json()["active_key_id"] == created
             assert not re.search(crypto.token_pattern(), response.text)
-    assert [key.id for key in rows(app)] == [created]
+    assert [key.id for key in key_rows(app)] == [created]
     assert_rows_consistent(app)
 
 

@@ -19,7 +19,7 @@ from openapi_spec_validator import validate
 from flask_secret_keys import api, openapi
 from flask_secret_keys.openapi_schemas import ERRORS
 from flask_secret_keys.settings import DEFAULTS, Settings
-from tests.test_api import API, session_client
+from tests.helpers import API, session_client
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

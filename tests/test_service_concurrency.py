@@ -31,30 +31,22 @@ from flask_secret_keys import (
     KeyNotRevoked,
     KeyNotRollable,
     crypto,
-    models,
 )
 from tests.helpers import (
-    DATABASE_URL,
+    THREADS,
     Clock,
+    assert_rows_consistent,
     csrf_token_in,
     get_user,
-    is_server_database,
+    key_rows,
     log_in_over_http,
+    needs_row_locks,
     run_together,
     service_of,
+    usable_active_keys,
 )
 
 pytestmark = pytest.mark.concurrency
-
-needs_row_locks = pytest.mark.skipif(
-    not is_server_database(),
-    reason=(
-        "races need a server database with row locks: set TEST_DATABASE_URL to PostgreSQL"
-        f" or MariaDB (now {DATABASE_URL or 'unset, SQLite'})"
-    ),
-)
-
-THREADS = 20
 
 
 @pytest.fixture
@@ -92,25 +84,6 @@ def test_database_enforces_one_active_key_when_the_service_check_is_passed(
     assert sum(isinstance(r, ActiveKeyExists) for r in results) == THREADS - 1, results
     with app.app_context():
         assert db.session.execute(sa.select(sa.func.count(service.model.id))).scalar() == 1
-
-
-def rows(app: Flask) -> list[Any]:
-    """Every key row, read fresh."""
-    Key = service_of(app).model
-    with app.app_context():
-        return list(db.session.execute(sa.select(Key).order_by(Key.id)).scalars())
-
-
-def assert_rows_consistent(app: Flask) -> None:
-    """No row breaks the one-active-key invariant, whatever the CHECK constraint saw."""
-    active_owners = []
-    for key in rows(app):
-        if key.revoked_at is None:
-            assert key.active_owner_id == key.user_id
-            active_owners.append(key.user_id)
-        else:
-            assert key.active_owner_id is None
-    assert len(active_owners) == len(set(active_owners))
 
 
 def create_key(app: Flask, email: str = "admin@example.com", title: str = "Key") -> int:
@@ -158,7 +131,7 @@ def test_twenty_concurrent_creates_leave_exactly_one_active_key(app: Flask) -> N
     winner = created[0]
     assert {error.key.id for error in refused} == {winner}
     assert all("Revoke it before creating a new one" in str(error) for error in refused)
-    assert [key.id for key in rows(app)] == [winner]
+    assert [key.id for key in key_rows(app)] == [winner]
     assert_rows_consistent(app)
     with app.app_context():
         assert service_of(app).authenticate(tokens[0]) is not None
@@ -175,7 +148,7 @@ def test_concurrent_creates_for_different_users_all_succeed(app: Flask) -> None:
 
     assert sum(isinstance(r, tuple) for r in results) == 2, results
     assert sum(isinstance(r, ActiveKeyExists) for r in results) == THREADS - 2, results
-    assert len(rows(app)) == 2
+    assert len(key_rows(app)) == 2
     assert_rows_consistent(app)
 
 
@@ -187,7 +160,7 @@ def test_concurrent_revokes_revoke_once(app: Flask) -> None:
 
     assert results.count("revoked") == 1, results
     assert sum(isinstance(r, KeyAlreadyRevoked) for r in results) == THREADS - 1, results
-    (key,) = rows(app)
+    (key,) = key_rows(app)
     assert key.revoked_at is not None
     assert key.revoked_by_id == key.user_id
     assert_rows_consistent(app)
@@ -205,7 +178,7 @@ def test_revoke_racing_delete_never_deletes_an_active_key(app: Flask, round_: in
     deletes = results[1:]
     assert all(r == "deleted" or isinstance(r, (KeyNotRevoked, KeyNotFound)) for r in deletes)
     assert deletes.count("deleted") <= 1
-    remaining = rows(app)
+    remaining = key_rows(app)
     if "deleted" in deletes:
         assert remaining == []
     else:
@@ -224,7 +197,7 @@ def test_concurrent_deletes_of_a_revoked_key_delete_once(app: Flask) -> None:
 
     assert results.count("deleted") == 1, results
     assert sum(isinstance(r, KeyNotFound) for r in results) == THREADS - 1, results
-    assert rows(app) == []
+    assert key_rows(app) == []
 
 
 @needs_row_locks
@@ -240,7 +213,7 @@ def test_rename_during_revoke_keeps_both_and_breaks_nothing(app: Flask, round_: 
     results = run_together(app, [revoke_job(app, key_id), rename])
 
     assert results == ["revoked", "renamed"]
-    (key,) = rows(app)
+    (key,) = key_rows(app)
     assert key.title == "After"
     assert key.revoked_at is not None
     assert_rows_consistent(app)
@@ -312,26 +285,13 @@ def test_twenty_concurrent_create_forms_reveal_one_key_and_explain_the_rest(
         if response.status_code == 409:
             assert "You already have an active key" in response.text
             assert not re.search(crypto.token_pattern(), response.text)
-    assert len(rows(app)) == 1
+    assert len(key_rows(app)) == 1
     assert_rows_consistent(app)
 
 
 # The key lifecycle.
 
 HOUR = dt.timedelta(hours=1)
-
-
-def usable_active_keys(app: Flask) -> list[Any]:
-    """The keys that are someone's active key now, checked against the markers."""
-    now = models.utcnow()
-    active = [key for key in rows(app) if key.status_at(now) == "active"]
-    for key in rows(app):
-        if key.active_owner_id is not None:
-            assert key.active_owner_id == key.user_id
-        if key.revoked_at is not None:
-            assert key.active_owner_id is None
-    assert all(key.active_owner_id == key.user_id for key in active)
-    return active
 
 
 def roll_job(app: Flask, key_id: int) -> Callable[[], Any]:
@@ -360,7 +320,7 @@ def test_concurrent_rolls_of_one_key_leave_exactly_one_successor(app: Flask, rou
     successors = [r for r in results if isinstance(r, int)]
     assert len(successors) == 1, results
     assert all(isinstance(r, KeyNotRollable) for r in results if not isinstance(r, int)), results
-    all_rows = rows(app)
+    all_rows = key_rows(app)
     assert [key.id for key in all_rows] == [key_id, successors[0]]
     (active,) = usable_active_keys(app)
     assert active.id == successors[0] and active.title == "Deploy"
