@@ -207,9 +207,12 @@ class Lifecycle:
                 "rolled",
                 actor,
                 replacement=successor.redacted,
+                successor_id=successor.id,
                 revoke_at=(now + grace).isoformat(),
             )
-            self.events.record(successor, "created", actor, rolled_from=key.redacted)
+            self.events.record(
+                successor, "created", actor, rolled_from=key.redacted, rolled_from_id=key_id
+            )
             session.commit()
         session.refresh(key)
         actor = actor or Actor.system()
