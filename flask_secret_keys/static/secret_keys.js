@@ -124,15 +124,22 @@
     list.style.top = (fits ? below : rect.top - 6 - height) + "px";
   }
 
-  // A row's menu would stay behind when the page scrolls: it closes instead.
-  function closeRowMenus() {
+  // When the page or the table scrolls, an open row menu follows its button, and
+  // closes once the button is out of sight.
+  function followRowMenus() {
     document.querySelectorAll(".sk-menu-wrap--row[data-sk-ready]").forEach(function (wrap) {
       var menu = menuOf(wrap);
-      if (!menu.list.hidden) closeMenu(menu, menu.list.contains(document.activeElement));
+      if (menu.list.hidden) return;
+      var rect = menu.button.getBoundingClientRect();
+      if (rect.bottom < 0 || rect.top > window.innerHeight) {
+        closeMenu(menu, false);
+      } else {
+        placeRowMenu(menu);
+      }
     });
   }
-  document.addEventListener("scroll", closeRowMenus, true);
-  window.addEventListener("resize", closeRowMenus);
+  document.addEventListener("scroll", followRowMenus, true);
+  window.addEventListener("resize", followRowMenus);
 
   function closeMenu(menu, refocus) {
     if (menu.list.hidden) return;
@@ -350,6 +357,12 @@
     });
     scope.querySelectorAll("[data-sk-without-script]").forEach(function (element) {
       element.hidden = true;
+    });
+    // The new key on a page of its own (htmx did not load) is selected, as in the dialog.
+    scope.querySelectorAll("[data-sk-reveal] [data-sk-select]").forEach(function (field) {
+      if (field.closest("dialog")) return;
+      field.focus();
+      field.select();
     });
     scope.querySelectorAll("select[name=expiration]").forEach(showCustomDate);
   }

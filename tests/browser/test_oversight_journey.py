@@ -67,4 +67,4 @@ def test_an_overseer_revokes_a_key_and_its_owner_sees_who_did(
     page.wait_for_url(re.compile(rf"{BASE}/\d+$"))
     activity = page.get_by_role("region", name="Activity")
     expect(activity.get_by_role("listitem").first).to_contain_text("Revoked by Ada Admin")
-    expect(activity).to_contain_text("Created as 'Nightly export' by Otto Ops")
+    expect(activity).to_contain_text("Created as “Nightly export” by Otto Ops")
