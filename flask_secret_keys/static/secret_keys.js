@@ -391,7 +391,8 @@
 
   document.addEventListener("htmx:beforeRequest", function (event) {
     var element = event.detail.elt;
-    if (inRoot(element) && !element.closest("dialog") && !element.closest("[data-sk-menu]")) opener = element;
+    if (inRoot(element) && !element.closest("dialog") && !element.closest("[data-sk-menu]") &&
+      element.id !== "sk-results") opener = element;
     focusKey = (element.getAttribute && element.getAttribute("data-sk-focus-key")) || refreshFocusKey;
   });
 
