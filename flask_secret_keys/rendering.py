@@ -8,8 +8,10 @@ relative times are written by Babel, in the request's locale.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+import re
 import shlex
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -31,6 +33,7 @@ from jinja2 import Environment, Template
 from markupsafe import Markup
 
 from . import crypto, models
+from .errors import KeyNotFound
 from .models import KeyEventMixin, SecretKeyMixin
 from .rules import EXPIRY_WARNING, KeyQuery, describe_duration
 from .state import current_state
@@ -137,8 +140,11 @@ def calendar_date(when: dt.datetime) -> str:
     return format_date(when.astimezone(dt.timezone.utc), "long", locale=current_locale())
 
 
-def exact_time(when: dt.datetime) -> str:
-    """``when`` as an unambiguous UTC time, for a tooltip: "November 26, 2026, 8:00:00 PM UTC"."""
+def exact_time(when: dt.datetime | str) -> str:
+    """``when`` (or an ISO 8601 time, as event details hold it) as an unambiguous UTC
+    time: "November 26, 2026, 8:00:00 PM UTC"."""
+    if isinstance(when, str):
+        when = dt.datetime.fromisoformat(when)
     return format_datetime(when, "long", tzinfo=dt.timezone.utc, locale=current_locale())
 
 
@@ -195,6 +201,72 @@ def activity(key: SecretKeyMixin) -> list[KeyEventMixin]:
     return current_state().service.events_of(key.id, limit=ACTIVITY_LIMIT)
 
 
+#: The event details that name another key by id: a roll's successor and predecessor.
+_KEY_LINKS = ("successor_id", "rolled_from_id")
+
+
+def linked_keys(events: list[KeyEventMixin]) -> dict[int, SecretKeyMixin]:
+    """The keys that still exist among those ``events`` name (a rolled key's successor,
+    a successor's predecessor), by id, so the pages can link to them."""
+    service = current_state().service
+    found: dict[int, SecretKeyMixin] = {}
+    for event in events:
+        details = event.details
+        for name in _KEY_LINKS:
+            key_id = details.get(name)
+            if isinstance(key_id, int) and key_id not in found:
+                with contextlib.suppress(KeyNotFound):
+                    found[key_id] = service.key_by_id(key_id)
+    return found
+
+
+#: Browsers by the product token that tells them apart, most specific first
+#: (Edge and Opera also say Chrome; Chrome also says Safari).
+_BROWSERS = (
+    ("Edg", "Edge"),
+    ("OPR", "Opera"),
+    ("Firefox", "Firefox"),
+    ("FxiOS", "Firefox"),
+    ("HeadlessChrome", "Chrome"),
+    ("CriOS", "Chrome"),
+    ("Chrome", "Chrome"),
+)
+#: Systems by a word of the user agent's comment, most specific first.
+_SYSTEMS = (
+    ("Windows", "Windows"),
+    ("iPhone", "iOS"),
+    ("iPad", "iOS"),
+    ("Android", "Android"),
+    ("CrOS", "ChromeOS"),
+    ("Macintosh", "macOS"),
+    ("Linux", "Linux"),
+)
+_PRODUCT = re.compile(r"([A-Za-z][\w.-]*)/([0-9][\w.]*)")
+
+
+def short_user_agent(agent: str) -> str:
+    """A user agent in a few words: "Chrome 120 on macOS", "curl 8.4.0"; its start if
+    nothing in it is known."""
+    products = dict(_PRODUCT.findall(agent))
+    browser = next(
+        (
+            f"{label} {products[token].split('.')[0]}"
+            for token, label in _BROWSERS
+            if token in products
+        ),
+        None,
+    )
+    if browser is None and "Safari" in products and "Version" in products:
+        browser = f"Safari {products['Version'].split('.')[0]}"
+    system = next((label for word, label in _SYSTEMS if word in agent), None)
+    if browser is not None:
+        return f"{browser} on {system}" if system else browser
+    other = [(name, version) for name, version in products.items() if name != "Mozilla"]
+    if other:
+        return " ".join(other[0])
+    return agent if len(agent) <= 40 else agent[:39] + "…"
+
+
 def template_helpers() -> dict[str, Any]:
     """What every template of the pages gets: the ``sk_*`` names the UI guide lists."""
     settings = current_state().settings
@@ -212,6 +284,8 @@ def template_helpers() -> dict[str, Any]:
         "sk_list_url": list_url,
         "sk_flash_category": FLASH_CATEGORY,
         "sk_activity": activity,
+        "sk_linked_keys": linked_keys,
+        "sk_short_agent": short_user_agent,
         "sk_activity_limit": ACTIVITY_LIMIT,
         "sk_oversees": oversees,
         "sk_is_own": is_own,

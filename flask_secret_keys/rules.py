@@ -19,12 +19,23 @@ from typing import Any, Literal
 from .errors import InvalidLifetime, InvalidTitle
 from .models import ACTOR_NAME_MAX_LENGTH, IP_MAX_LENGTH, TITLE_MAX_LENGTH, USER_AGENT_MAX_LENGTH
 
-Status = Literal["all", "active", "revoking", "expired", "revoked"]
-SortField = Literal["title", "created", "last_used", "revoked", "expires"]
+Status = Literal["all", "working", "active", "revoking", "expired", "revoked"]
+SortField = Literal["title", "created", "last_used", "revoked", "expires", "status"]
 Direction = Literal["asc", "desc"]
 
-STATUSES: tuple[Status, ...] = ("all", "active", "revoking", "expired", "revoked")
-SORT_FIELDS: tuple[SortField, ...] = ("title", "created", "last_used", "revoked", "expires")
+#: The list's status filters: ``working`` is every key that still authenticates
+#: (``active`` and ``revoking``), as "Revoke all working keys" counts them.
+STATUSES: tuple[Status, ...] = ("all", "working", "active", "revoking", "expired", "revoked")
+#: The list's sort fields: ``status`` orders by status, then by the time that
+#: matters for it (when it expires, or is or was revoked).
+SORT_FIELDS: tuple[SortField, ...] = (
+    "title",
+    "created",
+    "last_used",
+    "revoked",
+    "expires",
+    "status",
+)
 DIRECTIONS: tuple[Direction, ...] = ("asc", "desc")
 
 #: The longest grace period of a roll and the longest delay of a scheduled revocation.

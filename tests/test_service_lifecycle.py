@@ -266,6 +266,19 @@ def test_roll_now_revokes_the_old_key_at_once(app: Flask, service: KeyService, a
     assert not works(service, old_token) and works(service, new_token)
 
 
+def test_the_events_of_a_roll_name_each_other_by_id(service: KeyService, admin: User) -> None:
+    old, _ = service.create(admin, "Deploy")
+    successor, _ = service.roll(old, HOUR)
+
+    rolled = service.events_of(old.id)[0]
+    created = service.events_of(successor.id)[0]
+    assert (rolled.event, created.event) == ("rolled", "created")
+    assert rolled.details["successor_id"] == successor.id
+    assert rolled.details["replacement"] == successor.redacted
+    assert created.details["rolled_from_id"] == old.id
+    assert created.details["rolled_from"] == old.redacted
+
+
 def test_the_successor_keeps_the_old_keys_lifetime(
     service: KeyService, admin: User, clock: Clock
 ) -> None:
@@ -329,6 +342,47 @@ def test_list_filters_and_sorts_by_the_new_statuses(
     assert titles(status="expired") == ["Expired"]
     assert titles(status="revoked") == ["Revoked"]
     assert titles(sort="expires", direction="asc") == ["Expired", "Revoking", "Active", "Revoked"]
+    assert titles(status="working") == ["Active", "Revoking"]
+
+
+def test_sorting_by_status_orders_by_the_time_that_matters_for_each(
+    service: KeyService, admin: User, ops: User, clock: Clock
+) -> None:
+    first_revoked, _ = service.create(admin, "Revoked first")
+    service.revoke(first_revoked)
+    service.create(admin, "Expired", expires_at=clock.now + HOUR)
+    clock.advance(hours=2)
+    later_revoked, _ = service.create(ops, "Revoked later")
+    service.revoke(later_revoked)
+    revoking_later, _ = service.create(admin, "Revoking in a day")
+    service.revoke(revoking_later, at=clock.now + DAY)
+    revoking_sooner, _ = service.create(ops, "Revoking in an hour")
+    service.revoke(revoking_sooner, at=clock.now + HOUR)
+    service.create(admin, "Active, 5 days", expires_at=clock.now + 5 * DAY)
+    service.create(ops, "Active, no expiry", expires_at=None)
+
+    def titles(direction: str) -> list[str]:
+        query = KeyQuery(sort="status", direction=direction)  # type: ignore[arg-type]
+        return [key.title for key in service.search_all(query).items]
+
+    assert titles("asc") == [
+        "Active, 5 days",
+        "Active, no expiry",
+        "Revoking in an hour",
+        "Revoking in a day",
+        "Expired",
+        "Revoked first",
+        "Revoked later",
+    ]
+    assert titles("desc") == [
+        "Revoked later",
+        "Revoked first",
+        "Expired",
+        "Revoking in a day",
+        "Revoking in an hour",
+        "Active, 5 days",
+        "Active, no expiry",
+    ]
 
 
 def test_expiring_lists_keys_ending_within_the_window(

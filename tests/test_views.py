@@ -20,9 +20,19 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from example_app.models import db
-from flask_secret_keys.rendering import exact_time, time_ago
+from flask_secret_keys.rendering import exact_time, short_user_agent, time_ago
 from flask_secret_keys.settings import HTMX_INTEGRITY, HTMX_URL
-from tests.helpers import BASE, HX, TOKEN, csrf_token, get_user, post, service_of, text
+from tests.helpers import (
+    BASE,
+    HX,
+    TOKEN,
+    csrf_token,
+    get_user,
+    log_in,
+    post,
+    service_of,
+    text,
+)
 
 
 def make_key(
@@ -443,6 +453,91 @@ def test_details_of_a_revoked_key_show_when_and_by_whom(
     assert f'href="{BASE}/{key_id}/revoke"' not in html
 
 
+def test_details_page_shows_exact_times_and_each_fact_once(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    key_id = make_key(app, "Forever")
+
+    html = text(admin_client.get(f"{BASE}/{key_id}"))
+
+    exact = r'<time datetime="[^"]+">[A-Z][a-z]+ \d{1,2}, \d{4}[^<]* UTC</time>'
+    assert re.search(
+        rf"<dt>Created</dt>\s*<dd>{exact} <span class=\"sk-muted\">\(\d+ seconds? ago\)", html
+    )
+    assert re.search(r"<dt>Expires</dt>\s*<dd>Never</dd>", html)
+    assert "Never expires" not in html
+
+
+def test_activity_quotes_titles_links_rolls_and_shortens_user_agents(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    chrome = (
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)"
+        " Chrome/120.0.0.0 Safari/537.36"
+    )
+    admin_client.environ_base["HTTP_USER_AGENT"] = chrome
+    key_id = make_key(app, "CI")
+    post(admin_client, f"{BASE}/{key_id}/edit", {"title": "CI deploy"})
+    post(admin_client, f"{BASE}/{key_id}/roll", {"when": "1h"})
+    with app.app_context():
+        successor = service_of(app).active_key(get_user("admin@example.com"))
+        assert successor is not None
+        successor_id, successor_redacted = successor.id, successor.redacted
+
+    html = text(admin_client.get(f"{BASE}/{key_id}"))
+    activity = html.split('id="sk-activity-title"')[1]
+
+    assert "Renamed from “CI” to “CI deploy” by Ada Admin" in activity
+    assert "'CI'" not in activity and "&#39;CI&#39;" not in activity
+    assert re.search(
+        rf'Rolled to <a href="{BASE}/{successor_id}"><code class="sk-code">{successor_redacted}',
+        activity,
+    )
+    assert re.search(
+        rf'<details class="sk-agent"><summary>Chrome 120 on Linux</summary>'
+        rf'<span class="sk-agent-full">{re.escape(chrome)}</span></details>',
+        activity,
+    )
+    successor_page = text(admin_client.get(f"{BASE}/{successor_id}"))
+    assert f'rolled from <a href="{BASE}/{key_id}">' in successor_page
+
+
+@pytest.mark.parametrize(
+    ("agent", "short"),
+    [
+        (
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like"
+            " Gecko) Version/17.1 Safari/605.1.15",
+            "Safari 17 on macOS",
+        ),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0",
+            "Firefox 121 on Windows",
+        ),
+        (
+            "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko)"
+            " Chrome/120.0.6099.43 Mobile Safari/537.36",
+            "Chrome 120 on Android",
+        ),
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15"
+            " (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1",
+            "Safari 17 on iOS",
+        ),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)"
+            " Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.91",
+            "Edge 120 on Windows",
+        ),
+        ("curl/8.4.0", "curl 8.4.0"),
+        ("python-requests/2.31.0", "python-requests 2.31.0"),
+        ("an agent without a product token " * 3, "an agent without a product token an age…"),
+    ],
+)
+def test_user_agents_are_shortened_to_browser_and_system(agent: str, short: str) -> None:
+    assert short_user_agent(agent) == short
+
+
 # Edit
 
 
@@ -679,27 +774,26 @@ def test_times_are_english_without_flask_babel(app: Flask) -> None:
 # Identify a key, and a key typed into the search box
 
 
-def test_identify_is_a_post_that_never_repeats_the_secret(
-    app: Flask, admin_client: FlaskClient
-) -> None:
+def test_identify_is_a_post_that_never_repeats_the_secret(app: Flask) -> None:
+    # ops@example.com is an admin who does not oversee: other users' keys are no match.
+    client = app.test_client()
+    log_in(client, "ops@example.com", "ops")
     with app.app_context():
-        key, token = service_of(app).create(get_user("admin@example.com"), "Mine")
+        key, token = service_of(app).create(get_user("ops@example.com"), "Mine")
         key_id = key.id
-        _other, theirs = service_of(app).create(get_user("ops@example.com"), "Theirs")
-    assert admin_client.get(f"{BASE}/identify").status_code == 405
-    csrf = csrf_token(admin_client, BASE)
+        _other, theirs = service_of(app).create(get_user("admin@example.com"), "Theirs")
+    assert client.get(f"{BASE}/identify").status_code == 405
+    csrf = csrf_token(client, BASE)
 
-    found = admin_client.post(f"{BASE}/identify", data={"csrf_token": csrf, "key": f" {token} "})
+    found = client.post(f"{BASE}/identify", data={"csrf_token": csrf, "key": f" {token} "})
     assert found.status_code == 303 and found.location == f"{BASE}/{key_id}"
-    found = admin_client.post(
-        f"{BASE}/identify", data={"csrf_token": csrf, "key": token}, headers=HX
-    )
+    found = client.post(f"{BASE}/identify", data={"csrf_token": csrf, "key": token}, headers=HX)
     assert found.headers["HX-Redirect"] == f"{BASE}/{key_id}"
 
     answers = []
     for secret in (theirs, token[:-1], "sk_" + "x" * 300):
         for headers in ({}, HX):
-            answer = admin_client.post(
+            answer = client.post(
                 f"{BASE}/identify", data={"csrf_token": csrf, "key": secret}, headers=headers
             )
             body = answer.get_data(as_text=True)
@@ -708,4 +802,4 @@ def test_identify_is_a_post_that_never_repeats_the_secret(
             assert "no-store" in answer.headers["Cache-Control"]
             answers.append(re.sub(r'name="csrf_token"[^>]*>', "", body))
     assert answers[0] == answers[2]  # another admin's key is no match, like a made-up one
-    assert admin_client.post(f"{BASE}/identify", data={"key": token}).status_code == 400
+    assert client.post(f"{BASE}/identify", data={"key": token}).status_code == 400

@@ -154,7 +154,12 @@ def test_roll_shows_the_successor_once_and_schedules_the_old_key(
     assert new.active_owner_id == new.user_id
     assert f'href="{BASE}/{new.id}"' in text(response)
     page = text(admin_client.get(f"{BASE}/{key_id}"))
-    assert "Revoking" in page and "Revokes in 1 day" in page and token not in page
+    assert "Revoking" in page and "(in 1 day)" in page and token not in page
+    assert "Revokes in 1 day" not in page  # said once, in the Revokes row
+    # The old key and its successor link to each other.
+    assert re.search(rf'<dt>Rolled to</dt>\s*<dd><a href="{BASE}/{new.id}">', page)
+    successor = text(admin_client.get(f"{BASE}/{new.id}"))
+    assert re.search(rf'<dt>Rolled from</dt>\s*<dd><a href="{BASE}/{key_id}">', successor)
 
 
 def test_rolling_a_key_that_is_not_active_is_a_409(app: Flask, admin_client: FlaskClient) -> None:
@@ -200,7 +205,9 @@ def test_revoke_later_keeps_the_key_working_and_frees_the_slot(
     (key,) = keys(app)
     assert key.revoked_at == clock.now + dt.timedelta(hours=1) and key.active_owner_id is None
     page = text(admin_client.get(f"{BASE}/{key_id}"))
-    assert "Scheduled by" in page and "Revokes in 1 hour" in page
+    assert "Scheduled by" in page and "(in 1 hour)" in page and "Revokes in 1 hour" not in page
+    # A plain revocation has no successor to move to.
+    assert "new key" not in page and "so you can create a new one now" in page
     assert 'name="title"' in text(admin_client.get(f"{BASE}/new"))
 
 
@@ -220,6 +227,33 @@ def test_revoke_and_create_new_leads_to_the_create_form(
     second = keys(app)[-1].id
     response = post(admin_client, f"{BASE}/{second}/revoke", {"then": "create"}, headers=HX)
     assert 'id="sk-create-dialog"' in text(response) and 'name="title"' in text(response)
+    # The create dialog confirms the revoke, and the list behind it refreshes; the
+    # notice is not left in the session for a later page.
+    assert re.search(
+        r'aria-describedby="sk-create-notice".*<p [^>]*id="sk-create-notice" role="status">'
+        r"Secret API key “Second” revoked.</p>",
+        text(response),
+        re.DOTALL,
+    )
+    assert response.headers["HX-Trigger-After-Settle"] == "sk-keys-changed"
+    assert "“Second” revoked" not in text(admin_client.get(BASE))
+
+
+def test_a_change_made_from_a_lists_row_refreshes_the_list(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    key_id = make_key(app)
+    from_list = {**HX, "HX-Current-URL": f"http://localhost{BASE}?status=active"}
+    from_details = {**HX, "HX-Current-URL": f"http://localhost{BASE}/{key_id}"}
+
+    renamed = post(admin_client, f"{BASE}/{key_id}/edit", {"title": "Renamed"}, headers=from_list)
+    revoked = post(admin_client, f"{BASE}/{key_id}/revoke", headers=from_details)
+
+    assert renamed.headers["HX-Reswap"] == "none" and text(renamed) == ""
+    trigger = json.loads(renamed.headers["HX-Trigger-After-Settle"])
+    assert trigger["sk-toast"] == {"message": "Title updated."}
+    assert trigger["sk-done"] and trigger["sk-keys-changed"]
+    assert revoked.headers["HX-Retarget"] == "#sk-key" and 'id="sk-key"' in text(revoked)
 
 
 # Statuses on the pages
@@ -232,7 +266,7 @@ def test_an_expired_keys_page_says_so(app: Flask, admin_client: FlaskClient, clo
     html = text(admin_client.get(f"{BASE}/{key_id}"))
 
     assert "sk-badge--expired" in html and "This key has expired" in html
-    assert "Expired 2 days ago" in html
+    assert "It expired 2 days ago" in html and "(2 days ago)" in html
     assert f"{BASE}/{key_id}/roll" not in html
     assert f'href="{BASE}/{key_id}/delete"' in html
 

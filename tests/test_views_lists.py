@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from flask_secret_keys.rules import STATUSES
 from tests.helpers import get_user, service_of
 
 BASE = "/settings/secret-api-keys"
@@ -60,18 +61,17 @@ def test_a_key_in_the_search_box_points_to_identify(
 
 
 @LISTS
-def test_every_status_is_offered(admin_client: FlaskClient, token: str, path: str) -> None:
-    page = text(admin_client.get(path))
+@pytest.mark.parametrize("status", STATUSES)
+def test_every_status_is_offered_and_the_urls_is_chosen(
+    admin_client: FlaskClient, token: str, path: str, status: str
+) -> None:
+    page = text(admin_client.get(path, query_string={"status": status}))
 
     select = re.search(r'<select [^>]*id="sk-status".*?</select>', page, re.DOTALL)
     assert select is not None
-    assert re.findall(r'<option value="(\w+)"', select.group()) == [
-        "all",
-        "active",
-        "revoking",
-        "expired",
-        "revoked",
-    ]
+    assert re.findall(r'<option value="(\w+)"', select.group()) == list(STATUSES)
+    assert re.findall(r'<option value="(\w+)" selected>', select.group()) == [status]
+    assert '<option value="working">Still working</option>' in page.replace(" selected", "")
 
 
 @LISTS

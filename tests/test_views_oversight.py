@@ -5,6 +5,7 @@ In the example app admin@example.com oversees and ops@example.com does not.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -190,6 +191,46 @@ def test_overseer_opens_another_users_key_and_may_only_revoke_it(
     assert admin_client.get(f"{BASE}/{key_id}/delete").status_code == 404
 
 
+def test_an_overseer_identifies_any_users_key_and_sees_its_owner(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    key_id, token = make_key(app, "ops@example.com", "Ops deploy")
+
+    found = post(admin_client, f"{BASE}/identify", {"key": token})
+
+    assert found.status_code == 303 and found.location == f"{BASE}/{key_id}"
+    assert "Owner Otto Ops ops@example.com" in words(admin_client.get(found.location))
+    missed = post(admin_client, f"{BASE}/identify", {"key": token[:-1] + "x"})
+    assert missed.status_code == 422 and "No key matches." in words(missed)
+
+
+def test_dialogs_and_notices_name_the_owner_of_another_users_key(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    key_id, _token = make_key(app, "ops@example.com", "Ops deploy")
+    own_id, _own = make_key(app, "admin@example.com", "Mine")
+
+    theirs = words(admin_client.get(f"{BASE}/{key_id}/revoke"))
+    mine = words(admin_client.get(f"{BASE}/{own_id}/revoke"))
+    post(admin_client, f"{BASE}/{key_id}/revoke")
+    notice = words(admin_client.get(f"{BASE}/{key_id}"))
+
+    assert "Revoke Otto Ops’s key “Ops deploy”" in theirs
+    assert "It stops being Otto Ops’s active key at once" in theirs
+    assert "your" not in theirs.split("Revoke API key", 1)[1]
+    assert "It stops being your active key at once" in mine
+    assert "Otto Ops’s secret API key “Ops deploy” revoked." in notice
+
+
+def test_all_keys_empty_states_speak_of_every_users_keys(admin_client: FlaskClient) -> None:
+    nothing = words(admin_client.get(f"{BASE}/all"))
+    no_match = words(admin_client.get(f"{BASE}/all?q=nothing"))
+
+    assert "No user has a secret API key yet." in nothing
+    assert "clear the filters to see every user’s keys" in no_match
+    assert "your keys" not in nothing + no_match
+
+
 @pytest.mark.parametrize("htmx", [False, True], ids=["form", "htmx"])
 def test_overseer_revokes_another_users_key_and_is_recorded(
     app: Flask, admin_client: FlaskClient, ops_client: FlaskClient, htmx: bool
@@ -209,19 +250,24 @@ def test_overseer_revokes_another_users_key_and_is_recorded(
 # Revoking every active key of one user
 
 
-def test_revoke_all_asks_for_confirmation_naming_how_many(
+def test_revoke_all_counts_the_keys_still_working_shows(
     app: Flask, admin_client: FlaskClient
 ) -> None:
     make_key(app, "ops@example.com", "Old", revoked=True)
-    make_key(app, "ops@example.com", "Current")
+    with app.app_context():
+        service = service_of(app)
+        rolled, _ = service.create(get_user("ops@example.com"), "Rolled")
+        service.roll(rolled, dt.timedelta(hours=1))  # "Rolled" revoking, its successor active
 
     listing = words(admin_client.get(f"{BASE}/all?owner=ops@example.com"))
-    assert "Revoke all active keys of Otto Ops" in listing
+    assert "Revoke all working keys of Otto Ops" in listing
+    working = admin_client.get(f"{BASE}/all?owner=ops@example.com&status=working")
     confirm = words(admin_client.get(f"{BASE}/all/revoke?owner=ops@example.com"))
 
-    assert "Revoke 1 active key of Otto Ops?" in confirm
-    assert "“Current”" in confirm and "“Old”" not in confirm
-    assert "Revoke 1 key" in confirm
+    assert "1–2 of 2 keys" in words(working)
+    assert "Revoke 2 working keys of Otto Ops?" in confirm
+    assert confirm.count("“Rolled”") == 2 and "“Old”" not in confirm
+    assert "Revoke 2 keys" in confirm
 
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["form", "htmx"])
@@ -244,7 +290,7 @@ def test_revoke_all_revokes_every_active_key_of_the_user(
     api = app.test_client()
     assert api.get("/admin/api/me", headers={"X-Api-Key": token}).status_code == 401
     assert api.get("/admin/api/me", headers={"X-Api-Key": admin_token}).status_code == 200
-    assert "Revoked 1 active key of Otto Ops." in text(admin_client.get(target))
+    assert "Revoked 1 working key of Otto Ops." in text(admin_client.get(target))
     with app.app_context():
         (event,) = [e for e in service_of(app).events_of(key_id) if e.event == "revoked"]
         assert (event.actor_kind, event.actor_name) == ("user", "Ada Admin")
@@ -256,7 +302,7 @@ def test_revoke_all_of_a_user_without_active_keys_says_so(
     make_key(app, "ops@example.com", "Old", revoked=True)
 
     assert "Revoke all" not in words(admin_client.get(f"{BASE}/all?owner=ops@example.com"))
-    assert "Otto Ops has no active keys." in words(
+    assert "Otto Ops has no working keys." in words(
         admin_client.get(f"{BASE}/all/revoke?owner=ops@example.com")
     )
 

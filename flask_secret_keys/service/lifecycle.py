@@ -215,10 +215,16 @@ class Lifecycle:
                 "rolled",
                 actor,
                 replacement=successor.redacted,
+                successor_id=successor.id,
                 revoke_at=(now + grace).isoformat(),
             )
             self.events.record(
-                successor, "created", actor, rolled_from=key.redacted, **self._owner_detail(owner)
+                successor,
+                "created",
+                actor,
+                rolled_from=key.redacted,
+                rolled_from_id=key_id,
+                **self._owner_detail(owner),
             )
             session.commit()
         session.refresh(key)

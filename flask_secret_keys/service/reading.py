@@ -156,6 +156,8 @@ class Reader:
             stmt = stmt.where(
                 Key.created_at < _start_of_day(query.created_to + dt.timedelta(days=1))
             )
+        if query.sort == "status":
+            return self._paginate(stmt.order_by(*self._by_status(query.direction)), query)
         column = {
             "title": Key.title,
             "created": Key.created_at,
@@ -172,6 +174,24 @@ class Reader:
         if query.sort in ("last_used", "revoked", "expires"):
             stmt = stmt.order_by(column.is_(None))
         stmt = stmt.order_by(ordered, tiebreak)
+        return self._paginate(stmt, query)
+
+    def _by_status(self, direction: str) -> list[sa.ColumnElement[Any]]:
+        """The ORDER BY of a sort by status: active, revoking, expired, revoked (or the
+        reverse), each by the time that matters for it: when an active or expired key
+        expires, when a revoking or revoked key is or was revoked. Keys without that
+        time (no expiry) come last in either direction."""
+        Key = self.store.model
+        now = models.utcnow()
+        revoked = Key.revoked_at <= now
+        expired = sa.not_(self.store.unexpired(now))
+        rank = sa.case((revoked, 3), (expired, 2), (Key.revoked_at > now, 1), else_=0)
+        time = sa.case((rank.in_([1, 3]), Key.revoked_at), else_=Key.expires_at)
+        if direction == "desc":
+            return [rank.desc(), time.is_(None), time.desc(), Key.id.desc()]
+        return [rank.asc(), time.is_(None), time.asc(), Key.id.asc()]
+
+    def _paginate(self, stmt: sa.Select[Any], query: KeyQuery) -> Pagination:
         return self.store.db.paginate(  # type: ignore[no-any-return]
             stmt, page=query.page, per_page=query.per_page, error_out=False
         )

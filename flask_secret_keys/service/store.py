@@ -82,7 +82,8 @@ class Store:
         return condition
 
     def status_is(self, status: str, now: dt.datetime) -> sa.ColumnElement[bool]:
-        """The SQL condition for a key's status at ``now``, as :meth:`status_of` computes it."""
+        """The SQL condition for a key's status at ``now``, as :meth:`status_of` computes it;
+        ``working`` is ``active`` or ``revoking``: the keys that still authenticate."""
         Key = self.model
         not_revoked = sa.or_(Key.revoked_at.is_(None), Key.revoked_at > now)
         if status == "revoked":
@@ -91,6 +92,8 @@ class Store:
             return sa.and_(not_revoked, sa.not_(self.unexpired(now)))
         if status == "revoking":
             return sa.and_(Key.revoked_at > now, self.unexpired(now))
+        if status == "working":
+            return sa.and_(not_revoked, self.unexpired(now))
         return sa.and_(Key.revoked_at.is_(None), self.unexpired(now))
 
     def status_of(self, key: SecretKeyMixin, now: dt.datetime) -> str:

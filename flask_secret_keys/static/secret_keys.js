@@ -53,8 +53,19 @@
     if (isDialog(event.target) && !mayClose(event.target)) event.preventDefault();
   }, true);
   document.addEventListener("copy", function (event) {
-    var dialog = event.target.closest && event.target.closest("dialog[data-sk-dialog]");
-    if (dialog) copied(dialog);
+    var reveal = event.target.closest && event.target.closest("[data-sk-reveal]");
+    if (reveal) copied(reveal);
+  });
+
+  /* Back, reload or closing the tab would lose a new key not yet copied: the
+     browser asks first (unless the dialog has already asked). */
+  window.addEventListener("beforeunload", function (event) {
+    var reveal = document.querySelector("[data-sk-reveal]");
+    if (!reveal || reveal.hasAttribute("data-sk-copied")) return;
+    var dialog = reveal.closest("dialog");
+    if (dialog && dialog.hasAttribute("data-sk-asked")) return;
+    event.preventDefault();
+    event.returnValue = "";
   });
 
   function closeOpenDialog() {
@@ -97,8 +108,38 @@
   function openMenu(menu, index) {
     menu.list.hidden = false;
     menu.button.setAttribute("aria-expanded", "true");
+    if (menu.wrap.classList.contains("sk-menu-wrap--row")) placeRowMenu(menu);
     menu.items[(index + menu.items.length) % menu.items.length].focus();
   }
+
+  /* A row's menu is fixed to the window, by its button, so the table's scrolling
+     box does not clip it: below the button, or above it where there is no room. */
+  function placeRowMenu(menu) {
+    var rect = menu.button.getBoundingClientRect();
+    var list = menu.list;
+    list.style.right = Math.max(8, document.documentElement.clientWidth - rect.right) + "px";
+    var height = list.offsetHeight;
+    var below = rect.bottom + 6;
+    var fits = below + height <= window.innerHeight || rect.top - 6 - height < 0;
+    list.style.top = (fits ? below : rect.top - 6 - height) + "px";
+  }
+
+  // When the page or the table scrolls, an open row menu follows its button, and
+  // closes once the button is out of sight.
+  function followRowMenus() {
+    document.querySelectorAll(".sk-menu-wrap--row[data-sk-ready]").forEach(function (wrap) {
+      var menu = menuOf(wrap);
+      if (menu.list.hidden) return;
+      var rect = menu.button.getBoundingClientRect();
+      if (rect.bottom < 0 || rect.top > window.innerHeight) {
+        closeMenu(menu, false);
+      } else {
+        placeRowMenu(menu);
+      }
+    });
+  }
+  document.addEventListener("scroll", followRowMenus, true);
+  window.addEventListener("resize", followRowMenus);
 
   function closeMenu(menu, refocus) {
     if (menu.list.hidden) return;
@@ -180,7 +221,7 @@
     close.setAttribute("aria-label", "Dismiss");
     close.textContent = "×";
     toast.appendChild(close);
-    removeLater(toast);
+    if (!toast.contains(document.activeElement)) removeLater(toast);
   }
 
   function removeLater(toast) {
@@ -241,7 +282,7 @@
     button.setAttribute("data-sk-copy-name", name);
     function done(ok) {
       if (ok) {
-        copied(button.closest("dialog"));
+        copied(button.closest("[data-sk-reveal]"));
         // Only the last button used says "Copied".
         body.querySelectorAll("[data-sk-copied]").forEach(function (other) {
           other.removeAttribute("data-sk-copied");
@@ -278,18 +319,20 @@
   }
 
   /* The reveal asks once before it closes with the key not copied. */
-  function copied(dialog) {
-    if (!dialog) return;
-    dialog.setAttribute("data-sk-copied", "");
-    var check = dialog.querySelector("[data-sk-close-check]");
+  function copied(reveal) {
+    if (!reveal) return;
+    reveal.setAttribute("data-sk-copied", "");
+    var frame = reveal.closest("dialog, .sk-card") || reveal;
+    var check = frame.querySelector("[data-sk-close-check]");
     if (check) check.textContent = "";
-    var done = dialog.querySelector("[data-sk-done]");
+    var done = frame.querySelector("[data-sk-done]");
     if (done) done.textContent = "Done";
   }
 
   function mayClose(dialog) {
-    if (!dialog.querySelector("[data-sk-reveal]")) return true;
-    if (dialog.hasAttribute("data-sk-copied") || dialog.hasAttribute("data-sk-asked")) return true;
+    var reveal = dialog.querySelector("[data-sk-reveal]");
+    if (!reveal) return true;
+    if (reveal.hasAttribute("data-sk-copied") || dialog.hasAttribute("data-sk-asked")) return true;
     dialog.setAttribute("data-sk-asked", "");
     var check = dialog.querySelector("[data-sk-close-check]");
     check.textContent = "You haven’t copied the key, and it can’t be shown again. " +
@@ -312,6 +355,15 @@
     scope.querySelectorAll("[data-sk-copy-actions], [data-sk-shortcuts]").forEach(function (element) {
       element.hidden = false;
     });
+    scope.querySelectorAll("[data-sk-without-script]").forEach(function (element) {
+      element.hidden = true;
+    });
+    // The new key on a page of its own (htmx did not load) is selected, as in the dialog.
+    scope.querySelectorAll("[data-sk-reveal] [data-sk-select]").forEach(function (field) {
+      if (field.closest("dialog")) return;
+      field.focus();
+      field.select();
+    });
     scope.querySelectorAll("select[name=expiration]").forEach(showCustomDate);
   }
 
@@ -332,13 +384,16 @@
   // The sort header or page link that asked for new results, to focus its
   // counterpart once they are in: the link itself is replaced.
   var focusKey = null;
+  // The same for a refresh of the list after a change made from a row's menu.
+  var refreshFocusKey = null;
   // The key title shown in the browser tab, to follow an in-place rename.
   var shownTitle = null;
 
   document.addEventListener("htmx:beforeRequest", function (event) {
     var element = event.detail.elt;
-    if (inRoot(element) && !element.closest("dialog") && !element.closest("[data-sk-menu]")) opener = element;
-    focusKey = element.getAttribute && element.getAttribute("data-sk-focus-key");
+    if (inRoot(element) && !element.closest("dialog") && !element.closest("[data-sk-menu]") &&
+      element.id !== "sk-results") opener = element;
+    focusKey = (element.getAttribute && element.getAttribute("data-sk-focus-key")) || refreshFocusKey;
   });
 
   document.addEventListener("htmx:beforeSwap", function (event) {
@@ -388,6 +443,8 @@
     form.querySelectorAll("input[name], select[name]").forEach(function (field) {
       if (field.type === "hidden") return;
       field.value = params.get(field.name) || field.getAttribute("data-sk-default") || "";
+      // A status the menu does not offer (a hand-edited URL) shows as the default.
+      if (field.tagName === "SELECT" && field.selectedIndex < 0) field.value = field.getAttribute("data-sk-default");
     });
     var dates = form.querySelector("details.sk-dates");
     if (dates && (params.get("created_from") || params.get("created_to"))) dates.open = true;
@@ -537,10 +594,30 @@
     }
   });
 
+  /* A request that failed: said inside the open dialog (a notice would sit under its
+     backdrop), else as a notice. The form may be sent again. */
   function failed(event) {
-    if (inRoot(event.detail.elt)) {
-      showToast("Something went wrong. Reload the page and try again.", true);
+    var element = event.detail.elt;
+    if (!inRoot(element)) return;
+    var message = "Something went wrong. Reload the page and try again.";
+    var form = element.closest && element.closest("form");
+    if (form) form.removeAttribute("data-sk-sent");
+    var dialog = document.querySelector("#sk-root dialog[data-sk-dialog][open]");
+    if (!dialog) {
+      showToast(message, true);
+      return;
     }
+    var error = dialog.querySelector("[data-sk-dialog-error]");
+    if (!error) {
+      error = document.createElement("p");
+      error.className = "sk-dialog-error";
+      error.setAttribute("role", "alert");
+      error.setAttribute("data-sk-dialog-error", "");
+      var header = dialog.querySelector(".sk-dialog-header");
+      header.parentNode.insertBefore(error, header.nextSibling);
+    }
+    error.textContent = "";
+    setTimeout(function () { error.textContent = message; }, 50);
   }
   document.addEventListener("htmx:responseError", failed);
   document.addEventListener("htmx:sendError", failed);
@@ -549,6 +626,17 @@
   var key = document.getElementById("sk-key");
   if (key) shownTitle = key.getAttribute("data-sk-page-title");
   document.addEventListener("sk-done", closeOpenDialog);
+
+  /* Keys changed from a dialog over a list (a row's menu, Revoke and create new):
+     the list's results are fetched again for the same URL, and focus, if the
+     change lost it, goes back to the row's ⋮ button. */
+  document.addEventListener("sk-keys-changed", function () {
+    var results = document.getElementById("sk-results");
+    if (!results || !window.htmx) return;
+    refreshFocusKey = opener && opener.getAttribute && opener.getAttribute("data-sk-focus-key");
+    window.htmx.ajax("GET", window.location.href, { source: results, target: "#sk-results" });
+    refreshFocusKey = null;
+  });
 
   enhance(document);
 })();

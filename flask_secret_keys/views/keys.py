@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -27,7 +28,14 @@ from ..errors import (
 )
 from ..forms import ConfirmForm, CreateForm, DelayForm, IdentifyForm, ListForm, TitleForm
 from ..models import SecretKeyMixin
-from ..rendering import FLASH_CATEGORY, oversees, render_page, render_partial, signed_in_user
+from ..rendering import (
+    FLASH_CATEGORY,
+    is_own,
+    oversees,
+    render_page,
+    render_partial,
+    signed_in_user,
+)
 from ..rules import KeyQuery, describe_duration
 from ..state import current_state
 from .blueprint import (
@@ -60,8 +68,41 @@ def _key_context(key: SecretKeyMixin) -> dict[str, Any]:
     return {"key": key, "active_key": active_key, "suspended": suspended}
 
 
+#: The event an htmx answer triggers when keys changed: a list on the page refreshes.
+KEYS_CHANGED = "sk-keys-changed"
+
+
+def _on_details_page(key: SecretKeyMixin) -> bool:
+    """Whether the htmx request comes from ``key``'s details page (or does not say where
+    from), rather than from a list whose row menu opened the dialog."""
+    current = request.headers.get("HX-Current-URL")
+    return not current or urlsplit(current).path == url_for(".detail", key_id=key.id)
+
+
+def _whose(key: SecretKeyMixin) -> str:
+    """How a notice names ``key``'s kind: "Secret API key", or, for another user's key,
+    "Grace Hopper's secret API key"."""
+    if is_own(key):
+        return "Secret API key"
+    return f"{current_state().users.user_name(key.owner)}’s secret API key"
+
+
 def _key_changed(key: SecretKeyMixin, message: str) -> ResponseReturnValue:
-    """After an edit or a revoke: the key's card replaced in place, or its details page."""
+    """After an edit or a revoke: the key's card replaced in place (or, from a list, the
+    dialog closed and the list refreshed), or its details page."""
+    if wants_partial() and not _on_details_page(key):
+        return cast(
+            Response,
+            htmx_response(
+                "",
+                reswap="none",
+                trigger_after_settle={
+                    "sk-toast": {"message": message},
+                    "sk-done": True,
+                    KEYS_CHANGED: True,
+                },
+            ),
+        )
     if wants_partial():
         return cast(
             Response,
@@ -133,7 +174,9 @@ def identify() -> ResponseReturnValue:
     form = IdentifyForm()
     status, retry_after = 422, None
     if validated(form):
-        key = key_service().identify(signed_in_user(), (form.key.data or "").strip())
+        # An overseer may identify any user's key; its page names the owner.
+        whose = None if oversees() else signed_in_user()
+        key = key_service().identify(whose, (form.key.data or "").strip())
         if key is not None:
             url = url_for(".detail", key_id=key.id)
             if wants_partial():
@@ -149,7 +192,8 @@ def identify() -> ResponseReturnValue:
             )
         else:
             form.key.errors.append(
-                "No key of yours matches. Check that the whole key was pasted: it is"
+                f"No key {'' if oversees() else 'of yours '}matches. Check that the whole key"
+                " was pasted: it is"
                 f" {crypto.token_length(current_state().settings.prefix)} characters long."
             )
     form.key.data = ""
@@ -299,19 +343,23 @@ def revoke(key_id: int) -> ResponseReturnValue:
             key, at=models.utcnow() + delay if delay else None, actor=current_actor()
         )
         if delay:
-            message = f"Secret API key “{key.title}” will be revoked in {describe_duration(delay)}."
+            message = f"{_whose(key)} “{key.title}” will be revoked in {describe_duration(delay)}."
         else:
-            message = f"Secret API key “{key.title}” revoked."
+            message = f"{_whose(key)} “{key.title}” revoked."
         if not then_create:
             return _key_changed(key, message)
-        flash(message, FLASH_CATEGORY)
         if wants_partial():
-            return render_partial(
+            # The create dialog says what was revoked; the list behind it refreshes.
+            response = render_partial(
                 "secret_keys/_create.html",
                 as_dialog=True,
                 form=_create_form(formdata={}),
                 active_key=None,
+                notice=message,
             )
+            response.headers["HX-Trigger-After-Settle"] = KEYS_CHANGED
+            return response
+        flash(message, FLASH_CATEGORY)
         return redirect(url_for(".create"), 303)
 
     return _confirmed(

@@ -1,4 +1,4 @@
-"""Oversight: every user's keys (All keys), and revoking all active keys of one user.
+"""Oversight: every user's keys (All keys), and revoking all working keys of one user.
 
 Only users the ``can_oversee`` predicate names get these pages; others get a 403.
 """
@@ -49,7 +49,7 @@ def all_keys() -> Response:
         return service.search_all(query, owners=owners), {
             "all_keys": True,
             "owner": owner,
-            "active_count": len(service.working_keys_of(owner)) if owner is not None else 0,
+            "working_count": len(service.working_keys_of(owner)) if owner is not None else 0,
         }
 
     return key_list(
@@ -59,7 +59,8 @@ def all_keys() -> Response:
 
 @bp.route("/all/revoke", methods=["GET", "POST"])
 def revoke_all() -> ResponseReturnValue:
-    """Revoke every active key of one user at once, after a confirmation naming how many."""
+    """Revoke every working key of one user at once (active, or scheduled for revocation:
+    what the "Still working" filter shows), after a confirmation naming how many."""
     _require_overseer()
     identifier = (request.values.get("owner") or "").strip()
     owner = current_state().users.find_user(identifier) if identifier else None
@@ -72,7 +73,7 @@ def revoke_all() -> ResponseReturnValue:
         count = len(revoked)
         name = current_state().users.user_name(owner)
         flash(
-            f"Revoked {count} active {'key' if count == 1 else 'keys'} of {name}.",
+            f"Revoked {count} working {'key' if count == 1 else 'keys'} of {name}.",
             FLASH_CATEGORY,
         )
         target = url_for(".all_keys", owner=identifier)
@@ -81,7 +82,7 @@ def revoke_all() -> ResponseReturnValue:
         return redirect(target, 303)
     return dialog_or_page(
         "secret_keys/_revoke_all.html",
-        "Revoke all active keys",
+        "Revoke all working keys",
         form=form,
         owner=owner,
         identifier=identifier,

@@ -24,6 +24,13 @@ from tests.helpers import (
 # needs the page's scripts and htmx to be running.
 
 
+#: The text selected in the focused field.
+SELECTED_TEXT = (
+    "() => { const f = document.activeElement;"
+    " return f.value.slice(f.selectionStart, f.selectionEnd); }"
+)
+
+
 def clipboard(page: Page) -> str:
     return str(page.evaluate("navigator.clipboard.readText()"))
 
@@ -338,6 +345,11 @@ def test_pages_work_when_htmx_fails_to_load(admin_page: Page, live_server: str) 
     expect(page).to_have_url(re.compile(f"{BASE}/new$"))
     page.get_by_label("Title").fill("Without htmx")
     page.get_by_role("button", name="Save").click()
+    # The key is selected, as in the dialog; the hint for pages without the script is hidden.
+    field = page.get_by_label("Secret API key “Without htmx”")
+    expect(field).to_be_focused()
+    assert page.evaluate(SELECTED_TEXT) == field.input_value()
+    expect(page.get_by_text("To copy the key, click in it")).to_be_hidden()
     page.get_by_role("button", name="Copy", exact=True).click()
     token = page.evaluate("navigator.clipboard.readText()")
     assert api_status(live_server, token) == 200

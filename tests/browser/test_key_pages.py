@@ -222,6 +222,10 @@ def test_a_double_click_on_save_without_javascript_can_replace_the_unseen_key(
     expect(page.get_by_role("heading", name="You already have an active key")).to_be_visible()
     assert first.group() not in page.content()
     expect(page.get_by_text("It was created from this form a moment ago")).to_be_visible()
+    # Whoever did copy it may keep it instead.
+    expect(page.get_by_role("link", name="Keep this key")).to_have_attribute(
+        "href", re.compile(rf"{BASE}/\d+$")
+    )
     page.get_by_role("button", name="Replace with a new key").click()
     page.wait_for_load_state()
 
