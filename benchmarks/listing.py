@@ -46,13 +46,16 @@ QUERIES: dict[str, KeyQuery] = {
 
 
 def query_string(query: KeyQuery) -> dict[str, str]:
-    """The list page's URL parameters for ``query``."""
+    """The list page's URL parameters for ``query``, defaults left out as the pages do
+    (a URL with them is answered by a redirect to the one without)."""
+    default = KeyQuery()
+    sorted_by = (query.sort, query.direction) != (default.sort, default.direction)
     params = {
         "q": query.search,
-        "status": query.status,
-        "sort": query.sort,
-        "dir": query.direction,
-        "page": str(query.page),
+        "status": "" if query.status == default.status else query.status,
+        "sort": query.sort if sorted_by else "",
+        "dir": query.direction if sorted_by else "",
+        "page": "" if query.page == 1 else str(query.page),
         "created_from": query.created_from.isoformat() if query.created_from else "",
         "created_to": query.created_to.isoformat() if query.created_to else "",
     }

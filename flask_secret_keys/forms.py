@@ -106,12 +106,23 @@ class CreateForm(TitleForm):
     expires_on = DateField(
         "Custom expiry date",
         validators=[Optional()],
-        description="Used with “Custom date”: the key stops working at 00:00 UTC that day.",
+        description="Used with “Custom date”: the key stops working as that day begins in"
+        " UTC (00:00 UTC), which may be the day before in your time zone.",
     )
 
-    def setup(self, default: dt.timedelta | None, maximum: dt.timedelta | None) -> CreateForm:
-        """Offer the choices the settings allow; the default unless one was posted."""
+    def setup(
+        self, default: dt.timedelta | None, maximum: dt.timedelta | None, now: dt.datetime
+    ) -> CreateForm:
+        """Offer the choices the settings allow; the default unless one was posted.
+
+        The date picker offers the days a key made ``now`` may expire on: from
+        tomorrow (today began before now, in UTC) to the last day within ``maximum``.
+        """
         self.expiration.choices = expiration_choices(default, maximum)
+        days = {"min": (now + dt.timedelta(days=1)).date().isoformat()}
+        if maximum is not None:
+            days["max"] = (now + maximum).date().isoformat()
+        self.expires_on.render_kw = days
         if not self.expiration.raw_data:
             self.expiration.data = "never" if default is None else str(int(default.total_seconds()))
         return self
@@ -153,6 +164,17 @@ class DelayForm(FlaskForm):  # type: ignore[misc]
     @property
     def delay(self) -> dt.timedelta:
         return {value: delay for value, _label, delay in DELAYS}[self.when.data]
+
+    def before(self, deadline: dt.datetime | None, now: dt.datetime) -> DelayForm:
+        """Offer only the delays that end before ``deadline`` (the key stops working then
+        anyway), and "Now"; a delay no longer offered is refused as not a valid choice."""
+        if deadline is not None:
+            self.when.choices = [
+                SelectChoice(value, label)
+                for value, label, delay in DELAYS
+                if not delay or now + delay < deadline
+            ]
+        return self
 
 
 class IdentifyForm(FlaskForm):  # type: ignore[misc]

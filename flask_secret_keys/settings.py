@@ -324,11 +324,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "SECRET_KEYS_DEFAULT_EXPIRATION",
-        None,
+        30,
         _lifetime("30"),
         "How long a new key works unless its creator chooses otherwise: a number of days (or"
         " a `timedelta`). It is the choice preselected on the create form and what"
-        " `flask secret-keys create` uses without `--expires-in`. `None` means no expiration.",
+        " `flask secret-keys create` uses without `--expires-in`. `None` preselects no"
+        " expiration. `KeyService.create` without `expires_at` makes a key that never expires,"
+        " whatever this is.",
     ),
     Setting(
         "SECRET_KEYS_MAX_LIFETIME",

@@ -150,7 +150,12 @@ def test_an_expiry_in_the_past_is_refused(
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"SECRET_KEYS_MAX_LIFETIME": 90}, "None, no expiration, is not allowed"),
+        (
+            {"SECRET_KEYS_MAX_LIFETIME": 90, "SECRET_KEYS_DEFAULT_EXPIRATION": None},
+            "None, no expiration, is not allowed",
+        ),
+        # A maximum below the default of 30 days needs a default of its own.
+        ({"SECRET_KEYS_MAX_LIFETIME": 14}, "within the maximum lifetime"),
         (
             {"SECRET_KEYS_MAX_LIFETIME": 30, "SECRET_KEYS_DEFAULT_EXPIRATION": 60},
             "within the maximum lifetime",

@@ -285,7 +285,7 @@ def test_page_number_beyond_any_database_offset_shows_an_empty_page(
 ) -> None:
     response = admin_client.get(f"{BASE}?page=99999999999999999999999")
     assert response.status_code == 200
-    assert "This page is empty" in text(response)
+    assert "There is no page 1000000" in text(response)
 
 
 @pytest.mark.usefixtures("three_keys")
@@ -325,8 +325,38 @@ def test_list_is_paginated_by_the_configured_page_size(
     last = text(admin_client.get(f"{BASE}?page=3"))
     assert _titles(last) == ["One"]
     assert "5–5 of 5 keys" in last
+    # A page typed into the URL: no "fewer pages now", which only a shrinking list earns.
     beyond = text(admin_client.get(f"{BASE}?page=9"))
-    assert "This page is empty" in beyond
+    assert "There is no page 9" in beyond and "The list has 3 pages." in beyond
+    assert f'href="{BASE}?page=3">Go to the last page' in beyond
+    assert "fewer pages" not in beyond
+
+
+@pytest.mark.usefixtures("three_keys")
+@pytest.mark.parametrize(
+    ("query", "short"),
+    [
+        # What the filters form sends without JavaScript, Apply pressed with nothing chosen.
+        ("?q=&status=all&created_from=&created_to=&sort=created&dir=desc", ""),
+        (
+            "?q=sync&status=all&created_from=&created_to=&sort=title&dir=desc",
+            "?q=sync&sort=title&dir=desc",
+        ),
+        (
+            "?q=&status=revoked&created_from=2025-01-01&created_to=&page=1",
+            "?status=revoked&created_from=2025-01-01",
+        ),
+    ],
+)
+def test_the_filters_form_without_javascript_leads_to_a_short_url(
+    admin_client: FlaskClient, query: str, short: str
+) -> None:
+    response = admin_client.get(BASE + query)
+    assert response.status_code == 303
+    assert response.location == BASE + short
+    assert admin_client.get(BASE + short).status_code == 200
+    # htmx leaves the empty fields out itself, and is answered in place.
+    assert admin_client.get(BASE + query, headers=HX).status_code == 200
 
 
 @pytest.fixture
@@ -415,7 +445,7 @@ def test_create_with_a_bad_title_shows_the_error_by_the_field(
     html = text(response)
     assert "Enter a title." in html
     assert 'aria-invalid="true"' in html
-    assert 'aria-describedby="title-hint title-error"' in html
+    assert 'aria-describedby="title-hint title-count title-error"' in html
     assert TOKEN.search(html) is None
     assert key_count(app) == 0
 
@@ -800,6 +830,9 @@ def test_identify_is_a_post_that_never_repeats_the_secret(app: Flask) -> None:
             assert answer.status_code == 422
             assert secret not in body and "No key of yours matches" in body
             assert "no-store" in answer.headers["Cache-Control"]
+            # Without JavaScript the form is the page, and its heading the page's.
+            level = "h2" if headers else "h1"
+            assert f'<{level} class="sk-section-title" id="sk-identify-heading">' in body
             answers.append(re.sub(r'name="csrf_token"[^>]*>', "", body))
     assert answers[0] == answers[2]  # another admin's key is no match, like a made-up one
     assert client.post(f"{BASE}/identify", data={"key": token}).status_code == 400

@@ -5,11 +5,14 @@ Any title, query string or raw body gets a page, a form error or a 4xx: never a 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import given
 from hypothesis import strategies as st
+from werkzeug.test import TestResponse
 
 from flask_secret_keys import Actor
 from tests.helpers import FORM_FUZZ, csrf_token, get_user, log_in, service_of
@@ -78,7 +81,19 @@ def test_any_list_query_shows_a_list(
 ) -> None:
     headers = {"HX-Request": "true"} if htmx else {}
     response = admin_pages.get("/settings/secret-api-keys", query_string=params, headers=headers)
+    response = without_empty_parameters(admin_pages, response, htmx)
     assert response.status_code == 200
+
+
+def without_empty_parameters(client: FlaskClient, response: TestResponse, htmx: bool) -> Any:
+    """The answer after a plain request's redirect to its URL without empty and default
+    parameters, which asks for no second one."""
+    if response.status_code != 303:
+        return response
+    assert not htmx and response.location
+    response = client.get(response.location)
+    assert response.status_code != 303
+    return response
 
 
 @FORM_FUZZ
@@ -119,6 +134,8 @@ def test_any_oversight_query_gets_a_page_or_a_4xx_never_500(
     response = admin_pages.get(
         "/settings/secret-api-keys" + path, query_string=params, headers=headers
     )
+    if path == "/all":
+        response = without_empty_parameters(admin_pages, response, htmx)
     assert response.status_code in (200, 404)
 
 

@@ -55,12 +55,35 @@ def keys(app: Flask) -> list[Any]:
 # Create with an expiration
 
 
-def test_create_form_offers_the_expirations(admin_client: FlaskClient) -> None:
+def test_create_form_offers_the_expirations_30_days_chosen(
+    admin_client: FlaskClient, clock: Clock
+) -> None:
     html = text(admin_client.get(f"{BASE}/new"))
     for label in ("7 days", "30 days", "60 days", "90 days", "Custom date", "No expiration"):
         assert f">{label}</option>" in html
-    assert '<option selected value="never">' in html
-    assert 'name="expires_on" type="date"' in html
+    assert '<option selected value="2592000">30 days</option>' in html
+    # The date picker starts at the first day a key can expire on: today began before now.
+    tomorrow = (clock.now + DAY).date().isoformat()
+    assert re.search(rf'<input [^>]*min="{tomorrow}" name="expires_on" type="date"', html)
+    assert "00:00 UTC" in html
+    # "No expiration" has its warning, which shows only once it is chosen (the stylesheet).
+    assert 'id="sk-never-warning"' in html
+    assert 'aria-describedby="sk-expiration-hint"' in html
+
+
+def test_a_host_may_still_choose_no_expiration_as_the_default(
+    make_app: Callable[..., Flask],
+) -> None:
+    app = make_app(SECRET_KEYS_DEFAULT_EXPIRATION=None)
+    client = app.test_client()
+    log_in(client, "admin@example.com", "admin")
+    html = text(client.get(f"{BASE}/new"))
+    assert '<option selected value="never">No expiration</option>' in html
+    assert 'aria-describedby="sk-never-warning"' in html
+    # The service's own default stays: no expiry unless asked for.
+    with app.app_context():
+        key, _ = service_of(app).create(get_user("admin@example.com"), "Plain")
+        assert key.expires_at is None
 
 
 @pytest.mark.parametrize("headers", HEADERS)
@@ -118,6 +141,8 @@ def test_a_maximum_lifetime_removes_no_expiration_and_is_enforced(
     assert "No expiration" not in html and "90 days" not in html
     assert '<option selected value="2592000">30 days</option>' in html
     assert "keys can live at most 60 days" in html
+    last = (clock.now + dt.timedelta(days=60)).date().isoformat()
+    assert re.search(rf'<input [^>]*max="{last}"', html)
 
     far = (clock.now + dt.timedelta(days=61)).date().isoformat()
     for data in ({"expiration": "never"}, {"expiration": "custom", "expires_on": far}):
@@ -211,6 +236,60 @@ def test_revoke_later_keeps_the_key_working_and_frees_the_slot(
     assert 'name="title"' in text(admin_client.get(f"{BASE}/new"))
 
 
+@pytest.mark.parametrize(
+    ("revokes_in", "expires_in", "offered"),
+    [
+        (None, None, ["now", "1h", "24h", "7d"]),
+        (dt.timedelta(days=2), None, ["now", "1h", "24h"]),
+        (dt.timedelta(hours=2), None, ["now", "1h"]),
+        (None, dt.timedelta(hours=30), ["now", "1h", "24h"]),
+        (dt.timedelta(minutes=30), None, []),
+    ],
+)
+def test_the_revoke_dialog_offers_only_times_before_the_key_stops(
+    app: Flask,
+    admin_client: FlaskClient,
+    clock: Clock,
+    revokes_in: dt.timedelta | None,
+    expires_in: dt.timedelta | None,
+    offered: list[str],
+) -> None:
+    key_id = make_key(app, expires_at=clock.now + expires_in if expires_in else None)
+    if revokes_in:
+        revoke_at(app, key_id, clock.now + revokes_in)
+
+    html = text(admin_client.get(f"{BASE}/{key_id}/revoke"))
+
+    # With only "Now" left, there is nothing to choose.
+    assert re.findall(r'name="when" type="radio" value="(\w+)"', html) == offered
+    if not offered:
+        return
+    response = post(admin_client, f"{BASE}/{key_id}/revoke", {"when": "7d"})
+    if "7d" not in offered:
+        assert "Not a valid choice." in text(response)
+        (key,) = keys(app)
+        assert key.revoked_at == (clock.now + revokes_in if revokes_in else None)
+
+
+@pytest.mark.parametrize("headers", HEADERS)
+def test_an_expired_key_cannot_be_revoked_even_by_url(
+    app: Flask, admin_client: FlaskClient, clock: Clock, headers: dict[str, str]
+) -> None:
+    key_id = make_key(app, expires_at=clock.now + DAY)
+    clock.advance(days=2)
+
+    shown = admin_client.get(f"{BASE}/{key_id}/revoke", headers=headers)
+    assert shown.status_code == 200
+    assert 'name="when"' not in text(shown) and "Revoke API key</button>" not in text(shown)
+    assert "has expired, so it no longer works: there is nothing to revoke." in text(shown)
+
+    response = post(admin_client, f"{BASE}/{key_id}/revoke", {}, headers=headers)
+    assert response.status_code == 409
+    assert "there is nothing to revoke" in text(response)
+    (key,) = keys(app)
+    assert key.revoked_at is None
+
+
 def test_revoke_and_create_new_leads_to_the_create_form(
     app: Flask, admin_client: FlaskClient
 ) -> None:
@@ -274,11 +353,12 @@ def test_an_expired_keys_page_says_so(app: Flask, admin_client: FlaskClient, clo
 def test_list_shows_expiry_flags_soon_and_filters_by_status(
     app: Flask, admin_client: FlaskClient, clock: Clock
 ) -> None:
-    expired = make_key(app, "Gone", clock.now + DAY)
+    expired = make_key(app, "Gone", clock.now + 2 * DAY)
     clock.advance(days=2)
     revoking = make_key(app, "Leaving", clock.now + dt.timedelta(days=200))
-    revoke_at(app, revoking, clock.now + dt.timedelta(hours=3))
-    make_key(app, "Soon", clock.now + dt.timedelta(days=5))
+    revoke_at(app, revoking, clock.now + dt.timedelta(hours=27))
+    make_key(app, "Soon", clock.now + dt.timedelta(days=6))
+    clock.advance(days=1)  # past the first day of "Soon", which the notice leaves alone
 
     html = text(admin_client.get(BASE))
     assert "Expires in 5 days" in html and "sk-ends--soon" in html
@@ -289,6 +369,17 @@ def test_list_shows_expiry_flags_soon_and_filters_by_status(
         assert f">{title}</a>" in html
         assert html.count('class="sk-row"') == 1
     assert expired
+
+
+def test_the_expiry_notice_waits_out_a_short_keys_first_day(
+    app: Flask, admin_client: FlaskClient, clock: Clock
+) -> None:
+    make_key(app, "Short", clock.now + dt.timedelta(days=7))
+    assert "Your active key" not in text(admin_client.get(BASE))
+    clock.advance(hours=23)
+    assert "Your active key" not in text(admin_client.get(BASE))
+    clock.advance(hours=1)
+    assert "Your active key" in text(admin_client.get(BASE))
 
 
 def test_a_far_expiry_is_written_as_a_date_and_no_notice_shows(

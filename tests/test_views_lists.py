@@ -65,7 +65,7 @@ def test_a_key_in_the_search_box_points_to_identify(
 def test_every_status_is_offered_and_the_urls_is_chosen(
     admin_client: FlaskClient, token: str, path: str, status: str
 ) -> None:
-    page = text(admin_client.get(path, query_string={"status": status}))
+    page = text(admin_client.get(path, query_string={"status": status}, follow_redirects=True))
 
     select = re.search(r'<select [^>]*id="sk-status".*?</select>', page, re.DOTALL)
     assert select is not None

@@ -270,6 +270,17 @@ def test_revoke_all_counts_the_keys_still_working_shows(
     assert "Revoke 2 keys" in confirm
 
 
+def test_revoke_all_dialog_is_described_by_its_warning(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    make_key(app, "ops@example.com", "Current")
+    html = admin_client.get(
+        f"{BASE}/all/revoke?owner=ops@example.com", headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
+    assert re.search(r'<dialog [^>]*aria-describedby="sk-revoke-all-warning"', html)
+    assert 'id="sk-revoke-all-warning"' in html
+
+
 @pytest.mark.parametrize("htmx", [False, True], ids=["form", "htmx"])
 def test_revoke_all_revokes_every_active_key_of_the_user(
     app: Flask, admin_client: FlaskClient, htmx: bool

@@ -36,7 +36,7 @@ from example_app import create_app, flask_admin_host  # noqa: E402
 from example_app.extensions import secret_keys  # noqa: E402
 from example_app.models import User, db  # noqa: E402
 from flask_secret_keys.service import Actor  # noqa: E402
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.browser.conftest import CHROMIUM_ARGS, find_chromium  # noqa: E402
 
 OUT = Path(__file__).resolve().parent
 DESKTOP = {"width": 1280, "height": 800}
@@ -287,7 +287,10 @@ def main() -> None:
     parser.add_argument("--all", type=Path, metavar="DIR", help="every combination, to DIR")
     args = parser.parse_args()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        chromium = find_chromium(playwright.chromium.executable_path)
+        if chromium is None:
+            sys.exit("Chromium is not installed: apt-get install chromium, or set CHROMIUM")
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             if args.all:
                 every_combination(browser, args.all)

@@ -365,19 +365,60 @@
       field.select();
     });
     scope.querySelectorAll("select[name=expiration]").forEach(showCustomDate);
+    scope.querySelectorAll("input[maxlength]").forEach(count);
   }
 
   /* The custom expiry date is asked for only when "Custom date" is chosen;
-     without JavaScript both fields show, and the date is used with that choice. */
+     without JavaScript both fields show, and the date is used with that choice.
+     "No expiration" shows a warning in place of the hint (the stylesheet does),
+     and the field is described by whichever shows. */
   function showCustomDate(select) {
     var form = select.closest("form");
     var field = form && form.querySelector("[data-sk-custom-date]");
     if (field) field.hidden = select.value !== "custom";
+    var described = (select.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+      return id && id !== "sk-never-warning" && id !== "sk-expiration-hint";
+    });
+    described.unshift(select.value === "never" ? "sk-never-warning" : "sk-expiration-hint");
+    select.setAttribute("aria-describedby", described.join(" "));
+    var date = form && form.querySelector("input[name=expires_on]");
+    if (date) showExpiryTime(date);
+  }
+
+  /* The custom date's hint says when the key stops in the user's own time:
+     it stops as the day begins in UTC. */
+  function showExpiryTime(input) {
+    var hint = input.form && input.form.querySelector("[data-sk-utc-midnight]");
+    if (!hint) return;
+    if (!hint.hasAttribute("data-sk-utc-text")) hint.setAttribute("data-sk-utc-text", hint.textContent);
+    var day = /^\d{4}-\d{2}-\d{2}$/.test(input.value) ? new Date(input.value + "T00:00:00Z") : null;
+    if (!day || isNaN(day.getTime())) {
+      hint.textContent = hint.getAttribute("data-sk-utc-text");
+      return;
+    }
+    var local = new Intl.DateTimeFormat(document.documentElement.lang || undefined,
+      {dateStyle: "full", timeStyle: "short"}).format(day);
+    hint.textContent = "The key stops working on " + local + " your time (00:00 UTC on " + input.value + ").";
   }
 
   document.addEventListener("change", function (event) {
     if (event.target.matches && event.target.matches("select[name=expiration]")) showCustomDate(event.target);
   });
+  document.addEventListener("input", function (event) {
+    if (!event.target.matches) return;
+    if (event.target.matches("input[name=expires_on]")) showExpiryTime(event.target);
+    if (event.target.matches("input[maxlength]")) count(event.target);
+  });
+
+  /* "12 of 100 characters" under a field with a limit, as it is typed. */
+  function count(input) {
+    var counter = document.getElementById(input.id + "-count");
+    if (!counter || !counter.hasAttribute("data-sk-count")) return;
+    var limit = Number(counter.getAttribute("data-sk-count"));
+    var used = input.value.length;
+    counter.textContent = used + " of " + limit + " characters";
+    if (used >= limit) counter.setAttribute("data-sk-full", ""); else counter.removeAttribute("data-sk-full");
+  }
 
 
   /* htmx wiring: where focus goes back to, which answers to swap, notices. */
@@ -461,6 +502,27 @@
     form.querySelectorAll("input[name]:not([type=hidden])").forEach(function (field) {
       field.setAttribute("value", params.get(field.name) || "");
     });
+  });
+
+  /* One history entry per visit to a filter field: typing a date fires a change
+     per keystroke, and the arrow keys on the Status menu one per step. The
+     field's first change pushes an entry; later ones, until the field is left,
+     replace it. */
+  var FILTER_FIELDS = "#sk-status, #sk-created-from, #sk-created-to";
+  var pushedBy = null;
+
+  document.addEventListener("focusin", function (event) {
+    if (event.target !== pushedBy) pushedBy = null;
+  });
+
+  document.addEventListener("htmx:beforeHistoryUpdate", function (event) {
+    var history = event.detail.history;
+    var config = event.detail.requestConfig;
+    var trigger = config && config.triggeringEvent && config.triggeringEvent.target;
+    if (!history || history.type !== "push") return;
+    var field = trigger && trigger.matches && trigger.matches(FILTER_FIELDS) ? trigger : null;
+    if (field && field === pushedBy && document.activeElement === field) history.type = "replace";
+    pushedBy = field;
   });
 
   document.addEventListener("htmx:historyRestore", function () {

@@ -10,8 +10,9 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, current_app, redirect, request
 from flask.typing import ResponseReturnValue
 from flask_htmx import HTMX
 from flask_htmx import make_response as htmx_response
@@ -19,6 +20,7 @@ from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import ProgrammingError
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import NotFound
 
 from .. import crypto
@@ -138,6 +140,23 @@ def dialog_or_page(partial: str, title: str, status: int = 200, **context: Any) 
 ListSearch = Callable[[KeyQuery], tuple[Pagination, dict[str, Any]]]
 
 
+#: The list parameters the filters form sends that say nothing: their defaults.
+_LIST_DEFAULTS = {"status": "all", "page": "1"}
+_DEFAULT_SORT = ("created", "desc")
+
+
+def _without_defaults(args: MultiDict[str, str]) -> list[tuple[str, str]]:
+    """``args`` without empty values and defaults (a sort only as the pair ``sort``, ``dir``)."""
+    default_sort = (args.get("sort"), args.get("dir")) == _DEFAULT_SORT
+    return [
+        (name, value)
+        for name, value in args.items(multi=True)
+        if value != ""
+        and _LIST_DEFAULTS.get(name) != value
+        and not (default_sort and name in ("sort", "dir"))
+    ]
+
+
 def key_list(
     form: ListForm, search: ListSearch, template: str, title: str, partial: str, **page: Any
 ) -> Response:
@@ -153,6 +172,13 @@ def key_list(
     secret_in_search = crypto.looks_like_token(query.search, settings.prefix)
     if secret_in_search:
         query = dataclasses.replace(query, search="", page=1)
+    if not wants_partial() and not secret_in_search:
+        # The filters form without JavaScript sends every field, empty or not:
+        # the list answers at the URL without the empty and default ones.
+        short = _without_defaults(request.args)
+        if len(short) < len(list(request.args.items(multi=True))):
+            url = request.path + (f"?{urlencode(short)}" if short else "")
+            return cast(Response, redirect(url, 303))
     found, context = search(query)
     filtered = query.search or query.status != "all" or query.created_from or query.created_to
     context.update(

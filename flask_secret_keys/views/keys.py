@@ -206,6 +206,7 @@ def identify() -> ResponseReturnValue:
             status,
             partial="secret_keys/_identify.html",
             identify_form=form,
+            identify_page=True,
         )
     response.headers["Cache-Control"] = "no-store"
     if retry_after is not None:
@@ -216,7 +217,7 @@ def identify() -> ResponseReturnValue:
 def _create_form(formdata: Any = None) -> CreateForm:
     settings = current_state().settings
     form = CreateForm() if formdata is None else CreateForm(formdata=formdata)
-    return form.setup(settings.default_expiration, settings.max_lifetime)
+    return form.setup(settings.default_expiration, settings.max_lifetime, models.utcnow())
 
 
 def _reveal(key: SecretKeyMixin, token: str, message: str) -> Response:
@@ -334,7 +335,19 @@ def revoke(key_id: int) -> ResponseReturnValue:
     form), a revocation leads straight to the create form.
     """
     key = _viewable_key(key_id)
-    form = DelayForm()
+    now = models.utcnow()
+    if key.status_at(now) == "expired":
+        # It works no more, so there is nothing to revoke: no form, by any URL.
+        return dialog_or_page(
+            "secret_keys/_revoke.html",
+            "Revoke API key",
+            409 if request.method == "POST" else 200,
+            key=key,
+            error=f"“{key.title}” has expired, so it no longer works: there is nothing to revoke.",
+        )
+    # A delay is offered only if it ends before the key stops working anyway.
+    ends = [t for t in (key.revoked_at, key_service().ends_at(key)) if t is not None]
+    form = DelayForm().before(min(ends, default=None), now)
     then_create = request.values.get("then") == "create"
 
     def act() -> ResponseReturnValue:

@@ -99,11 +99,20 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture
 def make_page(browser: Browser, live_server: str) -> Iterator[Callable[..., Page]]:
-    """Pages in contexts of their own: ``phone``, ``js``, ``color_scheme`` as asked."""
+    """Pages in contexts of their own: ``phone``, ``js``, ``color_scheme``, ``timezone_id``
+    as asked."""
     contexts: list[BrowserContext] = []
 
-    def make(*, phone: bool = False, js: bool = True, color_scheme: str = "light") -> Page:
+    def make(
+        *,
+        phone: bool = False,
+        js: bool = True,
+        color_scheme: str = "light",
+        timezone_id: str | None = None,
+    ) -> Page:
         options: dict[str, Any] = {"java_script_enabled": js, "color_scheme": color_scheme}
+        if timezone_id:
+            options["timezone_id"] = timezone_id
         if phone:
             options.update(viewport=PHONE, is_mobile=True, has_touch=True)
         context = _context(browser, live_server, **options)
