@@ -4,14 +4,16 @@ The host's database starts with the key table exactly as release 0.1.0 made
 it, with a key in it. The steps of docs/integration.md ("When a release of the
 extension changes the table") then apply the hand-written lifecycle migration
 and generate and apply the one for the event table and the usage-context
-columns, and the old key keeps working, now with its usage context and events
-recorded. On the database of ``TEST_DATABASE_URL`` when set.
+columns, the hand-written key-ids one, and the generated one of restricted
+keys; the old key keeps working, now Full access, with its usage context and
+events recorded. On the database of ``TEST_DATABASE_URL`` when set.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,6 +32,7 @@ from tests.test_hosts_migrations import (
     _enforce_sqlite_foreign_keys,
 )
 from tests.test_hosts_upgrade_lifecycle import (
+    RESTRICTION_COLUMNS,
     documented_ids_upgrade,
     documented_upgrade,
     old_schema,
@@ -39,10 +42,13 @@ NOW = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
 
 
 @pytest.fixture(scope="module")
-def upgraded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Migrated, str, str]]:
+def upgraded(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Migrated, str, str, str]]:
     """A 0.1.0 database with one active key, upgraded by the documented steps.
 
-    Yields the host, the upgrade migration's source and the key's plaintext.
+    Yields the host, the events migration's source, the key's plaintext and the
+    restricted-keys migration's source.
     """
     workdir = tmp_path_factory.mktemp("upgrade_host")
     url = DATABASE_URL or f"sqlite:///{workdir / 'host.db'}"
@@ -84,7 +90,7 @@ def upgraded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Migrate
         # ... then the generated one: generate, review, apply.
         host.flask_db("migrate", "-m", "Upgrade flask-secret-keys")
         (revision,) = (path for path in host.revisions if path != lifecycle)
-        source = revision.read_text()
+        source = _as_generated_by_0_2_0(revision)
         host.flask_db("upgrade")
         # 0.2.0 in use: a second key with its events, then deleted.
         _add_deleted_key(engine)
@@ -97,10 +103,29 @@ def upgraded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Migrate
             .replace("def downgrade():\n    pass\n", "", 1)
         )
         host.flask_db("upgrade")
-        yield host, source, token
+        # Restricted keys (0.3.0): generated, reviewed, applied.
+        done = set(host.revisions)
+        host.flask_db("migrate", "-m", "Restricted keys")
+        (restricted,) = (path for path in host.revisions if path not in done)
+        restricted_source = restricted.read_text()
+        host.flask_db("upgrade")
+        yield host, source, token, restricted_source
     finally:
         _drop_leftovers(engine)
         engine.dispose()
+
+
+def _as_generated_by_0_2_0(revision: Path) -> str:
+    """The events migration as 0.2.0 generated it: without the columns of restricted keys,
+    which this version's models add (an upgrade from 0.1.0 straight to this version gets
+    them in this migration; the sequence here is the one of a host that ran 0.2.0)."""
+    source = "".join(
+        line
+        for line in revision.read_text().splitlines(keepends=True)
+        if not any(f"'{column}'" in line for column in RESTRICTION_COLUMNS)
+    )
+    revision.write_text(source)
+    return source
 
 
 def _add_deleted_key(engine: sa.Engine) -> None:
@@ -141,9 +166,9 @@ def _add_deleted_key(engine: sa.Engine) -> None:
 
 
 def test_the_upgrade_adds_the_event_table_and_two_columns_only(
-    upgraded: tuple[Migrated, str, str],
+    upgraded: tuple[Migrated, str, str, str],
 ) -> None:
-    _host, source, _token = upgraded
+    _host, source, _token, _restricted = upgraded
     upgrade = source.split("def upgrade():")[1].split("def downgrade():")[0]
 
     assert f"op.create_table('{EVENTS}'" in upgrade
@@ -164,10 +189,31 @@ def test_the_upgrade_adds_the_event_table_and_two_columns_only(
     assert "key_id" in upgrade and f"['{KEYS}.id']" not in upgrade
 
 
-def test_the_old_key_still_works_and_is_recorded(
-    upgraded: tuple[Migrated, str, str], monkeypatch: pytest.MonkeyPatch
+def test_the_old_key_is_full_access_after_the_upgrade(
+    upgraded: tuple[Migrated, str, str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    host, _source, token = upgraded
+    host, _source, token, _restricted = upgraded
+    monkeypatch.setenv("DATABASE_URL", host.url)
+    app = migration_host.create_app()
+    service = service_of(app, migration_host.secret_keys)
+    try:
+        with app.app_context():
+            key = service.key_by_id(1)
+            assert (key.permissions, key.allowed_networks) == (None, None)
+            assert key.allows("anything", "write")
+        response = app.test_client().get(
+            "/api/whoami", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert response.status_code == 200
+    finally:
+        with app.app_context():
+            migration_host.db.engine.dispose()
+
+
+def test_the_old_key_still_works_and_is_recorded(
+    upgraded: tuple[Migrated, str, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    host, _source, token, _restricted = upgraded
     monkeypatch.setenv("DATABASE_URL", host.url)
     app = migration_host.create_app()
     service = service_of(app, migration_host.secret_keys)
@@ -194,15 +240,17 @@ def test_the_old_key_still_works_and_is_recorded(
 
 
 def test_after_the_upgrade_autogenerate_finds_nothing_to_change(
-    upgraded: tuple[Migrated, str, str],
+    upgraded: tuple[Migrated, str, str, str],
 ) -> None:
-    host, _source, _token = upgraded
+    host, _source, _token, _restricted = upgraded
     output = host.flask_db("migrate", "-m", "Nothing")
     assert "No changes in schema detected." in output
 
 
-def test_the_database_still_enforces_one_active_key(upgraded: tuple[Migrated, str, str]) -> None:
-    host, _source, _token = upgraded
+def test_the_database_still_enforces_one_active_key(
+    upgraded: tuple[Migrated, str, str, str],
+) -> None:
+    host, _source, _token, _restricted = upgraded
     keys = sa.Table(KEYS, sa.MetaData(), autoload_with=host.engine)
     row: dict[str, Any] = {
         "user_id": 1,
@@ -223,9 +271,9 @@ def test_the_database_still_enforces_one_active_key(upgraded: tuple[Migrated, st
 
 
 def test_a_new_key_after_the_upgrade_takes_no_used_id_and_no_history(
-    upgraded: tuple[Migrated, str, str], monkeypatch: pytest.MonkeyPatch
+    upgraded: tuple[Migrated, str, str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    host, _source, _token = upgraded
+    host, _source, _token, _restricted = upgraded
     monkeypatch.setenv("DATABASE_URL", host.url)
     app = migration_host.create_app()
     service = service_of(app, migration_host.secret_keys)
@@ -249,3 +297,15 @@ def test_a_new_key_after_the_upgrade_takes_no_used_id_and_no_history(
     finally:
         with app.app_context():
             migration_host.db.engine.dispose()
+
+
+def test_the_restricted_keys_migration_adds_three_nullable_columns_only(
+    upgraded: tuple[Migrated, str, str, str],
+) -> None:
+    _host, _source, _token, restricted = upgraded
+    upgrade = restricted.split("def upgrade():")[1].split("def downgrade():")[0]
+
+    for column in RESTRICTION_COLUMNS:
+        assert f"add_column(sa.Column('{column}', sa.Text(), nullable=True))" in upgrade
+    assert upgrade.count("add_column") == 3
+    assert "drop_" not in upgrade and "create_" not in upgrade and "alter_column" not in upgrade

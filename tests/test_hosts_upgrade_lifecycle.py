@@ -40,6 +40,8 @@ OLD_CHECK = (
     " OR (revoked_at IS NOT NULL AND active_owner_id IS NULL)"
 )
 THEN = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+#: The columns restricted keys add: permissions, networks, the usage record.
+RESTRICTION_COLUMNS = ("permissions", "allowed_networks", "usage_record")
 
 
 def old_schema() -> sa.MetaData:
@@ -169,6 +171,10 @@ def upgrade(engine: sa.Engine, *, expiry: bool = True, events: bool = True) -> N
         op.add_column(KEYS, sa.Column("last_used_user_agent", sa.String(255), nullable=True))
         op.create_index(f"ix_{KEYS}_created_at", KEYS, ["created_at", "id"])
         migration_host.db.metadata.tables[EVENTS].create(conn)
+        # The generated migration of restricted keys (checked in
+        # tests/test_hosts_upgrade_events.py): three nullable text columns.
+        for column in RESTRICTION_COLUMNS:
+            op.add_column(KEYS, sa.Column(column, sa.Text(), nullable=True))
 
 
 @contextmanager
