@@ -13,7 +13,7 @@ from werkzeug.exceptions import Forbidden, NotFound
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
-from flask_secret_keys import AdminRequired
+from flask_secret_keys import AdminRequired, InsufficientScope, NetworkNotAllowed
 
 from .models import User, db
 
@@ -83,6 +83,6 @@ def index() -> Any:
 @bp.app_errorhandler(NotFound)
 def error_page(error: Forbidden | NotFound) -> Any:
     """Forbidden and missing pages in the admin layout; Admin API errors stay JSON."""
-    if isinstance(error, AdminRequired):
+    if isinstance(error, (AdminRequired, InsufficientScope, NetworkNotAllowed)):
         return error
     return render_template("error.html", error=error), error.code

@@ -140,16 +140,18 @@ class RouteIndex:
 
     def routes(self) -> list[AdminRoute]:
         """Every method of every Admin API URL rule, by path then method."""
-        found: list[AdminRoute] = []
+        found: dict[tuple[str, str], AdminRoute] = {}
         for rule in current_app.url_map.iter_rules():
             declaration = self.declaration(rule.endpoint)
             if declaration is None:
                 continue
-            found.extend(
-                AdminRoute(rule.endpoint, method, rule.rule, declaration.permission(method))
-                for method in sorted(rule.methods or ())
-            )
-        return sorted(found, key=lambda route: (route.path, route.method))
+            for method in rule.methods or ():
+                # Two rules on one path both answer OPTIONS: list it once.
+                found.setdefault(
+                    (rule.rule, method),
+                    AdminRoute(rule.endpoint, method, rule.rule, declaration.permission(method)),
+                )
+        return [found[where] for where in sorted(found)]
 
     def declared_resources(self) -> list[str]:
         """The resources the app's routes declare, sorted."""
