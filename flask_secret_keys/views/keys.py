@@ -25,10 +25,18 @@ from ..errors import (
     NotAnAdmin,
     SecretKeyError,
 )
-from ..forms import ConfirmForm, CreateForm, DelayForm, IdentifyForm, ListForm, TitleForm
+from ..forms import (
+    ConfirmForm,
+    CreateForm,
+    DelayForm,
+    IdentifyForm,
+    ListForm,
+    TitleForm,
+    with_reach,
+)
 from ..models import SecretKeyMixin
 from ..rendering import FLASH_CATEGORY, oversees, render_page, render_partial, signed_in_user
-from ..rules import KeyQuery, describe_duration
+from ..rules import KeyQuery, describe_duration, reach_of
 from ..state import current_state
 from .blueprint import (
     bp,
@@ -56,7 +64,7 @@ def _key_context(key: SecretKeyMixin) -> dict[str, Any]:
     return {"key": key, "active_key": active_key}
 
 
-def _key_changed(key: SecretKeyMixin, message: str) -> ResponseReturnValue:
+def key_changed(key: SecretKeyMixin, message: str) -> ResponseReturnValue:
     """After an edit or a revoke: the key's card replaced in place, or its details page."""
     if wants_partial():
         return cast(
@@ -165,9 +173,12 @@ def identify() -> ResponseReturnValue:
     return response
 
 
-def _create_form(formdata: Any = None) -> CreateForm:
-    settings = current_state().settings
-    form = CreateForm() if formdata is None else CreateForm(formdata=formdata)
+def _create_form(formdata: Any = None) -> Any:
+    """The create form, with a permission row per resource the Admin API declares."""
+    state = current_state()
+    settings = state.settings
+    form_class = with_reach(CreateForm, state.routes.declared_resources())
+    form = form_class() if formdata is None else form_class(formdata=formdata)
     return form.setup(settings.default_expiration, settings.max_lifetime)
 
 
@@ -216,6 +227,7 @@ def create() -> Response:
                 form.title.data,
                 expires_at=form.expires_at(models.utcnow()),
                 actor=current_actor(),
+                reach=form.reach(),
             )
         except ActiveKeyExists as refused:
             active_key = refused.key
@@ -242,7 +254,7 @@ def create() -> Response:
     )
 
 
-def _replaceable(form: CreateForm, key: SecretKeyMixin | None) -> SecretKeyMixin | None:
+def _replaceable(form: Any, key: SecretKeyMixin | None) -> SecretKeyMixin | None:
     """``key`` if this very form could have created it and it was never used.
 
     Such a key was made by an earlier send of the form (its answer, the only
@@ -274,7 +286,7 @@ def edit(key_id: int) -> ResponseReturnValue:
     # The form ran the service's title rules already, so the rename cannot refuse the title.
     if validated(form):
         key_service().rename(key, form.title.data, actor=current_actor())
-        return _key_changed(key, "Title updated.")
+        return key_changed(key, "Title updated.")
     return dialog_or_page("secret_keys/_edit.html", "Edit secret API key", 422, form=form, key=key)
 
 
@@ -299,7 +311,7 @@ def revoke(key_id: int) -> ResponseReturnValue:
         else:
             message = f"Secret API key “{key.title}” revoked."
         if not then_create:
-            return _key_changed(key, message)
+            return key_changed(key, message)
         flash(message, FLASH_CATEGORY)
         if wants_partial():
             return render_partial(
@@ -323,12 +335,20 @@ def revoke(key_id: int) -> ResponseReturnValue:
 
 @bp.route("/<int:key_id>/roll", methods=["GET", "POST"])
 def roll(key_id: int) -> ResponseReturnValue:
-    """Roll a key: a successor with the same title, shown once; the old key revoked later."""
+    """Roll a key: a successor with the same title, shown once; the old key revoked later.
+
+    The successor's restrictions are pre-filled with the key's, and may be
+    changed, wider too: it is a new secret.
+    """
     key = key_service().key_of(signed_in_user(), key_id)
-    form = DelayForm()
+    form = with_reach(DelayForm, current_state().routes.declared_resources())()
+    if request.method == "GET":
+        form.prefill(reach_of(key))
 
     def act() -> ResponseReturnValue:
-        successor, token = key_service().roll(key, form.delay, actor=current_actor())
+        successor, token = key_service().roll(
+            key, form.delay, actor=current_actor(), reach=form.reach()
+        )
         return _reveal(successor, token, f"Secret API key “{key.title}” rolled.")
 
     return _confirmed(
