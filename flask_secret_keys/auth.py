@@ -57,6 +57,7 @@ from .errors import (
 from .models import SecretKeyMixin
 from .outages import DATABASE_UNAVAILABLE, log_unavailable
 from .resources import mark
+from .rules import check_access, check_resource_name
 from .state import current_state
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -172,6 +173,12 @@ def admin_api_required(
     .. versionchanged:: 0.3.0
        Takes ``resource`` and ``access``.
     """
+
+    # A typo fails where it is made, at import time, not at the first request.
+    if resource is not None:
+        check_resource_name(resource)
+    if access is not None:
+        check_access(access)
 
     def declare(view: F) -> F:
         @wraps(view)
