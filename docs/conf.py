@@ -49,6 +49,7 @@ EXTERNAL_MODULES = (
     "datetime",
     "flask",
     "flask_sqlalchemy",
+    "ipaddress",
     "secrets",
     "sqlalchemy",
     "werkzeug",

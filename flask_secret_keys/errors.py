@@ -97,7 +97,7 @@ class InvalidRestrictions(SecretKeyError, ValueError):
     """Permissions or allowed networks that cannot be used: an unknown level, a resource
     name that is not an identifier, something that is not an address or range, too many.
 
-    :attr:`field` names what is wrong (``"permissions"`` or ``"allowed_networks"``).
+    ``field`` names what is wrong (``"permissions"`` or ``"allowed_networks"``).
 
     .. versionadded:: 0.3.0
     """
@@ -132,8 +132,8 @@ class KeyNotRestrictable(SecretKeyError):
 
 class KeyRefused(SecretKeyError):
     """A valid key may not make this request: outside its networks, or beyond its
-    permissions. :attr:`reason` is ``"network_not_allowed"`` or ``"insufficient_scope"``,
-    :attr:`required` the permission the request needs (``"orders:write"``, or
+    permissions. ``reason`` is ``"network_not_allowed"`` or ``"insufficient_scope"``,
+    ``required`` the permission the request needs (``"orders:write"``, or
     ``"full_access"`` on an Admin API route that declares no resource).
 
     .. versionadded:: 0.3.0

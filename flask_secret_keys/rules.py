@@ -233,7 +233,7 @@ class Permission:
 
     @classmethod
     def parse(cls, text: str) -> Permission:
-        """``"orders:read"`` as a permission, or :class:`InvalidRestrictions`."""
+        """``"orders:read"`` as a permission, or :class:`~flask_secret_keys.InvalidRestrictions`."""
         return cls(*_resource_and_access(text))
 
 
