@@ -70,11 +70,11 @@ def search_orders() -> Any:
     return [order for order in ORDERS if wanted is None or order["id"] == wanted]
 
 
-@orders.post("/<int:order_id>/refund")
+@orders.post("/refund")
 @admin_api_required(resource="refunds")
-def refund_order(order_id: int) -> Any:
-    """Refunds are a resource of their own: refunds:write, whatever the blueprint says."""
-    return {"id": order_id, "refunded": True}
+def refund_order() -> Any:
+    """Refund the order the JSON body names: refunds:write, whatever the blueprint says."""
+    return {"id": (request.get_json(silent=True) or {}).get("id"), "refunded": True}
 
 
 bp.register_blueprint(orders)
@@ -87,9 +87,9 @@ def catalog() -> Any:
     return list(PRODUCTS.values())
 
 
-@bp.put("/catalog/<sku>")
+@bp.put("/catalog")
 @admin_api_required(resource="catalog")
-def set_price(sku: str) -> Any:
-    """Set a product's price (catalog:write)."""
-    price = str((request.get_json(silent=True) or {}).get("price", "0"))
-    return {"sku": sku, "price": price}
+def set_price() -> Any:
+    """Set the price of the product the JSON body names (catalog:write)."""
+    body = request.get_json(silent=True) or {}
+    return {"sku": str(body.get("sku", "")), "price": str(body.get("price", "0"))}

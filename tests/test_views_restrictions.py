@@ -109,7 +109,7 @@ def test_narrow_to_what_it_used_prefills_exactly_that(
     api = app.test_client()
     for method, path, address in [
         ("GET", "/admin/api/orders", "203.0.113.7"),
-        ("PUT", "/admin/api/catalog/tea", "2001:db8::5"),
+        ("PUT", "/admin/api/catalog", "2001:db8::5"),
     ]:
         api.open(
             path,

@@ -94,7 +94,7 @@ def test_narrow_to_what_it_used_in_two_clicks_and_cannot_widen(
         key, token = service_of(app).create(get_user("admin@example.com"), "Nightly sync")
         key_id = key.id
     assert api(live_server, "GET", "/orders", token).status_code == 200
-    assert api(live_server, "PUT", "/catalog/tea", token).status_code == 200
+    assert api(live_server, "PUT", "/catalog", token).status_code == 200
     page.goto(f"{BASE}/{key_id}")
     restrictions = page.get_by_role("region", name="Restrictions")
     expect(restrictions).to_contain_text("Full access")
