@@ -4,6 +4,10 @@ The example app's ``GET /admin/api/me`` is called through Flask's test client
 (the whole WSGI app, without a network) with a session cookie, with the key as
 ``Bearer``, as ``Basic base64(key:)`` and in ``X-Api-Key``; the public twin
 endpoint, which returns the same answer without authentication, is the floor.
+
+Restricted keys: ``GET /admin/api/catalog`` (``catalog:read``) with a Full access
+key and with a Restricted one (``catalog:read`` from 127.0.0.0/8), in the same
+rounds; their ratio is what the permission and network check costs.
 """
 
 from __future__ import annotations
@@ -14,8 +18,13 @@ import statistics
 import time
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+
+from example_app.extensions import secret_keys
+from example_app.models import User, db
+from flask_secret_keys import Reach
 
 from .environment import ADMIN_EMAIL, ADMIN_PASSWORD, API_PATH, PUBLIC_PATH, Seeded
 from .report import Result
@@ -61,9 +70,37 @@ def request_batch(
     return batch
 
 
+#: A route that declares a resource, for the restricted/full ratio.
+RESTRICTED_PATH = "/admin/api/catalog"
+#: The admin who holds the Restricted key.
+RESTRICTED_EMAIL = "restricted@example.invalid"
+
+
+def restricted_token(app: Flask) -> str:
+    """A Restricted key (catalog read, from 127.0.0.0/8) of an admin of its own."""
+    with app.app_context():
+        user = db.session.execute(
+            sa.select(User).where(User.email == RESTRICTED_EMAIL)
+        ).scalar_one_or_none()
+        if user is None:
+            user = User(  # a hash no password matches: this user never logs in
+                email=RESTRICTED_EMAIL,
+                name="Restricted",
+                password_hash="!",  # noqa: S106
+                is_admin=True,
+            )
+            db.session.add(user)
+            db.session.commit()
+        secret_keys.service.revoke_all(user)
+        reach = Reach.of({"catalog": "read"}, ["127.0.0.0/8"])
+        _key, token = secret_keys.service.create(user, "Restricted benchmark key", reach=reach)
+    return token
+
+
 def cases(seeded: Seeded, calls: int) -> dict[str, Batch]:
     """A batch per authentication method, on ``seeded``'s app."""
     app, token = seeded.app, seeded.token
+    restricted = restricted_token(app)
     anonymous = app.test_client(use_cookies=False)
     basic = base64.b64encode(f"{token}:".encode()).decode()
     return {
@@ -76,6 +113,12 @@ def cases(seeded: Seeded, calls: int) -> dict[str, Batch]:
             anonymous, API_PATH, {"Authorization": f"Basic {basic}"}, calls
         ),
         "key: X-Api-Key": request_batch(anonymous, API_PATH, {"X-Api-Key": token}, calls),
+        "catalog, Full access key": request_batch(
+            anonymous, RESTRICTED_PATH, {"Authorization": f"Bearer {token}"}, calls
+        ),
+        "catalog, Restricted key": request_batch(
+            anonymous, RESTRICTED_PATH, {"Authorization": f"Bearer {restricted}"}, calls
+        ),
     }
 
 
@@ -108,7 +151,15 @@ def run(databases: Sequence[Seeded], rounds: int, calls: int) -> Result:
                     "—" if values is public else f"{overhead['median'] * 1e6:+.0f} µs",
                 )
             )
-        result.data[seeded.backend.name] = {"calls_per_round": calls, "methods": figures}
+        restricted = ratio(samples["catalog, Restricted key"], samples["catalog, Full access key"])
+        result.data[seeded.backend.name] = {
+            "calls_per_round": calls,
+            "methods": figures,
+            "restricted_over_full": restricted,
+        }
+        result.rows.append(
+            (seeded.backend.name, "restricted / full access", "", times(restricted["median"]), "")
+        )
     result.notes.append(
         method(rounds, calls, "requests") + "; ratios and differences taken per round"
     )

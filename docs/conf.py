@@ -58,6 +58,7 @@ EXTERNAL_MODULES = (
     "datetime",
     "flask",
     "flask_sqlalchemy",
+    "ipaddress",
     "secrets",
     "sqlalchemy",
     "werkzeug",

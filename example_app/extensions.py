@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 
-from flask_secret_keys import SecretKeys
+from flask_secret_keys import Resource, SecretKeys
 
 from .models import User, db
 
@@ -21,6 +21,12 @@ secret_keys = SecretKeys(
     user_model=User,
     # Events and pages name users by their ``name`` (the default), e.g. "Ada Admin".
     can_oversee=lambda user: user.email in OVERSEERS,
+    # How the pages show the resources the Admin API declares (api.py).
+    resources={
+        "orders": Resource("Orders", "See and create orders"),
+        "refunds": Resource("Refunds", "Refund orders"),
+        "catalog": Resource("Catalog", "Products and their prices"),
+    },
 )
 
 

@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
-from .auth import admin_api_blueprint, admin_api_required, current_key
+from .auth import admin_api_blueprint, admin_api_required, allows, current_key
 from .errors import (
     ActiveKeyExists,
     AdminRequired,
     AuthenticationRequired,
     CSRFFailed,
     DatabaseUnavailable,
+    InsufficientScope,
     InvalidKey,
     InvalidLifetime,
+    InvalidRestrictions,
     InvalidTitle,
     KeyAlreadyRevoked,
     KeyNotFound,
+    KeyNotRestrictable,
     KeyNotRevoked,
     KeyNotRollable,
+    KeyRefused,
     MethodNotAllowedJSON,
+    NetworkNotAllowed,
     NotAnAdmin,
     SecretKeyError,
     TooManyAttempts,
+    WouldWiden,
 )
 from .extension import SecretKeys
-from .rules import Actor, KeyQuery, parse_duration
+from .resources import Resource
+from .rules import Actor, KeyQuery, Reach, parse_duration
 from .service import KeyService
 
 __all__ = [
@@ -32,22 +39,31 @@ __all__ = [
     "AuthenticationRequired",
     "CSRFFailed",
     "DatabaseUnavailable",
+    "InsufficientScope",
     "InvalidKey",
     "InvalidLifetime",
+    "InvalidRestrictions",
     "InvalidTitle",
     "KeyAlreadyRevoked",
     "KeyNotFound",
+    "KeyNotRestrictable",
     "KeyNotRevoked",
     "KeyNotRollable",
     "KeyQuery",
+    "KeyRefused",
     "KeyService",
     "MethodNotAllowedJSON",
+    "NetworkNotAllowed",
     "NotAnAdmin",
+    "Reach",
+    "Resource",
     "SecretKeyError",
     "SecretKeys",
     "TooManyAttempts",
+    "WouldWiden",
     "admin_api_blueprint",
     "admin_api_required",
+    "allows",
     "current_key",
     "parse_duration",
 ]

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar, cast, overload
 
 from flask import Blueprint, Flask, Request, current_app, g, request
 from flask.sessions import SessionInterface, SessionMixin
@@ -46,20 +46,22 @@ from .errors import (
     AuthenticationRequired,
     CSRFFailed,
     DatabaseUnavailable,
+    InsufficientScope,
     InvalidKey,
+    KeyRefused,
     MethodNotAllowedJSON,
+    NetworkNotAllowed,
     SchemaOutdated,
     TooManyAttempts,
 )
 from .models import SecretKeyMixin
 from .outages import DATABASE_UNAVAILABLE, log_unavailable
+from .resources import mark
+from .rules import check_access, check_resource_name
 from .state import current_state
 
 F = TypeVar("F", bound=Callable[..., Any])
 B = TypeVar("B", bound=Blueprint)
-
-#: The attribute that marks a view function or a blueprint as Admin API.
-ADMIN_API_MARK = "_secret_keys_admin_api"
 
 #: What a presented credential of ours that cannot be a key becomes: it fails
 #: the well-formedness check, so it is refused like any other bad key.
@@ -144,33 +146,68 @@ def _csrf_token_sent(field_name: str) -> str | None:
     return None
 
 
-def admin_api_required(view: F) -> F:
+@overload
+def admin_api_required(view: F, /) -> F: ...
+
+
+@overload
+def admin_api_required(
+    *, resource: str | None = None, access: str | None = None
+) -> Callable[[F], F]: ...
+
+
+def admin_api_required(
+    view: F | None = None, /, *, resource: str | None = None, access: str | None = None
+) -> F | Callable[[F], F]:
     """Make a view part of the Admin API: secret API keys authenticate on it.
 
     Only logged-in admins get through, by session or by key; see
-    :func:`.require_admin` for the answers to everyone else.
+    :func:`.require_admin` for the answers to everyone else. ``resource``
+    names what the view touches (``"orders"``), so a Restricted key needs a
+    permission for it: read for GET, HEAD and OPTIONS, write for every other
+    method, unless ``access`` (``"read"`` or ``"write"``) says otherwise. In a
+    blueprint declared with a resource, ``access`` alone overrides the access
+    of one view. Without a resource (the bare ``@admin_api_required``) the
+    route is undeclared: only a Full access key reaches it.
+
+    .. versionchanged:: 0.3.0
+       Takes ``resource`` and ``access``.
     """
 
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        require_admin()
-        return current_app.ensure_sync(view)(*args, **kwargs)
+    # A typo fails where it is made, at import time, not at the first request.
+    if resource is not None:
+        check_resource_name(resource)
+    if access is not None:
+        check_access(access)
 
-    setattr(wrapper, ADMIN_API_MARK, True)
-    return cast(F, wrapper)
+    def declare(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            require_admin()
+            return current_app.ensure_sync(view)(*args, **kwargs)
+
+        mark(wrapper, resource, access)
+        return cast(F, wrapper)
+
+    return declare if view is None else declare(view)
 
 
-def admin_api_blueprint(blueprint: B) -> B:
+def admin_api_blueprint(blueprint: B, *, resource: str | None = None) -> B:
     """Make every view of ``blueprint`` (and of blueprints nested in it) Admin API.
 
-    The same as decorating each view with :func:`admin_api_required`::
+    The same as decorating each view with :func:`admin_api_required`, with
+    the same ``resource`` (a view's own declaration wins)::
 
-        api = admin_api_blueprint(Blueprint("api", __name__, url_prefix="/admin/api"))
+        api = admin_api_blueprint(
+            Blueprint("orders_api", __name__, url_prefix="/admin/api/orders"), resource="orders"
+        )
 
     .. versionadded:: 0.2.0
+    .. versionchanged:: 0.3.0
+       Takes ``resource``.
     """
     blueprint.before_request(_require_admin_unless_automatic_options)
-    setattr(blueprint, ADMIN_API_MARK, True)
+    mark(blueprint, resource, None)
     return blueprint
 
 
@@ -195,16 +232,7 @@ def is_admin_api_request() -> bool:
 
 def is_admin_api_endpoint(endpoint: str) -> bool:
     """Whether the view of ``endpoint`` is Admin API, by itself or by its blueprints."""
-    app = current_app
-    if getattr(app.view_functions.get(endpoint), ADMIN_API_MARK, False):
-        return True
-    blueprints = app.blueprints
-    blueprint = endpoint.rpartition(".")[0]
-    while blueprint:
-        if getattr(blueprints.get(blueprint), ADMIN_API_MARK, False):
-            return True
-        blueprint = blueprint.rpartition(".")[0]
-    return False
+    return current_state().routes.declaration(endpoint) is not None
 
 
 def _refuse_wrong_method() -> None:
@@ -290,12 +318,14 @@ def authenticate_request() -> SecretKeyMixin | None:
     used up its failed attempts), and
     :class:`~flask_secret_keys.errors.DatabaseUnavailable` when the database
     fails during the check, or :class:`~flask_secret_keys.errors.SchemaOutdated`
-    when that is because its tables are older than the code.
+    when that is because its tables are older than the code. A valid key that may
+    not make the request raises :class:`~flask_secret_keys.errors.NetworkNotAllowed`
+    or :class:`~flask_secret_keys.errors.InsufficientScope`.
     """
     if "_secret_keys_key" in g:
         key = g._secret_keys_key
         if key is False:
-            raise InvalidKey()
+            raise g.get("_secret_keys_refusal") or InvalidKey()
         return cast("SecretKeyMixin | None", key)
     state = current_state()
     settings = state.settings
@@ -303,10 +333,23 @@ def authenticate_request() -> SecretKeyMixin | None:
     if credential is None:
         g._secret_keys_key = None
         return None
+    endpoint = request.endpoint
+    declaration = None if endpoint is None else state.routes.declaration(endpoint)
     try:
         key = state.service.authenticate(
-            credential, ip=request.remote_addr, user_agent=request.user_agent.string
+            credential,
+            ip=request.remote_addr,
+            user_agent=request.user_agent.string,
+            permission=None if declaration is None else declaration.permission(request.method),
         )
+    except KeyRefused as refused:
+        g._secret_keys_key = False
+        g._secret_keys_refusal = (
+            NetworkNotAllowed()
+            if refused.reason == "network_not_allowed"
+            else InsufficientScope(refused.required or "")
+        )
+        raise g._secret_keys_refusal from None
     except DBAPIError as error:
         missing = schema.missing_after(error)
         if missing:
@@ -450,3 +493,17 @@ def _current_key() -> SecretKeyMixin | None:
 
 #: The key that authenticated the current request, or None (session or anonymous).
 current_key: SecretKeyMixin | None = LocalProxy(_current_key)  # type: ignore[assignment]
+
+
+def allows(resource: str, access: str = "read") -> bool:
+    """Whether the current request's credential may have ``access`` to ``resource``.
+
+    For a finer check inside a view (a route that reads orders and, for some
+    callers, their refunds). A key answers by its permissions (a Full access
+    key allows everything); a session allows everything, as restrictions
+    belong to keys: the host's own checks still decide what the user may do.
+
+    .. versionadded:: 0.3.0
+    """
+    key = _current_key()
+    return True if key is None else key.allows(resource, access)

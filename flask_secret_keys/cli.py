@@ -16,8 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import unicodedata
-from collections.abc import Iterable
-from typing import Any, cast
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar, cast
 
 import click
 from flask.cli import AppGroup, ScriptInfo
@@ -26,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from . import models, schema
 from .errors import ActiveKeyExists, KeyNotFound, SecretKeyError
 from .models import KeyEventMixin, SecretKeyMixin
-from .rules import Actor, clean_operator, parse_duration
+from .rules import Actor, Reach, clean_operator, parse_duration, reach_of
 from .state import current_state
 
 
@@ -116,6 +116,60 @@ actor_option = click.option(
 )
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def restriction_options(keeping: str) -> Callable[[F], F]:
+    """``--permission`` and ``--allow-network``, repeatable; ``keeping`` says what omitting them
+    means."""
+
+    def decorate(command: F) -> F:
+        command = click.option(
+            "--allow-network",
+            "networks",
+            multiple=True,
+            metavar="CIDR",
+            help=f"An address or range the key may be used from; repeat for more ({keeping}).",
+        )(command)
+        return click.option(
+            "--permission",
+            "permissions",
+            multiple=True,
+            metavar="RESOURCE:ACCESS",
+            help=f"A permission such as orders:read or catalog:write; repeat for more ({keeping}).",
+        )(command)
+
+    return decorate
+
+
+def _reach(
+    permissions: tuple[str, ...], networks: tuple[str, ...], keep: Reach | None = None
+) -> Reach | None:
+    """The reach the options give; what ``keep`` has where an option is not given (None and
+    no options: None). A resource no route declares is refused."""
+    if keep is None and not permissions and not networks:
+        return None
+    keep = keep or Reach()
+    reach = Reach.from_permission_list(
+        permissions if permissions else None,
+        networks if networks else [str(net) for net in keep.networks],
+    )
+    if not permissions:
+        reach = Reach(keep.permissions, reach.networks)
+    declared = current_state().routes.declared_resources()
+    unknown = [name for name in reach.levels or {} if name not in declared]
+    if unknown and permissions:
+        raise click.ClickException(
+            f"No Admin API route declares the resource {unknown[0]!r}; the resources are"
+            f" {', '.join(declared) or 'none yet'} (flask secret-keys routes lists them)."
+        )
+    return reach
+
+
+def _restrictions_text(key: SecretKeyMixin) -> str:
+    return reach_of(key).describe()
+
+
 @group.command("create")
 @click.option("--user", "identifier", required=True, help="The owner, e.g. an email address.")
 @click.option("--title", required=True, help="What the key is for.")
@@ -124,8 +178,16 @@ actor_option = click.option(
     metavar="DURATION",
     help="How long the key works (30d, 24h …) or 'never'; the app's default otherwise.",
 )
+@restriction_options("without --permission: Full access; without --allow-network: anywhere")
 @actor_option
-def create(identifier: str, title: str, expires_in: str | None, actor: Actor) -> None:
+def create(
+    identifier: str,
+    title: str,
+    expires_in: str | None,
+    permissions: tuple[str, ...],
+    networks: tuple[str, ...],
+    actor: Actor,
+) -> None:
     """Create a key and print it once, alone on the last line."""
     state = current_state()
     if expires_in is None:
@@ -134,16 +196,20 @@ def create(identifier: str, title: str, expires_in: str | None, actor: Actor) ->
         expires_at = None
     else:
         expires_at = models.utcnow() + parse_duration(expires_in)
+    reach = _reach(permissions, networks)
     user = _user(identifier)
     try:
-        key, token = state.service.create(user, title, expires_at=expires_at, actor=actor)
+        key, token = state.service.create(
+            user, title, expires_at=expires_at, actor=actor, reach=reach
+        )
     except ActiveKeyExists as error:
         raise click.ClickException(
             f"{_name(user)} already has an active key ({error.key.id}) — revoke it or roll it."
         ) from None
     click.echo(
         f"Created secret API key {key.id} ({key.redacted}) for {identifier},"
-        f" expiring {_when(key.expires_at)}. Store it now: it will not be shown again.",
+        f" expiring {_when(key.expires_at)}: {_restrictions_text(key)}."
+        " Store it now: it will not be shown again.",
         err=True,
     )
     click.echo(token)
@@ -159,14 +225,26 @@ def create(identifier: str, title: str, expires_in: str | None, actor: Actor) ->
     help="How long the old key keeps working (at most 7d). A key of the same owner still"
     " in an earlier grace period stops working at once.",
 )
+@restriction_options("without them: the key's own")
 @actor_option
-def roll(key_id: int, grace: str, actor: Actor) -> None:
-    """Replace a key by a new one with the same title; print the new key on the last line."""
+def roll(
+    key_id: int,
+    grace: str,
+    permissions: tuple[str, ...],
+    networks: tuple[str, ...],
+    actor: Actor,
+) -> None:
+    """Replace a key by a new one with the same title; print the new key on the last line.
+
+    The new key keeps the old one's restrictions, unless --permission or
+    --allow-network give others (wider ones too: it is a new secret).
+    """
     service = current_state().service
     delay = parse_duration(grace)
     key = service.key_by_id(key_id)
+    reach = _reach(permissions, networks, reach_of(key)) if permissions or networks else None
     in_grace = [other for other in service.working_keys_of(key.owner) if other.id != key_id]
-    successor, token = service.roll(key, delay, actor=actor)
+    successor, token = service.roll(key, delay, actor=actor, reach=reach)
     old = service.key_by_id(key_id)
     for other in in_grace:
         click.echo(
@@ -177,11 +255,61 @@ def roll(key_id: int, grace: str, actor: Actor) -> None:
     click.echo(
         f"Rolled secret API key {key_id} ({old.redacted}): it is revoked"
         f" {'now' if not delay else 'at ' + _when(old.revoked_at)}. New key {successor.id}"
-        f" ({successor.redacted}), expiring {_when(successor.expires_at)}."
-        " Store it now: it will not be shown again.",
+        f" ({successor.redacted}), expiring {_when(successor.expires_at)}:"
+        f" {_restrictions_text(successor)}. Store it now: it will not be shown again.",
         err=True,
     )
     click.echo(token)
+
+
+@group.command("restrict")
+@click.argument("key_id", type=int)
+@restriction_options("without one: as it is")
+@actor_option
+def restrict(
+    key_id: int, permissions: tuple[str, ...], networks: tuple[str, ...], actor: Actor
+) -> None:
+    """Narrow a key's permissions or networks in place; refused (exit 1) if it would widen.
+
+    Only a narrower reach is accepted: lower levels, fewer resources, Full
+    access to Restricted, fewer or narrower networks, anywhere to a list.
+    """
+    if not permissions and not networks:
+        raise click.UsageError("Give --permission, --allow-network or both.")
+    service = current_state().service
+    key = service.key_by_id(key_id)
+    before = _restrictions_text(key)
+    reach = _reach(permissions, networks, reach_of(key))
+    service.restrict(key, cast(Reach, reach), actor=actor)
+    click.echo(
+        f"Restricted secret API key {key.id} ({key.redacted}): was {before},"
+        f" now {_restrictions_text(key)}."
+    )
+
+
+@group.command("routes")
+def routes() -> None:
+    """List the Admin API routes with the resource and access each needs, like flask routes."""
+    found = current_state().routes.routes()
+    if not found:
+        click.echo("No Admin API routes: declare them with admin_api_required.")
+        return
+    rows = [
+        (
+            route.endpoint,
+            route.method,
+            route.permission.resource or "-",
+            route.access if route.permission.resource else "full access",
+            route.path,
+        )
+        for route in found
+    ]
+    titles = ("Endpoint", "Method", "Resource", "Access", "Rule")
+    widths = [max(len(row[i]) for row in [titles, *rows]) for i in range(5)]
+    rule = tuple("-" * width for width in widths)
+    for row in [titles, rule, *rows]:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=True)]
+        click.echo("  ".join(cells).rstrip())
 
 
 def _ending(key: SecretKeyMixin) -> tuple[str, dt.datetime | None]:
@@ -236,6 +364,7 @@ def _key_record(key: SecretKeyMixin) -> dict[str, Any]:
         "last_used_user_agent": key.last_used_user_agent,
         "expires_at": _iso(key.expires_at),
         "revoked_at": _iso(key.revoked_at),
+        **reach_of(key).to_json(),
     }
 
 

@@ -93,6 +93,62 @@ class NotAnAdmin(SecretKeyError):
     message = "Only admin users can have secret API keys."
 
 
+class InvalidRestrictions(SecretKeyError, ValueError):
+    """Permissions or allowed networks that cannot be used: an unknown level, a resource
+    name that is not an identifier, something that is not an address or range, too many.
+
+    ``field`` names what is wrong (``"permissions"`` or ``"allowed_networks"``).
+
+    .. versionadded:: 0.3.0
+    """
+
+    message = "The restrictions are not valid."
+
+    def __init__(self, message: str | None = None, field: str = "permissions") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class WouldWiden(SecretKeyError):
+    """Restrictions can only narrow a key's reach; a wider one needs a new secret (a roll).
+
+    .. versionadded:: 0.3.0
+    """
+
+    message = (
+        "Restrictions can only narrow a key's reach. To widen it, roll the key: its"
+        " successor is a new secret, and can be given wider restrictions."
+    )
+
+
+class KeyNotRestrictable(SecretKeyError):
+    """Only a key that still works (active, or in its grace period) can be restricted.
+
+    .. versionadded:: 0.3.0
+    """
+
+    message = "Only a secret API key that still works can be restricted."
+
+
+class KeyRefused(SecretKeyError):
+    """A valid key may not make this request: outside its networks, or beyond its
+    permissions. ``reason`` is ``"network_not_allowed"`` or ``"insufficient_scope"``,
+    ``required`` the permission the request needs (``"orders:write"``, or
+    ``"full_access"`` on an Admin API route that declares no resource).
+
+    .. versionadded:: 0.3.0
+    """
+
+    message = "This secret API key may not make this request."
+
+    def __init__(self, key: SecretKeyMixin, reason: str, required: str | None = None) -> None:
+        super().__init__()
+        #: The key that was refused.
+        self.key = key
+        self.reason = reason
+        self.required = required
+
+
 class _JSONError(HTTPException):
     """An HTTP error whose body is ``{"error": ..., "message": ...}``."""
 
@@ -143,6 +199,47 @@ class AdminRequired(_JSONError, Forbidden):
 
     description = "This API is for admin users only."
     error = "admin_required"
+
+
+class InsufficientScope(_JSONError, Forbidden):
+    """A key's permissions do not cover the request: ``403`` with what it needs.
+
+    The body is ``{"error": "insufficient_scope", "required": "orders:write", ...}`` and
+    the ``WWW-Authenticate`` header says so in RFC 6750's terms (section 3.1).
+
+    .. versionadded:: 0.3.0
+    """
+
+    description = "This secret API key's permissions do not cover this request."
+    error = "insufficient_scope"
+
+    def __init__(self, required: str, description: str | None = None) -> None:
+        super().__init__(description)
+        #: The permission the request needs, as ``resource:access``, or ``full_access``.
+        self.required = required
+
+    def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
+        challenge = f'Bearer error="insufficient_scope", scope="{self.required}"'
+        return [*super().get_headers(environ, scope), ("WWW-Authenticate", challenge)]
+
+    def get_body(self, environ: Any = None, scope: Any = None) -> str:
+        if self.description != type(self).description:
+            message = self.description
+        elif self.required == "full_access":
+            message = "This route declares no resource: only a Full access key reaches it."
+        else:
+            message = f"This secret API key does not have the {self.required} permission."
+        return json.dumps({"error": self.error, "required": self.required, "message": message})
+
+
+class NetworkNotAllowed(_JSONError, Forbidden):
+    """A key was sent from an address outside its allowed networks: ``403``.
+
+    .. versionadded:: 0.3.0
+    """
+
+    description = "This secret API key may not be used from this address."
+    error = "network_not_allowed"
 
 
 class CSRFFailed(_JSONError, BadRequest):
@@ -222,34 +319,6 @@ class SchemaOutdated(_JSONError, ServiceUnavailable):
         " `flask db upgrade`)."
     )
     error = "database_upgrade_needed"
-
-
-class InsufficientScope(_JSONError, Forbidden):
-    """A key-authenticated request needs a permission its key does not hold.
-
-    The body names it (``{"error": "insufficient_scope", "required":
-    "secret_keys:write", …}``) and so does the challenge, as RFC 6750 §3.1
-    describes. Sessions are never refused so.
-
-    .. versionadded:: 0.3.0
-    """
-
-    description = "The secret API key does not allow this request."
-    error = "insufficient_scope"
-
-    def __init__(self, required: str, description: str | None = None) -> None:
-        super().__init__(description)
-        #: The permission the request needs, as ``resource:access``.
-        self.required = required
-
-    def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
-        challenge = f'Bearer error="insufficient_scope", scope="{self.required}"'
-        return [*super().get_headers(environ, scope), ("WWW-Authenticate", challenge)]
-
-    def get_body(self, environ: Any = None, scope: Any = None) -> str:
-        return json.dumps(
-            {"error": self.error, "message": self.description, "required": self.required}
-        )
 
 
 class ManagementAPIError(_JSONError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -18,6 +18,7 @@ from .models import (
     make_key_model,
     render_item,
 )
+from .resources import Resource, RouteIndex, check_resources
 from .service import KeyService
 from .settings import DEFAULTS, Settings, check_layout, fail
 from .state import EXTENSION_NAME, AppState, current_state
@@ -110,6 +111,13 @@ class SecretKeys:
         ``is_admin`` to reach the pages.
     :param table_name: the key table's name; the event table is named after
         it, with ``_events`` appended.
+    :param resources: how the pages show the resources the Admin API declares
+        (``resource=`` on its routes): a :class:`~flask_secret_keys.Resource`
+        (label and one-line description) or a label, by name. Optional: a
+        resource is found on the routes either way.
+
+    .. versionchanged:: 0.3.0
+       Takes ``resources``.
     """
 
     def __init__(
@@ -123,6 +131,7 @@ class SecretKeys:
         user_name: Callable[[Any], str] | None = None,
         can_oversee: Callable[[Any], bool] | None = None,
         table_name: str = "secret_api_keys",
+        resources: Mapping[str, Resource | str] | None = None,
     ) -> None:
         if is_admin is None and not hasattr(user_model, "is_admin"):
             fail(
@@ -134,6 +143,11 @@ class SecretKeys:
                 f"{user_model.__name__} has no 'email' column: pass"
                 " SecretKeys(..., find_user=lambda identifier: ...) so the CLI can find users."
             )
+        try:
+            #: How the pages show each resource, by name.
+            self.resources = check_resources(resources)
+        except ValueError as error:
+            fail(f"resources: {error}")
         self.db = db
         self.user_model = user_model
         self.is_admin: Callable[[Any], bool] = is_admin or _default_is_admin
@@ -285,7 +299,11 @@ class SecretKeys:
             event_retention=settings.event_retention,
         )
         app.extensions[EXTENSION_NAME] = AppState(
-            users=self, settings=settings, service=service, limiter=_make_limiter(settings)
+            users=self,
+            settings=settings,
+            service=service,
+            routes=RouteIndex(self.resources),
+            limiter=_make_limiter(settings),
         )
 
         if settings.sqlite_foreign_keys:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import unicodedata
+from collections.abc import Sequence
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -21,13 +22,24 @@ from wtforms import (
     SearchField,
     SelectField,
     StringField,
+    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, Optional, ValidationError
 
-from .errors import InvalidTitle
+from .errors import InvalidRestrictions, InvalidTitle
 from .models import TITLE_MAX_LENGTH
-from .rules import DIRECTIONS, SORT_FIELDS, STATUSES, KeyQuery, clean_title, describe_duration
+from .rules import (
+    DIRECTIONS,
+    MAX_NETWORKS,
+    SORT_FIELDS,
+    STATUSES,
+    KeyQuery,
+    Reach,
+    clean_title,
+    describe_duration,
+    parse_networks,
+)
 
 #: Pages beyond this are clamped, so a crafted URL cannot ask the database for
 #: an OFFSET it cannot represent.
@@ -175,6 +187,71 @@ class DelayForm(FlaskForm):  # type: ignore[misc]
                 if not delay or now + delay < deadline
             ]
         return self
+
+
+def _valid_networks(form: Any, field: Any) -> None:
+    try:
+        parse_networks((field.data or "").splitlines())
+    except InvalidRestrictions as error:
+        raise ValidationError(str(error)) from None
+
+
+#: The levels a resource's row offers.
+LEVEL_CHOICES = [
+    SelectChoice("none", "None"),
+    SelectChoice("read", "Read"),
+    SelectChoice("write", "Write"),
+]
+
+
+class ReachFields:
+    """Permissions (Full access, or a level per resource) and allowed networks, mixed into a
+    form by :func:`with_reach`, which adds one ``level_<resource>`` field per resource."""
+
+    #: The resources with a level field, in the order shown.
+    resource_names: tuple[str, ...] = ()
+
+    scope = RadioField(
+        "Permissions",
+        choices=[SelectChoice("full", "Full access"), SelectChoice("restricted", "Restricted")],
+        default="full",
+    )
+    allowed_networks = TextAreaField(
+        "Allowed networks",
+        validators=[_valid_networks],
+        description=(
+            "One IPv4 or IPv6 address or range a line, such as 203.0.113.0/24 or"
+            f" 2001:db8::/64, at most {MAX_NETWORKS}. Empty: any address."
+        ),
+        render_kw={"rows": 3, "autocomplete": "off", "spellcheck": "false"},
+    )
+
+    def level_field(self, resource: str) -> Any:
+        return getattr(self, f"level_{resource}")
+
+    def prefill(self, reach: Reach) -> None:
+        """Show ``reach`` (what the key has now, or a suggestion) in the fields."""
+        self.scope.data = "full" if reach.is_full else "restricted"
+        for name in self.resource_names:
+            self.level_field(name).data = "none" if reach.is_full else reach.level(name)
+        self.allowed_networks.data = "\n".join(str(net) for net in reach.networks)
+
+    def reach(self) -> Reach:
+        """The reach the fields hold, once validated."""
+        networks = (self.allowed_networks.data or "").splitlines()
+        if self.scope.data != "restricted":
+            return Reach.of(None, networks)
+        levels = {name: self.level_field(name).data or "none" for name in self.resource_names}
+        return Reach.of(levels, networks)
+
+
+def with_reach(base: type[Any], resources: Sequence[str]) -> type[Any]:
+    """``base`` with :class:`ReachFields` and a None/Read/Write field per resource."""
+    fields = {
+        f"level_{name}": RadioField(name, choices=LEVEL_CHOICES, default="none")
+        for name in resources
+    }
+    return type(base.__name__, (ReachFields, base), {"resource_names": tuple(resources), **fields})
 
 
 class IdentifyForm(FlaskForm):  # type: ignore[misc]

@@ -30,6 +30,15 @@ IP_MAX_LENGTH = 45
 USER_AGENT_MAX_LENGTH = 255
 #: Longest stored actor name (a user's display name, or an operator's ``--actor``).
 ACTOR_NAME_MAX_LENGTH = 100
+#: What a restricted key may do with a resource, weakest first: write implies read.
+ACCESS_LEVELS = ("none", "read", "write")
+
+
+def level_grants(level: str | None, access: str) -> bool:
+    """Whether a permission level (``"read"``, ``"write"``, None for none) grants ``access``."""
+    if level is None or level not in ACCESS_LEVELS or access not in ACCESS_LEVELS[1:]:
+        return False
+    return ACCESS_LEVELS.index(level) >= ACCESS_LEVELS.index(access)
 
 
 class UTCDateTime(sa.TypeDecorator[dt.datetime]):
@@ -132,6 +141,9 @@ class SecretKeyMixin:
     expires_at: orm.Mapped[dt.datetime | None]
     revoked_by_id: orm.Mapped[Any | None]
     active_owner_id: orm.Mapped[Any | None]
+    permissions: orm.Mapped[str | None]
+    allowed_networks: orm.Mapped[str | None]
+    usage_record: orm.Mapped[str | None]
     owner: Any
     revoked_by: Any
 
@@ -150,6 +162,25 @@ class SecretKeyMixin:
     def is_usable_at(self, now: dt.datetime) -> bool:
         """Whether the key may authenticate a request at ``now``."""
         return self.status_at(now) in ("active", "revoking")
+
+    @property
+    def is_restricted(self) -> bool:
+        """Whether the key is Restricted (``permissions`` set), not Full access.
+
+        .. versionadded:: 0.3.0
+        """
+        return self.permissions is not None
+
+    def allows(self, resource: str, access: str = "read") -> bool:
+        """Whether the key's permissions grant ``access`` (``"read"`` or ``"write"``) on
+        ``resource``; a Full access key allows everything. Networks are not considered:
+        a request from outside them never gets this far.
+
+        .. versionadded:: 0.3.0
+        """
+        if self.permissions is None:
+            return access in ACCESS_LEVELS[1:]
+        return level_grants(json.loads(self.permissions).get(resource), access)
 
     @property
     def status(self) -> str:
@@ -236,6 +267,13 @@ def make_key_model(db: Any, user_model: type[Any], table_name: str) -> type[Secr
         "expires_at": orm.mapped_column(UTCDateTime, nullable=True),
         "revoked_by_id": revoked_by_id,
         "active_owner_id": orm.mapped_column(pk_type, nullable=True),
+        # Restrictions, as JSON read with the row the key lookup reads anyway:
+        # ``{"orders": "read"}`` (NULL: Full access) and ``["203.0.113.0/24"]``
+        # (NULL: anywhere). What the key really used, updated only by the
+        # throttled "last used" write (see flask_secret_keys.rules.Usage).
+        "permissions": orm.mapped_column(sa.Text, nullable=True),
+        "allowed_networks": orm.mapped_column(sa.Text, nullable=True),
+        "usage_record": orm.mapped_column(sa.Text, nullable=True),
         "owner": orm.relationship(user_model, foreign_keys=[user_id.column]),
         "revoked_by": orm.relationship(user_model, foreign_keys=[revoked_by_id.column]),
     }
@@ -254,12 +292,27 @@ EVENT_KINDS = (
     "rolled",
     "revocation_scheduled",
     "lifetime_capped",
+    "restricted",
 )
 #: Who can act on a key: a signed-in user, an operator on the command line, or
 #: the system: the extension itself (a revocation that took effect by the
 #: clock, an expiry brought within the maximum lifetime), or code that calls
 #: the service without an actor.
 ACTOR_KINDS = ("user", "command_line", "system")
+
+
+def reach_text(reach: dict[str, Any]) -> str:
+    """A reach as events store it (``permissions``, ``allowed_networks``) in words:
+    "Full access from anywhere", "orders read, catalog write from 203.0.113.0/24"."""
+    permissions = reach.get("permissions")
+    if permissions is None:
+        what = "Full access"
+    elif permissions:
+        what = ", ".join(f"{name} {level}" for name, level in sorted(permissions.items()))
+    else:
+        what = "no permissions"
+    networks = reach.get("allowed_networks") or []
+    return f"{what} from {', '.join(networks) if networks else 'anywhere'}"
 
 
 def _utc_text(iso: str) -> str:
@@ -334,6 +387,11 @@ class KeyEventMixin:
             return (
                 f"Expiry brought forward to {_utc_text(details['expires_at'])}: keys live at"
                 f" most {details.get('max_days')} days"
+            )
+        if self.event == "restricted" and "before" in details and "after" in details:
+            return (
+                f"Restrictions narrowed from {reach_text(details['before'])}"
+                f" to {reach_text(details['after'])}"
             )
         return self.event.replace("_", " ").capitalize()
 

@@ -38,7 +38,8 @@ key_authenticated = _signals.signal("secret-keys-authenticated")
 #: Sent when a presented key is refused, with ``reason``: one of ``"malformed"``,
 #: ``"unknown"``, ``"revoked"``, ``"expired"``, ``"owner_missing"``, ``"inactive_user"``
 #: or ``"not_admin"``, and
-#: ``key`` (None unless the key was found).
+#: ``key`` (None unless the key was found). A valid key that may not make the request is
+#: refused with ``"network_not_allowed"`` or ``"insufficient_scope"``.
 key_rejected = _signals.signal("secret-keys-rejected")
 
 #: Sent when a key's revocation is scheduled for later, with ``key``, ``at`` (when
@@ -52,3 +53,9 @@ key_revocation_scheduled = _signals.signal("secret-keys-revocation-scheduled")
 #: working) and ``actor``. Followed by ``key_revocation_scheduled`` for the old key,
 #: or ``key_revoked`` when the grace period is zero.
 key_rolled = _signals.signal("secret-keys-rolled")
+
+#: Sent when a key's restrictions are narrowed in place, with ``key``, ``before`` and
+#: ``after`` (:class:`~flask_secret_keys.rules.Reach` values) and ``actor``.
+#:
+#: .. versionadded:: 0.3.0
+key_restricted = _signals.signal("secret-keys-restricted")

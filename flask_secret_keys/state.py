@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from flask import current_app, has_app_context
 
+from .resources import RouteIndex
 from .service import KeyService
 from .settings import Settings
 
@@ -62,6 +63,8 @@ class AppState:
     users: Users
     settings: Settings
     service: KeyService
+    #: The Admin API's routes, the resources they declare and their labels.
+    routes: RouteIndex
     #: Counts failed key attempts per client, when ``SECRET_KEYS_RATE_LIMIT`` is set.
     limiter: FailedAttemptLimiter | None = None
 

@@ -538,3 +538,78 @@ def session_client(app: Flask, email: str = "admin@example.com") -> FlaskClient:
     log_in(client, email, email.partition("@")[0])
     client.environ_base["HTTP_X_CSRFTOKEN"] = csrf_token(client, "/settings/secret-api-keys/new")
     return client
+
+
+# The tables of earlier releases, and the migrations docs/integration.md gives
+
+#: The CHECK of the release before expiry.
+OLD_CHECK = (
+    "(revoked_at IS NULL AND active_owner_id IS NOT NULL AND active_owner_id = user_id)"
+    " OR (revoked_at IS NOT NULL AND active_owner_id IS NULL)"
+)
+
+#: The columns restricted keys add: permissions, networks, the usage record.
+RESTRICTION_COLUMNS = ("permissions", "allowed_networks", "usage_record")
+
+
+def old_schema() -> sa.MetaData:
+    """The operators table and the key table as release 0.1.0, before expiry, declared them."""
+    metadata = sa.MetaData()
+    sa.Table(
+        OPERATORS,
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("email", sa.String(255), unique=True, nullable=False),
+        sa.Column("is_admin", sa.Boolean, nullable=False),
+    )
+    utc = models.UTCDateTime
+    sa.Table(
+        KEYS,
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column(
+            "user_id",
+            sa.Integer,
+            sa.ForeignKey(f"{OPERATORS}.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column("title", sa.String(100), nullable=False),
+        sa.Column("redacted", sa.String(40), nullable=False),
+        sa.Column("token_hash", sa.String(64), nullable=False),
+        sa.Column("created_at", utc(), nullable=False),
+        sa.Column("updated_at", utc(), nullable=False),
+        sa.Column("last_used_at", utc(), nullable=True),
+        sa.Column("revoked_at", utc(), nullable=True),
+        sa.Column(
+            "revoked_by_id",
+            sa.Integer,
+            sa.ForeignKey(f"{OPERATORS}.id", ondelete="SET NULL"),
+            nullable=True,
+        ),
+        sa.Column("active_owner_id", sa.Integer, nullable=True),
+        sa.UniqueConstraint("token_hash", name=f"uq_{KEYS}_token_hash"),
+        sa.UniqueConstraint("active_owner_id", name=f"uq_{KEYS}_active_owner_id"),
+        sa.Index(f"ix_{KEYS}_user_id", "user_id"),
+        sa.CheckConstraint(OLD_CHECK, name=f"ck_{KEYS}_active_owner"),
+        mysql_charset="utf8mb4",
+        mariadb_charset="utf8mb4",
+    )
+    return metadata
+
+
+def documented_upgrade() -> str:
+    """The ``upgrade()`` docs/integration.md gives for key expiry, for our table name."""
+    text = (TESTS.parent / "docs" / "integration.md").read_text()
+    (snippet,) = re.findall(
+        r"```python\n(def upgrade\(\):\n.*?add_column.*?)\n\n\ndef downgrade", text, re.S
+    )
+    return snippet.replace("secret_api_keys", KEYS)
+
+
+def documented_ids_upgrade() -> str:
+    """The ``upgrade()`` docs/integration.md gives for key ids never reused, for our table."""
+    text = (TESTS.parent / "docs" / "integration.md").read_text()
+    (snippet,) = re.findall(
+        r"```python\n(def upgrade\(\):\n    if op\.get_bind\(\).*?)\n\n\ndef downgrade", text, re.S
+    )
+    return snippet.replace("secret_api_keys", KEYS)

@@ -14,8 +14,8 @@ enforces the key rules, with the CHECK widened for expiry. On the database of
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,10 +29,13 @@ from tests.helpers import (
     IMPORT_LINE,
     KEYS,
     OPERATORS,
-    TESTS,
+    RESTRICTION_COLUMNS,
     Migrated,
+    documented_ids_upgrade,
+    documented_upgrade,
     drop_leftovers,
     enforce_sqlite_foreign_keys,
+    old_schema,
     service_of,
 )
 
@@ -42,74 +45,17 @@ NOW = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
 REFUSED = (sa.exc.IntegrityError, sa.exc.OperationalError)
 
 
-#: The CHECK of the release before expiry.
-OLD_CHECK = (
-    "(revoked_at IS NULL AND active_owner_id IS NOT NULL AND active_owner_id = user_id)"
-    " OR (revoked_at IS NOT NULL AND active_owner_id IS NULL)"
-)
-
-
-def old_schema() -> sa.MetaData:
-    """The operators table and the key table as release 0.1.0, before expiry, declared them."""
-    metadata = sa.MetaData()
-    sa.Table(
-        OPERATORS,
-        metadata,
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("email", sa.String(255), unique=True, nullable=False),
-        sa.Column("is_admin", sa.Boolean, nullable=False),
+def as_generated_by_0_2_0(revision: Path) -> str:
+    """The events migration as 0.2.0 generated it: without the columns of restricted keys,
+    which this version's models add (an upgrade from 0.1.0 straight to this version gets
+    them in this migration; the sequence here is the one of a host that ran 0.2.0)."""
+    source = "".join(
+        line
+        for line in revision.read_text().splitlines(keepends=True)
+        if not any(f"'{column}'" in line for column in RESTRICTION_COLUMNS)
     )
-    utc = models.UTCDateTime
-    sa.Table(
-        KEYS,
-        metadata,
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column(
-            "user_id",
-            sa.Integer,
-            sa.ForeignKey(f"{OPERATORS}.id", ondelete="CASCADE"),
-            nullable=False,
-        ),
-        sa.Column("title", sa.String(100), nullable=False),
-        sa.Column("redacted", sa.String(40), nullable=False),
-        sa.Column("token_hash", sa.String(64), nullable=False),
-        sa.Column("created_at", utc(), nullable=False),
-        sa.Column("updated_at", utc(), nullable=False),
-        sa.Column("last_used_at", utc(), nullable=True),
-        sa.Column("revoked_at", utc(), nullable=True),
-        sa.Column(
-            "revoked_by_id",
-            sa.Integer,
-            sa.ForeignKey(f"{OPERATORS}.id", ondelete="SET NULL"),
-            nullable=True,
-        ),
-        sa.Column("active_owner_id", sa.Integer, nullable=True),
-        sa.UniqueConstraint("token_hash", name=f"uq_{KEYS}_token_hash"),
-        sa.UniqueConstraint("active_owner_id", name=f"uq_{KEYS}_active_owner_id"),
-        sa.Index(f"ix_{KEYS}_user_id", "user_id"),
-        sa.CheckConstraint(OLD_CHECK, name=f"ck_{KEYS}_active_owner"),
-        mysql_charset="utf8mb4",
-        mariadb_charset="utf8mb4",
-    )
-    return metadata
-
-
-def documented_upgrade() -> str:
-    """The ``upgrade()`` docs/integration.md gives for key expiry, for our table name."""
-    text = (TESTS.parent / "docs" / "integration.md").read_text()
-    (snippet,) = re.findall(
-        r"```python\n(def upgrade\(\):\n.*?add_column.*?)\n\n\ndef downgrade", text, re.S
-    )
-    return snippet.replace("secret_api_keys", KEYS)
-
-
-def documented_ids_upgrade() -> str:
-    """The ``upgrade()`` docs/integration.md gives for key ids never reused, for our table."""
-    text = (TESTS.parent / "docs" / "integration.md").read_text()
-    (snippet,) = re.findall(
-        r"```python\n(def upgrade\(\):\n    if op\.get_bind\(\).*?)\n\n\ndef downgrade", text, re.S
-    )
-    return snippet.replace("secret_api_keys", KEYS)
+    revision.write_text(source)
+    return source
 
 
 def add_deleted_key(engine: sa.Engine) -> None:
@@ -151,10 +97,13 @@ def add_deleted_key(engine: sa.Engine) -> None:
 
 
 @pytest.fixture(scope="module")
-def upgraded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Migrated, str, str]]:
+def upgraded(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Migrated, str, str, str]]:
     """A 0.1.0 database with one active key, upgraded by the documented steps.
 
-    Yields the host, the upgrade migration's source and the key's plaintext.
+    Yields the host, the events migration's source, the key's plaintext and the
+    restricted-keys migration's source.
     """
     workdir = tmp_path_factory.mktemp("upgrade_host")
     url = DATABASE_URL or f"sqlite:///{workdir / 'host.db'}"
@@ -196,7 +145,7 @@ def upgraded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Migrate
         # ... then the generated one: generate, review, apply.
         host.flask_db("migrate", "-m", "Upgrade flask-secret-keys")
         (revision,) = (path for path in host.revisions if path != lifecycle)
-        source = revision.read_text()
+        source = as_generated_by_0_2_0(revision)
         host.flask_db("upgrade")
         # 0.2.0 in use: a key with its events, then deleted.
         add_deleted_key(engine)
@@ -209,16 +158,22 @@ def upgraded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Migrate
             .replace("def downgrade():\n    pass\n", "", 1)
         )
         host.flask_db("upgrade")
-        yield host, source, token
+        # Restricted keys (0.3.0): generated, reviewed, applied.
+        done = set(host.revisions)
+        host.flask_db("migrate", "-m", "Restricted keys")
+        (restricted,) = (path for path in host.revisions if path not in done)
+        restricted_source = restricted.read_text()
+        host.flask_db("upgrade")
+        yield host, source, token, restricted_source
     finally:
         drop_leftovers(engine)
         engine.dispose()
 
 
 def test_the_upgrade_adds_the_event_table_and_two_columns_only(
-    upgraded: tuple[Migrated, str, str],
+    upgraded: tuple[Migrated, str, str, str],
 ) -> None:
-    _host, source, _token = upgraded
+    _host, source, _token, _restricted = upgraded
     upgrade = source.split("def upgrade():")[1].split("def downgrade():")[0]
 
     assert f"op.create_table('{EVENTS}'" in upgrade
@@ -240,9 +195,9 @@ def test_the_upgrade_adds_the_event_table_and_two_columns_only(
 
 
 def test_the_old_key_still_works_and_is_recorded(
-    upgraded: tuple[Migrated, str, str], monkeypatch: pytest.MonkeyPatch
+    upgraded: tuple[Migrated, str, str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    host, _source, token = upgraded
+    host, _source, token, _restricted = upgraded
     monkeypatch.setenv("DATABASE_URL", host.url)
     app = migration_host.create_app()
     service = service_of(app, migration_host.secret_keys)
@@ -285,15 +240,17 @@ def test_the_old_key_still_works_and_is_recorded(
 
 
 def test_after_the_upgrade_autogenerate_finds_nothing_to_change(
-    upgraded: tuple[Migrated, str, str],
+    upgraded: tuple[Migrated, str, str, str],
 ) -> None:
-    host, _source, _token = upgraded
+    host, _source, _token, _restricted = upgraded
     output = host.flask_db("migrate", "-m", "Nothing")
     assert "No changes in schema detected." in output
 
 
-def test_the_database_still_enforces_the_key_rules(upgraded: tuple[Migrated, str, str]) -> None:
-    host, _source, _token = upgraded
+def test_the_database_still_enforces_the_key_rules(
+    upgraded: tuple[Migrated, str, str, str],
+) -> None:
+    host, _source, _token, _restricted = upgraded
     keys = sa.Table(KEYS, sa.MetaData(), autoload_with=host.engine)
     row: dict[str, Any] = {
         "user_id": 1,
@@ -322,9 +279,9 @@ def test_the_database_still_enforces_the_key_rules(upgraded: tuple[Migrated, str
 
 
 def test_a_new_key_after_the_upgrade_takes_no_used_id_and_no_history(
-    upgraded: tuple[Migrated, str, str], monkeypatch: pytest.MonkeyPatch
+    upgraded: tuple[Migrated, str, str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    host, _source, _token = upgraded
+    host, _source, _token, _restricted = upgraded
     monkeypatch.setenv("DATABASE_URL", host.url)
     app = migration_host.create_app()
     service = service_of(app, migration_host.secret_keys)
@@ -341,6 +298,33 @@ def test_a_new_key_after_the_upgrade_takes_no_used_id_and_no_history(
                         "SELECT sql FROM sqlite_master WHERE name = ?", (KEYS,)
                     ).scalar_one()
                 assert "AUTOINCREMENT" in sql and f"ck_{KEYS}_active_owner" in sql
+    finally:
+        with app.app_context():
+            migration_host.db.engine.dispose()
+
+
+def test_the_restricted_keys_migration_adds_three_nullable_columns(
+    upgraded: tuple[Migrated, str, str, str],
+) -> None:
+    _host, _source, _token, restricted = upgraded
+    upgrade = restricted.split("def upgrade():")[1].split("def downgrade():")[0]
+    for column in RESTRICTION_COLUMNS:
+        assert f"add_column(sa.Column('{column}', sa.Text(), nullable=True))" in upgrade
+    assert "drop_" not in upgrade and "create_table" not in upgrade
+
+
+def test_the_old_key_is_full_access_after_the_upgrade(
+    upgraded: tuple[Migrated, str, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    host, _source, _token, _restricted = upgraded
+    monkeypatch.setenv("DATABASE_URL", host.url)
+    app = migration_host.create_app()
+    service = service_of(app, migration_host.secret_keys)
+    try:
+        with app.app_context():
+            key = service.key_by_id(1)
+            assert (key.permissions, key.allowed_networks) == (None, None)
+            assert key.allows("anything", "write")
     finally:
         with app.app_context():
             migration_host.db.engine.dispose()

@@ -31,6 +31,8 @@ from ..rules import (
     Actor,
     Direction,
     KeyQuery,
+    Permission,
+    Reach,
     SortField,
     Status,
     clean_operator,
@@ -41,6 +43,7 @@ from ..rules import (
 from .events import PRUNE_EVERY, EventLog
 from .lifecycle import Lifecycle
 from .reading import Reader
+from .restrictions import Restrictions
 from .revocation import Revocations
 from .store import Store, plus
 from .verification import Verifier
@@ -57,6 +60,8 @@ __all__ = [
     "Direction",
     "KeyQuery",
     "KeyService",
+    "Permission",
+    "Reach",
     "SortField",
     "Status",
     "clean_operator",
@@ -120,6 +125,8 @@ class KeyService:
         self.lifecycle = Lifecycle(self.store, self.reader, self.events, self.revocations)
         #: :meta private:
         self.verifier = Verifier(self.store)
+        #: :meta private:
+        self.restrictions = Restrictions(self.store, self.events)
 
     @property
     def model(self) -> type[SecretKeyMixin]:
@@ -227,6 +234,7 @@ class KeyService:
         *,
         expires_at: dt.datetime | None = None,
         actor: Actor | None = None,
+        reach: Reach | None = None,
     ) -> tuple[SecretKeyMixin, str]:
         """Create a key for ``user``; returns the key and its plaintext token.
 
@@ -236,12 +244,22 @@ class KeyService:
         in this return value: show it once, store it nowhere. ``actor`` is who
         creates it (the system when not given). Refuses a user who is not an
         admin (:class:`~.errors.NotAnAdmin`) or who has an active key
-        (:class:`~.errors.ActiveKeyExists`).
+        (:class:`~.errors.ActiveKeyExists`). ``reach`` is what the key may do and
+        from where (:class:`~flask_secret_keys.rules.Reach`); Full access from
+        anywhere when not given.
+
+        .. versionchanged:: 0.3.0
+           Takes ``reach``.
         """
-        return self.lifecycle.create(user, title, expires_at, actor)
+        return self.lifecycle.create(user, title, expires_at, actor, reach)
 
     def roll(
-        self, key: SecretKeyMixin, grace: dt.timedelta, *, actor: Actor | None = None
+        self,
+        key: SecretKeyMixin,
+        grace: dt.timedelta,
+        *,
+        actor: Actor | None = None,
+        reach: Reach | None = None,
     ) -> tuple[SecretKeyMixin, str]:
         """Replace an active key by a successor; the old one is revoked after ``grace``.
 
@@ -251,11 +269,33 @@ class KeyService:
         lifetime within the maximum. A user has one key in grace at most:
         rolling again ends the previous grace period at once. An owner who is
         no longer an admin gets no successor (:class:`~.errors.NotAnAdmin`).
-        Returns the successor and its plaintext, to show once.
+        The successor keeps the key's restrictions, or gets ``reach`` (wider
+        too: it is a new secret); a key whose restrictions changed since it was
+        read is not rolled (:class:`~.errors.KeyNotRollable`). Returns the
+        successor and its plaintext, to show once.
 
         .. versionadded:: 0.2.0
+        .. versionchanged:: 0.3.0
+           Takes ``reach``.
         """
-        return self.lifecycle.roll(key, grace, actor)
+        return self.lifecycle.roll(key, grace, actor, reach)
+
+    def restrict(
+        self, key: SecretKeyMixin, reach: Reach, *, actor: Actor | None = None
+    ) -> SecretKeyMixin:
+        """Narrow ``key``'s reach in place: lower levels, fewer resources, Full access to
+        Restricted, fewer or narrower networks, anywhere to a list.
+
+        A reach that widens anything is refused with :class:`~.errors.WouldWiden`,
+        whose message says to roll the key; a key that no longer works with
+        :class:`~.errors.KeyNotRestrictable`. Of two concurrent changes, the
+        later is checked against the earlier, so together they never widen.
+        Records a ``restricted`` event (``before`` and ``after``) and sends
+        ``key_restricted``; the same reach again changes nothing.
+
+        .. versionadded:: 0.3.0
+        """
+        return self.restrictions.restrict(key, reach, actor)
 
     def rename(
         self, key: SecretKeyMixin, title: str | None, *, actor: Actor | None = None
@@ -345,7 +385,12 @@ class KeyService:
     # Verifying
 
     def authenticate(
-        self, token: str, *, ip: str | None = None, user_agent: str | None = None
+        self,
+        token: str,
+        *,
+        ip: str | None = None,
+        user_agent: str | None = None,
+        permission: Permission | None = None,
     ) -> SecretKeyMixin | None:
         """The key a token belongs to, if it may authenticate a request now.
 
@@ -355,10 +400,18 @@ class KeyService:
         read from that same row. ``ip`` and ``user_agent`` are the request's,
         recorded with the throttled "last used" write.
 
+        So are the key's restrictions: a valid key used from outside its allowed
+        networks, or without ``permission`` (what the request needs; None checks
+        none), raises :class:`~.errors.KeyRefused`. The permission used or
+        refused and the client's network go into the key's usage record, in
+        the same throttled write.
+
         .. versionchanged:: 0.3.0
-           Takes the client's address and agent as arguments.
+           Takes the client's address and agent as arguments, and ``permission``.
         """
-        return self.verifier.authenticate(token, ip=ip, user_agent=user_agent)
+        return self.verifier.authenticate(
+            token, ip=ip, user_agent=user_agent, permission=permission
+        )
 
     def identify(self, user: Any | None, token: str) -> SecretKeyMixin | None:
         """The key of ``user``'s that ``token`` is, active or revoked; None otherwise.

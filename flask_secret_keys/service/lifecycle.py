@@ -25,9 +25,10 @@ from ..errors import (
     NotAnAdmin,
 )
 from ..models import SecretKeyMixin
-from ..rules import Actor, check_delay, clean_title, describe_duration
+from ..rules import Actor, Reach, check_delay, clean_title, describe_duration, reach_of
 from .events import EventLog
 from .reading import Reader
+from .restrictions import same_restrictions
 from .revocation import Revocations
 from .store import Store, app, plus
 
@@ -83,7 +84,12 @@ class Lifecycle:
     # Making keys
 
     def create(
-        self, user: Any, title: str | None, expires_at: dt.datetime | None, actor: Actor | None
+        self,
+        user: Any,
+        title: str | None,
+        expires_at: dt.datetime | None,
+        actor: Actor | None,
+        reach: Reach | None = None,
     ) -> tuple[SecretKeyMixin, str]:
         """Create a key for ``user``; see :meth:`KeyService.create`."""
         title = clean_title(title)
@@ -97,11 +103,14 @@ class Lifecycle:
             if self.store.status_of(holder, now) in ("active", "revoking"):
                 raise ActiveKeyExists(holder)
             self._release(holder)
-        key, token = self._new_key(user, title, expires_at, now)
+        reach = reach or Reach()
+        key, token = self._new_key(user, title, expires_at, now, reach)
         with self._refusing_a_second_active_key(user):
             # The key's id is needed for its event: flush it, in the same transaction.
             session.flush()
-            self.events.record(key, "created", actor, **self._owner_detail(user))
+            self.events.record(
+                key, "created", actor, **self._owner_detail(user), **_restrictions_detail(reach)
+            )
             session.commit()
         signals.key_created.send(app(), key=key, user=user, actor=actor or Actor.system())
         self.events.prune_now_and_then()
@@ -142,13 +151,21 @@ class Lifecycle:
         )
 
     def _new_key(
-        self, user: Any, title: str, expires_at: dt.datetime | None, now: dt.datetime
+        self,
+        user: Any,
+        title: str,
+        expires_at: dt.datetime | None,
+        now: dt.datetime,
+        reach: Reach,
     ) -> tuple[SecretKeyMixin, str]:
         """A new active key for ``user``, added to the session but not committed."""
         store = self.store
         token = crypto.generate_token(store.prefix)
         owner_id = store.user_id(user)
+        permissions, networks = reach.to_columns()
         key = store.model(
+            permissions=permissions,
+            allowed_networks=networks,
             user_id=owner_id,
             active_owner_id=owner_id,
             title=title,
@@ -162,7 +179,11 @@ class Lifecycle:
         return key, token
 
     def roll(
-        self, key: SecretKeyMixin, grace: dt.timedelta, actor: Actor | None
+        self,
+        key: SecretKeyMixin,
+        grace: dt.timedelta,
+        actor: Actor | None,
+        reach: Reach | None = None,
     ) -> tuple[SecretKeyMixin, str]:
         """Replace an active key by a successor; see :meth:`KeyService.roll`."""
         check_delay(grace, "grace period")
@@ -172,6 +193,9 @@ class Lifecycle:
         session = store.session
         key_id, title, owner = key.id, key.title, key.owner
         self._check_admin(owner)
+        # The successor carries the restrictions as read; the UPDATE below checks
+        # they are still the key's, so a concurrent narrowing is never undone.
+        successor_reach = reach_of(key) if reach is None else reach
         expires_at = key.expires_at
         if expires_at is not None:
             expires_at = plus(now, expires_at - key.created_at)
@@ -190,6 +214,7 @@ class Lifecycle:
                 Key.revoked_at.is_(None),
                 Key.active_owner_id.is_not(None),
                 store.unexpired(now),
+                *same_restrictions(store, key),
             )
         )
         if result.rowcount == 0:
@@ -198,6 +223,10 @@ class Lifecycle:
             if current is None:
                 raise KeyNotFound()
             status = store.status_of(current, now)
+            if status == "active":
+                raise KeyNotRollable(
+                    "The key's restrictions changed meanwhile: review them and roll again."
+                )
             raise KeyNotRollable(
                 "Only an active secret API key can be rolled: this one is"
                 f" {'scheduled for revocation' if status == 'revoking' else status}."
@@ -205,7 +234,7 @@ class Lifecycle:
         # At most one key of a user is in its grace period: a previous roll's
         # (or a scheduled revocation's) remaining time ends now.
         ended = self.revocations.end_other_graces(owner, key_id, by, now)
-        successor, token = self._new_key(owner, title, expires_at, now)
+        successor, token = self._new_key(owner, title, expires_at, now, successor_reach)
         with self._refusing_a_second_active_key(owner):
             session.flush()
             for other in ended:
@@ -225,6 +254,7 @@ class Lifecycle:
                 rolled_from=key.redacted,
                 rolled_from_id=key_id,
                 **self._owner_detail(owner),
+                **_restrictions_detail(successor_reach),
             )
             session.commit()
         session.refresh(key)
@@ -253,3 +283,8 @@ class Lifecycle:
                 app(), key=key, old_title=old_title, actor=actor or Actor.system()
             )
         return key
+
+
+def _restrictions_detail(reach: Reach) -> dict[str, Any]:
+    """A created event's record of the key's restrictions; nothing for Full access anywhere."""
+    return {} if reach == Reach() else {"restrictions": reach.to_json()}

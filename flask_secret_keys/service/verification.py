@@ -1,7 +1,9 @@
-"""Verifying a presented key: one indexed lookup and one fast hash, and the throttled use record."""
+"""Verifying a presented key: one indexed lookup and one fast hash, its restrictions read
+from the same row, and the throttled use record."""
 
 from __future__ import annotations
 
+import functools
 from functools import cached_property
 from typing import Any
 
@@ -9,8 +11,16 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from .. import crypto, models, signals
+from ..errors import KeyRefused
 from ..models import IP_MAX_LENGTH, USER_AGENT_MAX_LENGTH, SecretKeyMixin
+from ..rules import Permission, Usage, client_network, reach_of
 from .store import BOOKKEEPING_ERRORS, Store, app
+
+
+@functools.lru_cache(maxsize=1024)
+def usage_of(text: str | None) -> Usage:
+    """A key's usage record, parsed once per distinct text (it changes only when written)."""
+    return Usage.from_text(text)
 
 
 class Verifier:
@@ -36,7 +46,12 @@ class Verifier:
         )
 
     def authenticate(
-        self, token: str, *, ip: str | None = None, user_agent: str | None = None
+        self,
+        token: str,
+        *,
+        ip: str | None = None,
+        user_agent: str | None = None,
+        permission: Permission | None = None,
     ) -> SecretKeyMixin | None:
         """The key a token belongs to, if it may authenticate a request now; see
         :meth:`KeyService.authenticate`."""
@@ -66,7 +81,16 @@ class Verifier:
         if reason is not None:
             signals.key_rejected.send(sender, reason=reason, key=key)
             return None
-        self.record_use(key, ip=ip, user_agent=user_agent)
+        # The restrictions are columns of the row just read: no other statement.
+        reach = reach_of(key)
+        if not reach.admits(ip):
+            signals.key_rejected.send(sender, reason="network_not_allowed", key=key)
+            raise KeyRefused(key, "network_not_allowed")
+        if permission is not None and not reach.permits(permission):
+            self.record_use(key, ip=ip, user_agent=user_agent, permission=permission, refused=True)
+            signals.key_rejected.send(sender, reason="insufficient_scope", key=key)
+            raise KeyRefused(key, "insufficient_scope", str(permission))
+        self.record_use(key, ip=ip, user_agent=user_agent, permission=permission)
         signals.key_authenticated.send(sender, key=key, user=key.owner)
         return key  # type: ignore[no-any-return]
 
@@ -83,44 +107,62 @@ class Verifier:
         return store.session.execute(stmt).scalar_one_or_none()  # type: ignore[no-any-return]
 
     def record_use(
-        self, key: SecretKeyMixin, *, ip: str | None = None, user_agent: str | None = None
+        self,
+        key: SecretKeyMixin,
+        *,
+        ip: str | None = None,
+        user_agent: str | None = None,
+        permission: Permission | None = None,
+        refused: bool = False,
     ) -> bool:
-        """Set ``last_used_at``, with the client's address and user agent, if it is older
-        than the interval; True if written.
+        """Record a use: ``last_used_at`` with the client's address and user agent if it is
+        older than the interval, and in the usage record the permission used (or refused)
+        and the client's network if either is new or its last time that old; True if
+        written.
 
-        Most uses write nothing. When a write is due, a conditional UPDATE on
-        its own short transaction lets exactly one of several concurrent
-        requests (or workers) win, and leaves the host's session alone. The
-        write is bookkeeping: if it fails (a lock timeout, a read-only
-        database), the failure is logged, without the key, and the request
-        goes on.
+        Most uses write nothing: what is due is decided from the row the lookup
+        read. When a write is due, one conditional UPDATE on its own short
+        transaction lets exactly one of several concurrent requests (or workers)
+        win: it matches the usage record as read, so no racing write is lost
+        silently (the loser's news is written by a later use). It leaves the
+        host's session alone. A refused request changes only the usage record.
+        The write is bookkeeping: if it fails (a lock timeout, a read-only
+        database), the failure is logged, without the key, and the request goes on.
         """
         store = self.store
         now = models.utcnow()
+        interval = store.last_used_interval
         last = key.last_used_at
-        if last is not None and now - last < store.last_used_interval:
+        stale = not refused and (last is None or now - last >= interval)
+        usage = usage_of(key.usage_record)
+        name = None if permission is None else str(permission)
+        network = client_network(ip)
+        seconds = int(now.timestamp())
+        news = usage.is_due(name, network, refused, seconds, int(interval.total_seconds()))
+        if not stale and not news:
             return False
         table: sa.Table = store.model.__table__  # type: ignore[attr-defined]
-        cutoff = now - store.last_used_interval
+        record = usage.with_request(name, network, refused, seconds).to_text() if news else None
         address = (ip or "")[:IP_MAX_LENGTH] or None
         agent = (user_agent or "")[:USER_AGENT_MAX_LENGTH] or None
+        old = key.usage_record
+        where = [
+            table.c.id == key.id,
+            table.c.usage_record.is_(None) if old is None else table.c.usage_record == old,
+        ]
+        # Setting updated_at to itself keeps its onupdate default from firing:
+        # using a key is not editing it.
+        values: dict[str, Any] = {"updated_at": table.c.updated_at}
+        if record is not None:
+            values["usage_record"] = record
+        else:
+            cutoff = now - interval
+            where.append(sa.or_(table.c.last_used_at.is_(None), table.c.last_used_at < cutoff))
+        if not refused:
+            values.update(last_used_at=now, last_used_ip=address, last_used_user_agent=agent)
         try:
             with store.engine_for(store.model).begin() as connection:
-                result = connection.execute(
-                    sa.update(table)
-                    .where(
-                        table.c.id == key.id,
-                        sa.or_(table.c.last_used_at.is_(None), table.c.last_used_at < cutoff),
-                    )
-                    # Setting updated_at to itself keeps its onupdate default
-                    # from firing: using a key is not editing it.
-                    .values(
-                        last_used_at=now,
-                        last_used_ip=address,
-                        last_used_user_agent=agent,
-                        updated_at=table.c.updated_at,
-                    )
-                )
+                result = connection.execute(sa.update(table).where(*where).values(**values))
         except BOOKKEEPING_ERRORS as error:
             app().logger.warning(
                 "Could not record the use of secret API key %s: %s: %s",
@@ -131,7 +173,7 @@ class Verifier:
             return False
         written = bool(result.rowcount)
         if written:
-            orm.attributes.set_committed_value(key, "last_used_at", now)
-            orm.attributes.set_committed_value(key, "last_used_ip", address)
-            orm.attributes.set_committed_value(key, "last_used_user_agent", agent)
+            for column, value in values.items():
+                if column != "updated_at":
+                    orm.attributes.set_committed_value(key, column, value)
         return written

@@ -26,7 +26,15 @@ from ..errors import (
     NotAnAdmin,
     SecretKeyError,
 )
-from ..forms import ConfirmForm, CreateForm, DelayForm, IdentifyForm, ListForm, TitleForm
+from ..forms import (
+    ConfirmForm,
+    CreateForm,
+    DelayForm,
+    IdentifyForm,
+    ListForm,
+    TitleForm,
+    with_reach,
+)
 from ..models import SecretKeyMixin
 from ..rendering import (
     FLASH_CATEGORY,
@@ -36,7 +44,7 @@ from ..rendering import (
     render_partial,
     signed_in_user,
 )
-from ..rules import KeyQuery, describe_duration
+from ..rules import KeyQuery, describe_duration, reach_of
 from ..state import current_state
 from .blueprint import (
     bp,
@@ -87,7 +95,7 @@ def _whose(key: SecretKeyMixin) -> str:
     return f"{current_state().users.user_name(key.owner)}’s secret API key"
 
 
-def _key_changed(key: SecretKeyMixin, message: str) -> ResponseReturnValue:
+def key_changed(key: SecretKeyMixin, message: str) -> ResponseReturnValue:
     """After an edit or a revoke: the key's card replaced in place (or, from a list, the
     dialog closed and the list refreshed), or its details page."""
     if wants_partial() and not _on_details_page(key):
@@ -214,9 +222,12 @@ def identify() -> ResponseReturnValue:
     return response
 
 
-def _create_form(formdata: Any = None) -> CreateForm:
-    settings = current_state().settings
-    form = CreateForm() if formdata is None else CreateForm(formdata=formdata)
+def _create_form(formdata: Any = None) -> Any:
+    """The create form, with a permission row per resource the Admin API declares."""
+    state = current_state()
+    settings = state.settings
+    form_class = with_reach(CreateForm, state.routes.declared_resources())
+    form = form_class() if formdata is None else form_class(formdata=formdata)
     return form.setup(settings.default_expiration, settings.max_lifetime, models.utcnow())
 
 
@@ -265,6 +276,7 @@ def create() -> Response:
                 form.title.data,
                 expires_at=form.expires_at(models.utcnow()),
                 actor=current_actor(),
+                reach=form.reach(),
             )
         except ActiveKeyExists as refused:
             active_key = refused.key
@@ -291,7 +303,7 @@ def create() -> Response:
     )
 
 
-def _replaceable(form: CreateForm, key: SecretKeyMixin | None) -> SecretKeyMixin | None:
+def _replaceable(form: Any, key: SecretKeyMixin | None) -> SecretKeyMixin | None:
     """``key`` if this very form could have created it and it was never used.
 
     Such a key was made by an earlier send of the form (its answer, the only
@@ -323,7 +335,7 @@ def edit(key_id: int) -> ResponseReturnValue:
     # The form ran the service's title rules already, so the rename cannot refuse the title.
     if validated(form):
         key_service().rename(key, form.title.data, actor=current_actor())
-        return _key_changed(key, "Title updated.")
+        return key_changed(key, "Title updated.")
     return dialog_or_page("secret_keys/_edit.html", "Edit secret API key", 422, form=form, key=key)
 
 
@@ -360,7 +372,7 @@ def revoke(key_id: int) -> ResponseReturnValue:
         else:
             message = f"{_whose(key)} “{key.title}” revoked."
         if not then_create:
-            return _key_changed(key, message)
+            return key_changed(key, message)
         if wants_partial():
             # The create dialog says what was revoked; the list behind it refreshes.
             response = render_partial(
@@ -388,12 +400,20 @@ def revoke(key_id: int) -> ResponseReturnValue:
 
 @bp.route("/<int:key_id>/roll", methods=["GET", "POST"])
 def roll(key_id: int) -> ResponseReturnValue:
-    """Roll a key: a successor with the same title, shown once; the old key revoked later."""
+    """Roll a key: a successor with the same title, shown once; the old key revoked later.
+
+    The successor's restrictions are pre-filled with the key's, and may be
+    changed, wider too: it is a new secret.
+    """
     key = key_service().key_of(signed_in_user(), key_id)
-    form = DelayForm()
+    form = with_reach(DelayForm, current_state().routes.declared_resources())()
+    if request.method == "GET":
+        form.prefill(reach_of(key))
 
     def act() -> ResponseReturnValue:
-        successor, token = key_service().roll(key, form.delay, actor=current_actor())
+        successor, token = key_service().roll(
+            key, form.delay, actor=current_actor(), reach=form.reach()
+        )
         return _reveal(successor, token, f"Secret API key “{key.title}” rolled.")
 
     return _confirmed(

@@ -220,7 +220,7 @@ def test_the_same_journey_works_without_javascript(
     page.get_by_role("link", name="Done").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("No-JS key")
 
-    page.get_by_role("link", name="Edit").click()
+    page.get_by_role("link", name="Edit", exact=True).click()
     expect(page).to_have_url(re.compile(rf"{BASE}/\d+/edit$"))
     page.get_by_label("Title").fill(" ")
     page.get_by_role("button", name="Save").click()
