@@ -61,6 +61,12 @@ B = TypeVar("B", bound=Blueprint)
 #: The attribute that marks a view function or a blueprint as Admin API.
 ADMIN_API_MARK = "_secret_keys_admin_api"
 
+#: The endpoints of the leak endpoints (:mod:`flask_secret_keys.leaks`): public,
+#: and outside CSRF, as their callers have no session.
+GITHUB_SCANNING_ENDPOINT = "secret_keys_github_scanning"
+LEAK_REPORT_ENDPOINT = "secret_keys_leak_report"
+_PUBLIC_ENDPOINTS = frozenset({GITHUB_SCANNING_ENDPOINT, LEAK_REPORT_ENDPOINT})
+
 #: What a presented credential of ours that cannot be a key becomes: it fails
 #: the well-formedness check, so it is refused like any other bad key.
 _UNUSABLE = ""
@@ -338,12 +344,15 @@ def authenticate() -> None:
     if not is_admin_api_request():
         if request.routing_exception is not None:
             _refuse_wrong_method()
+        elif request.endpoint in _PUBLIC_ENDPOINTS:
+            g._secret_keys_public = True
+            _compat.exempt_from_csrf(current_app._get_current_object(), _csrf_exempt, _csrf_failed)  # type: ignore[attr-defined]
         return
     g._secret_keys_admin_api = True
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     # Before the key check, so that CSRFProtect (which may have been set up
     # after the extension) answers a session request to the API in JSON too.
-    _compat.exempt_from_csrf(app, _is_key_request, _csrf_failed)
+    _compat.exempt_from_csrf(app, _csrf_exempt, _csrf_failed)
     try:
         key = authenticate_request()
     except HTTPException:
@@ -359,6 +368,11 @@ def authenticate() -> None:
 
 def _is_key_request() -> bool:
     return bool(g.get("_secret_keys_key"))
+
+
+def _csrf_exempt() -> bool:
+    """Key requests, and the public leak endpoints, need no CSRF token."""
+    return _is_key_request() or bool(g.get("_secret_keys_public"))
 
 
 def _csrf_failed(error: Exception) -> CSRFFailed | None:

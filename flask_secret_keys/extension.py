@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from flask import Flask
 
-from . import _compat, auth, cli, headers, views
+from . import _compat, auth, cli, headers, leaks, views
 from .models import (
     KeyEventMixin,
     SecretKeyMixin,
@@ -18,6 +18,7 @@ from .models import (
     make_key_model,
     render_item,
 )
+from .scanning import GitHubKeys
 from .service import KeyService
 from .settings import DEFAULTS, Settings, check_layout, fail
 from .state import EXTENSION_NAME, AppState, current_state
@@ -58,14 +59,16 @@ def _enforce_sqlite_foreign_keys(engine: sa.Engine) -> None:
         record.info["secret_keys_foreign_keys"] = True
 
 
-def _make_limiter(settings: Settings) -> FailedAttemptLimiter | None:
-    """The failed-attempt limiter the settings ask for, checked now rather than per request."""
-    if settings.rate_limit is None:
+def _make_limiter(settings: Settings, *, reports: bool = False) -> FailedAttemptLimiter | None:
+    """The failed-attempt limiter the settings ask for, checked now rather than per request;
+    with ``reports``, the leak report endpoint's, counted apart."""
+    if settings.rate_limit is None or (reports and settings.leak_report_url is None):
         return None
     try:
-        from .ratelimit import FailedAttemptLimiter
+        from .ratelimit import NAMESPACE, REPORTS_NAMESPACE, FailedAttemptLimiter
 
-        return FailedAttemptLimiter(settings.rate_limit, settings.rate_limit_storage)
+        namespace = REPORTS_NAMESPACE if reports else NAMESPACE
+        return FailedAttemptLimiter(settings.rate_limit, settings.rate_limit_storage, namespace)
     except ImportError:
         fail(
             "SECRET_KEYS_RATE_LIMIT needs the 'limits' package:"
@@ -77,6 +80,19 @@ def _make_limiter(settings: Settings) -> FailedAttemptLimiter | None:
             f"{settings.rate_limit_storage!r} cannot be used ({error}). Give a rate such as"
             " '10 per minute' and a storage such as 'memory://' or 'redis://host:6379/0'"
             " (pip install redis)."
+        )
+
+
+def _github_keys(settings: Settings) -> GitHubKeys | None:
+    """GitHub's key cache when the secret scanning endpoint is on; it needs ``cryptography``."""
+    if settings.github_scanning_url is None:
+        return None
+    try:
+        return GitHubKeys(settings.github_keys_url)
+    except ImportError:
+        fail(
+            "SECRET_KEYS_GITHUB_SCANNING_URL needs the 'cryptography' package:"
+            " pip install 'flask-secret-keys[scanning]'."
         )
 
 
@@ -262,9 +278,15 @@ class SecretKeys:
             event_model=self.Event,
             user_name=self.user_name,
             event_retention=settings.event_retention,
+            unused_after=settings.revoke_unused_after,
         )
         app.extensions[EXTENSION_NAME] = AppState(
-            users=self, settings=settings, service=service, limiter=_make_limiter(settings)
+            users=self,
+            settings=settings,
+            service=service,
+            limiter=_make_limiter(settings),
+            report_limiter=_make_limiter(settings, reports=True),
+            github_keys=_github_keys(settings),
         )
 
         if settings.sqlite_foreign_keys:
@@ -276,5 +298,6 @@ class SecretKeys:
         auth.keep_cookies_off(app)
 
         app.register_blueprint(views.bp, url_prefix=settings.url_prefix)
+        leaks.register(app, settings)
         app.cli.add_command(cli.group)
         _compat.render_in_migrations(app, render_item)

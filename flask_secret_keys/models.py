@@ -245,11 +245,20 @@ def make_key_model(db: Any, user_model: type[Any], table_name: str) -> type[Secr
 #: What an event records. ``rolled`` and ``revocation_scheduled`` are recorded
 #: by the roll and scheduled-revocation actions; a scheduled revocation takes
 #: effect as the clock passes its time, which changes no row and records no
-#: event.
-EVENT_KINDS = ("created", "renamed", "revoked", "deleted", "rolled", "revocation_scheduled")
+#: event. ``leaked`` is a revocation because the key was found leaked, with
+#: where (``url``, ``source``) in its details.
+EVENT_KINDS = (
+    "created",
+    "renamed",
+    "revoked",
+    "deleted",
+    "rolled",
+    "revocation_scheduled",
+    "leaked",
+)
 #: Who can act on a key: a signed-in user, an operator on the command line, or
-#: no one in particular (code that calls the service without an actor). A
-#: scheduled revocation takes effect with no actor and no event.
+#: the system: no one in particular (code that calls the service without an
+#: actor), or a named service such as "GitHub secret scanning".
 ACTOR_KINDS = ("user", "command_line", "system")
 
 
@@ -296,7 +305,7 @@ class KeyEventMixin:
             return self.actor_name or "a deleted user"
         if self.actor_kind == "command_line":
             return self.actor_name or "command line"
-        return "system"
+        return self.actor_name or "system"
 
     @property
     def actor_label(self) -> str:
@@ -306,7 +315,7 @@ class KeyEventMixin:
                 f"{self.actor_name} on the command line" if self.actor_name else "the command line"
             )
         if self.actor_kind == "system":
-            return "the system"
+            return self.actor_name or "the system"
         return self.actor
 
     @property
@@ -319,6 +328,9 @@ class KeyEventMixin:
             return f"Renamed from '{details.get('old_title')}' to '{details.get('new_title')}'"
         if self.event == "rolled" and details.get("replacement"):
             return f"Rolled: replaced by {details['replacement']}"
+        if self.event == "leaked":
+            url = details.get("url")
+            return f"Revoked as leaked: found at {url}" if url else "Revoked as leaked"
         if self.event == "revocation_scheduled" and details.get("revoke_at"):
             return f"Revocation scheduled for {_utc_text(details['revoke_at'])}"
         return self.event.replace("_", " ").capitalize()

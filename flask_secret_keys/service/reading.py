@@ -102,6 +102,8 @@ class Reader:
         ending = [Key.revoked_at <= until, Key.expires_at <= until]
         if self.store.max_lifetime is not None:
             ending.append(Key.created_at <= until - self.store.max_lifetime)
+        if self.store.unused_after is not None:
+            ending.append(sa.not_(self.store.used_since(until - self.store.unused_after)))
         keys = self.store.session.execute(
             sa.select(Key)
             .options(orm.joinedload(Key.owner))
