@@ -18,12 +18,17 @@ from .errors import (
     KeyNotRollable,
     MethodNotAllowedJSON,
     NotAnAdmin,
+    KeyServerUnavailable,
+    LeakRequestInvalid,
+    LeakRequestTooLarge,
     SecretKeyError,
+    SignatureInvalid,
     TooManyAttempts,
+    TooManyReports,
 )
 from .extension import SecretKeys
 from .rules import Actor, KeyQuery, parse_duration
-from .service import KeyService
+from .service import KeyService, LeakReport
 
 __all__ = [
     "ActiveKeyExists",
@@ -40,12 +45,18 @@ __all__ = [
     "KeyNotRevoked",
     "KeyNotRollable",
     "KeyQuery",
+    "KeyServerUnavailable",
     "KeyService",
+    "LeakReport",
+    "LeakRequestInvalid",
+    "LeakRequestTooLarge",
     "MethodNotAllowedJSON",
     "NotAnAdmin",
     "SecretKeyError",
     "SecretKeys",
+    "SignatureInvalid",
     "TooManyAttempts",
+    "TooManyReports",
     "admin_api_blueprint",
     "admin_api_required",
     "current_key",
