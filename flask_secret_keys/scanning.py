@@ -16,8 +16,8 @@ import base64
 import binascii
 import json
 import threading
-import time
 import urllib.request
+from time import monotonic
 from typing import Any
 
 from flask import current_app
@@ -61,10 +61,10 @@ class GitHubKeys:
                 return known
             recent = (
                 self._attempted_at is not None
-                and time.monotonic() - self._attempted_at < REFRESH_EVERY
+                and monotonic() - self._attempted_at < REFRESH_EVERY
             )
             if not recent:
-                self._attempted_at = time.monotonic()
+                self._attempted_at = monotonic()
                 self._failed = True
                 self._keys = {**self._keys, **self._fetch()}
                 self._failed = False
