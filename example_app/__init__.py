@@ -84,8 +84,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         config,
         SQLALCHEMY_DATABASE_URI=os.environ.get("DATABASE_URL", "sqlite:///example.db"),
         SECRET_KEYS_BASE_TEMPLATE="base.html",
-        # Keys unused for 90 days stop working.
-        SECRET_KEYS_REVOKE_UNUSED_AFTER=90,
         # GitHub's secret scanning, tried against a key pair of the example's own.
         **leak_trial.settings(),
     )

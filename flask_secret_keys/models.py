@@ -132,6 +132,9 @@ class SecretKeyMixin:
     expires_at: orm.Mapped[dt.datetime | None]
     revoked_by_id: orm.Mapped[Any | None]
     active_owner_id: orm.Mapped[Any | None]
+    #: Whether the key was revoked as leaked: loaded with the lists' query
+    #: (no column, no statement of its own); None where it was not asked for.
+    leaked: orm.Mapped[bool | None]
     owner: Any
     revoked_by: Any
 
@@ -236,6 +239,7 @@ def make_key_model(db: Any, user_model: type[Any], table_name: str) -> type[Secr
         "expires_at": orm.mapped_column(UTCDateTime, nullable=True),
         "revoked_by_id": revoked_by_id,
         "active_owner_id": orm.mapped_column(pk_type, nullable=True),
+        "leaked": orm.query_expression(),
         "owner": orm.relationship(user_model, foreign_keys=[user_id.column]),
         "revoked_by": orm.relationship(user_model, foreign_keys=[revoked_by_id.column]),
     }

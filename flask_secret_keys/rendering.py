@@ -14,7 +14,6 @@ import shlex
 from typing import Any
 from weakref import WeakKeyDictionary
 
-import sqlalchemy as sa
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_timedelta
 from flask import (
@@ -201,19 +200,6 @@ def status(key: SecretKeyMixin) -> str:
     return current_state().service.status_of(key)
 
 
-def leaked(keys: list[SecretKeyMixin]) -> set[int]:
-    """The ids of ``keys`` revoked as leaked: one statement, none when no key is revoked."""
-    revoked = [key.id for key in keys if key.revoked_at is not None]
-    if not revoked:
-        return set()
-    state = current_state()
-    Event = state.users.Event
-    rows = state.users.db.session.execute(
-        sa.select(Event.key_id).where(Event.key_id.in_(revoked), Event.event == "leaked")
-    )
-    return set(rows.scalars())
-
-
 def safe_link(url: str | None) -> str | None:
     """``url`` if it is a web address to link to, None otherwise (never ``javascript:``)."""
     return url if url and url.startswith(("https://", "http://")) else None
@@ -237,7 +223,6 @@ def template_helpers() -> dict[str, Any]:
         "sk_flash_category": FLASH_CATEGORY,
         "sk_activity": activity,
         "sk_status": status,
-        "sk_leaked": leaked,
         "sk_safe_link": safe_link,
         "sk_activity_limit": ACTIVITY_LIMIT,
         "sk_oversees": oversees,

@@ -16,6 +16,7 @@ import base64
 import binascii
 import json
 import threading
+import urllib.error
 import urllib.request
 from time import monotonic
 from typing import Any
@@ -60,8 +61,7 @@ class GitHubKeys:
             if known is not None:
                 return known
             recent = (
-                self._attempted_at is not None
-                and monotonic() - self._attempted_at < REFRESH_EVERY
+                self._attempted_at is not None and monotonic() - self._attempted_at < REFRESH_EVERY
             )
             if not recent:
                 self._attempted_at = monotonic()
@@ -90,6 +90,8 @@ class GitHubKeys:
                 ):
                     keys[str(entry["key_identifier"])] = key
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+            if isinstance(error, urllib.error.HTTPError):
+                error.close()
             current_app.logger.warning(
                 "Could not fetch GitHub's secret scanning keys from %s: %s",
                 self.url,

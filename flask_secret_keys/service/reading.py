@@ -140,8 +140,12 @@ class Reader:
         return self._page(stmt, query)
 
     def _page(self, stmt: sa.Select[Any], query: KeyQuery) -> Pagination:
-        """``stmt`` narrowed, ordered and paginated as ``query`` says."""
+        """``stmt`` narrowed, ordered and paginated as ``query`` says; each key's
+        ``leaked`` is read in the same statement."""
         Key = self.store.model
+        Event = self.store.event_model
+        leaked = sa.select(Event.id).where(Event.key_id == Key.id, Event.event == "leaked").exists()
+        stmt = stmt.options(orm.with_expression(Key.leaked, leaked))
         if query.search:
             pattern = f"%{_escape_like(query.search)}%"
             stmt = stmt.where(
