@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Flask, send_file
 
+from . import leak_trial
 from .extensions import csrf, login_manager, secret_keys
 from .models import User, create_demo_users, db
 
@@ -83,10 +84,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         config,
         SQLALCHEMY_DATABASE_URI=os.environ.get("DATABASE_URL", "sqlite:///example.db"),
         SECRET_KEYS_BASE_TEMPLATE="base.html",
+        # GitHub's secret scanning, tried against a key pair of the example's own.
+        **leak_trial.settings(),
     )
     from . import views
 
     app.register_blueprint(views.bp)
+    leak_trial.install(app)
     return app
 
 

@@ -20,17 +20,22 @@ from .errors import (
     KeyNotRevoked,
     KeyNotRollable,
     KeyRefused,
+    KeyServerUnavailable,
+    LeakRequestInvalid,
+    LeakRequestTooLarge,
     MethodNotAllowedJSON,
     NetworkNotAllowed,
     NotAnAdmin,
     SecretKeyError,
+    SignatureInvalid,
     TooManyAttempts,
+    TooManyReports,
     WouldWiden,
 )
 from .extension import SecretKeys
 from .resources import Resource
 from .rules import Actor, KeyQuery, Reach, parse_duration
-from .service import KeyService
+from .service import KeyService, LeakReport
 
 __all__ = [
     "ActiveKeyExists",
@@ -51,7 +56,11 @@ __all__ = [
     "KeyNotRollable",
     "KeyQuery",
     "KeyRefused",
+    "KeyServerUnavailable",
     "KeyService",
+    "LeakReport",
+    "LeakRequestInvalid",
+    "LeakRequestTooLarge",
     "MethodNotAllowedJSON",
     "NetworkNotAllowed",
     "NotAnAdmin",
@@ -59,7 +68,9 @@ __all__ = [
     "Resource",
     "SecretKeyError",
     "SecretKeys",
+    "SignatureInvalid",
     "TooManyAttempts",
+    "TooManyReports",
     "WouldWiden",
     "admin_api_blueprint",
     "admin_api_required",

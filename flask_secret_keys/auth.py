@@ -63,6 +63,12 @@ from .state import current_state
 F = TypeVar("F", bound=Callable[..., Any])
 B = TypeVar("B", bound=Blueprint)
 
+#: The endpoints of the leak endpoints (:mod:`flask_secret_keys.leaks`): public,
+#: and outside CSRF, as their callers have no session.
+GITHUB_SCANNING_ENDPOINT = "secret_keys_github_scanning"
+LEAK_REPORT_ENDPOINT = "secret_keys_leak_report"
+_PUBLIC_ENDPOINTS = frozenset({GITHUB_SCANNING_ENDPOINT, LEAK_REPORT_ENDPOINT})
+
 #: What a presented credential of ours that cannot be a key becomes: it fails
 #: the well-formedness check, so it is refused like any other bad key.
 _UNUSABLE = ""
@@ -381,6 +387,13 @@ def authenticate() -> None:
     if not is_admin_api_request():
         if request.routing_exception is not None:
             _refuse_wrong_method()
+        elif request.endpoint in _PUBLIC_ENDPOINTS:
+            g._secret_keys_public = True
+            _compat.exempt_from_csrf(
+                current_app._get_current_object(),  # type: ignore[attr-defined]
+                _csrf_left_to_require_admin,
+                _csrf_failed,
+            )
         return
     g._secret_keys_admin_api = True
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -405,12 +418,16 @@ def _is_key_request() -> bool:
 
 
 def _csrf_left_to_require_admin() -> bool:
-    """Whether ``CSRFProtect`` lets an Admin API request through to :func:`require_admin`.
+    """Whether ``CSRFProtect`` lets a request through without its token.
 
-    A key request needs no token; a request with no session user gets its
-    401 there rather than a 400 for a token it could not have. A session
-    user's token is checked there too, whether or not ``CSRFProtect`` did.
+    The public leak endpoints need none: their callers have no session. On
+    the Admin API, a key request needs no token; a request with no session
+    user gets its 401 in :func:`require_admin` rather than a 400 for a token it
+    could not have. A session user's token is checked there too, whether or
+    not ``CSRFProtect`` did.
     """
+    if g.get("_secret_keys_public"):
+        return True
     return bool(g.get("_secret_keys_admin_api")) and (
         _is_key_request() or not _compat.user_from_session()
     )

@@ -24,9 +24,10 @@ from flask.cli import AppGroup, ScriptInfo
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import models, schema
-from .errors import ActiveKeyExists, KeyNotFound, SecretKeyError
+from .errors import ActiveKeyExists, KeyAlreadyRevoked, KeyNotFound, SecretKeyError
 from .models import KeyEventMixin, SecretKeyMixin
 from .rules import Actor, Reach, clean_operator, parse_duration, reach_of
+from .service import LeakReport
 from .state import current_state
 
 
@@ -354,7 +355,7 @@ def _key_record(key: SecretKeyMixin) -> dict[str, Any]:
     return {
         "id": key.id,
         "title": key.title,
-        "status": key.status,
+        "status": current_state().service.status_of(key),
         "redacted": key.redacted,
         "owner": None if owner is None else current_state().users.user_name(owner),
         "owner_id": owner_id if isinstance(owner_id, (int, str)) else str(owner_id),
@@ -404,8 +405,9 @@ def list_keys(identifier: str | None, every: bool, as_json: bool) -> None:
             click.echo(header)
             shown = True
         owner = f"{_owner(key)} / " if every else ""
+        status = service.status_of(key)
         click.echo(
-            f"{key.id:>6}  {key.status:8}  {key.redacted:18}  {_when(key.created_at):23}"
+            f"{key.id:>6}  {status:8}  {key.redacted:18}  {_when(key.created_at):23}"
             f"  {_when(key.last_used_at):23}  {_when(key.expires_at):23}"
             f"  {_when(key.revoked_at, '-'):23}  {owner}{_printable(key.title)}"
         )
@@ -466,6 +468,71 @@ def revoke(
         click.echo(
             f"Secret API key {key.id} ({key.redacted}) will be revoked at {_when(key.revoked_at)}."
         )
+
+
+@group.command("revoke-leaked")
+@click.argument("file", type=click.File("r", encoding="utf-8", errors="replace"))
+@actor_option
+def revoke_leaked(file: Any, actor: Actor) -> None:
+    """Revoke the keys in FILE, found leaked: one a line, - for standard input.
+
+    Prints how many matched a key and which were revoked, never a key. Each
+    gets a leaked event.
+    """
+    tokens = [line.strip() for line in file if line.strip()]
+    service = current_state().service
+    found = service.match_leaked(tokens)
+    keys = list({key.id: key for key in found.values()}.values())
+    revoked = service.revoke_leaked([LeakReport(key, "command_line") for key in keys], actor=actor)
+    for key in revoked:
+        click.echo(f"Revoked secret API key {key.id} ({key.redacted}) of {_owner(key)}.")
+    lines = "line" if len(tokens) == 1 else "lines"
+    click.echo(
+        f"{len(tokens)} {lines} read, {len(keys)} matched a secret API key:"
+        f" {len(revoked)} revoked now, {len(keys) - len(revoked)} had already stopped working."
+    )
+
+
+@group.command("dormant")
+@click.option(
+    "--unused-for",
+    "unused_for",
+    metavar="DURATION",
+    required=True,
+    help="How long unused (never used: since creation), such as 90d.",
+)
+@click.option("--revoke", is_flag=True, help="Revoke them now, too.")
+@actor_option
+def dormant(unused_for: str, revoke: bool, actor: Actor) -> None:
+    """List the keys nobody has used for DURATION that are not revoked nor expired.
+
+    With SECRET_KEYS_REVOKE_UNUSED_AFTER they stop working by themselves once
+    unused that long; this finds them for any duration, and --revoke ends them
+    for good.
+    """
+    service = current_state().service
+    keys = service.dormant(parse_duration(unused_for))
+    if not keys:
+        click.echo(f"No secret API key has gone unused for {unused_for}.")
+        return
+    click.echo(f"{'ID':>6}  {'OWNER':30}  {'LAST USED':23}  {'KEY':18}  TITLE")
+    for key in keys:
+        click.echo(
+            f"{key.id:>6}  {_owner(key):30}  {_when(key.last_used_at):23}"
+            f"  {key.redacted:18}  {_printable(key.title)}"
+        )
+    if not revoke:
+        count = len(keys)
+        click.echo(f"{count} {'key' if count == 1 else 'keys'}; --revoke revokes them.")
+        return
+    revoked = 0
+    for key in keys:
+        try:
+            service.revoke(key, actor=actor)
+        except (KeyAlreadyRevoked, KeyNotFound):
+            continue
+        revoked += 1
+    click.echo(f"Revoked {revoked} secret API {'key' if revoked == 1 else 'keys'}.")
 
 
 @group.command("delete")

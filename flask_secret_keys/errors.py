@@ -15,6 +15,7 @@ from werkzeug.exceptions import (
     Forbidden,
     HTTPException,
     MethodNotAllowed,
+    RequestEntityTooLarge,
     ServiceUnavailable,
     TooManyRequests,
     Unauthorized,
@@ -337,3 +338,58 @@ class ManagementAPIError(_JSONError):
 
     def get_body(self, environ: Any = None, scope: Any = None) -> str:
         return json.dumps({"error": self.error, "message": self.description, **self.fields})
+
+
+class SignatureInvalid(_JSONError, Unauthorized):
+    """A secret scanning alert whose GitHub signature is missing, unknown or wrong.
+
+    .. versionadded:: 0.3.0
+    """
+
+    description = "The request is not signed by a known GitHub key."
+    error = "invalid_signature"
+
+
+class KeyServerUnavailable(_JSONError, ServiceUnavailable):
+    """GitHub's public keys could not be fetched, so a secret scanning alert cannot be checked.
+
+    Nothing is revoked; GitHub sends the alert again.
+
+    .. versionadded:: 0.3.0
+    """
+
+    description = "The signature cannot be checked now. Try again shortly."
+    error = "key_server_unavailable"
+
+    def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
+        return [*super().get_headers(environ, scope), ("Retry-After", "60")]
+
+
+class LeakRequestInvalid(_JSONError, BadRequest):
+    """A leak report or secret scanning alert whose body is not what the endpoint reads.
+
+    .. versionadded:: 0.3.0
+    """
+
+    description = "The body is not a valid report."
+    error = "invalid_request"
+
+
+class LeakRequestTooLarge(_JSONError, RequestEntityTooLarge):
+    """A leak report or secret scanning alert over the size the endpoints read.
+
+    .. versionadded:: 0.3.0
+    """
+
+    description = "The body is too large."
+    error = "request_too_large"
+
+
+class TooManyReports(TooManyAttempts):
+    """A client sent more leak reports than ``SECRET_KEYS_RATE_LIMIT`` allows.
+
+    .. versionadded:: 0.3.0
+    """
+
+    description = "Too many reports. Try again later."
+    error = "too_many_requests"

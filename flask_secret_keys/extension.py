@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from flask import Flask
 
-from . import _compat, api, auth, cli, headers, views
+from . import _compat, api, auth, cli, headers, leaks, views
 from .models import (
     KeyEventMixin,
     SecretKeyMixin,
@@ -19,6 +19,7 @@ from .models import (
     render_item,
 )
 from .resources import Resource, RouteIndex, check_resources
+from .scanning import GitHubKeys
 from .service import KeyService
 from .settings import DEFAULTS, Settings, check_layout, fail
 from .state import EXTENSION_NAME, AppState, current_state
@@ -59,14 +60,16 @@ def _enforce_sqlite_foreign_keys(engine: sa.Engine) -> None:
         record.info["secret_keys_foreign_keys"] = True
 
 
-def _make_limiter(settings: Settings) -> FailedAttemptLimiter | None:
-    """The failed-attempt limiter the settings ask for, checked now rather than per request."""
-    if settings.rate_limit is None:
+def _make_limiter(settings: Settings, *, reports: bool = False) -> FailedAttemptLimiter | None:
+    """The failed-attempt limiter the settings ask for, checked now rather than per request;
+    with ``reports``, the leak report endpoint's, counted apart."""
+    if settings.rate_limit is None or (reports and settings.leak_report_url is None):
         return None
     try:
-        from .ratelimit import FailedAttemptLimiter
+        from .ratelimit import NAMESPACE, REPORTS_NAMESPACE, FailedAttemptLimiter
 
-        return FailedAttemptLimiter(settings.rate_limit, settings.rate_limit_storage)
+        namespace = REPORTS_NAMESPACE if reports else NAMESPACE
+        return FailedAttemptLimiter(settings.rate_limit, settings.rate_limit_storage, namespace)
     except ImportError:
         fail(
             "SECRET_KEYS_RATE_LIMIT needs the 'limits' package:"
@@ -78,6 +81,19 @@ def _make_limiter(settings: Settings) -> FailedAttemptLimiter | None:
             f"{settings.rate_limit_storage!r} cannot be used ({error}). Give a rate such as"
             " '10 per minute' and a storage such as 'memory://' or 'redis://host:6379/0'"
             " (pip install redis)."
+        )
+
+
+def _github_keys(settings: Settings) -> GitHubKeys | None:
+    """GitHub's key cache when the secret scanning endpoint is on; it needs ``cryptography``."""
+    if settings.github_scanning_url is None:
+        return None
+    try:
+        return GitHubKeys(settings.github_keys_url)
+    except ImportError:
+        fail(
+            "SECRET_KEYS_GITHUB_SCANNING_URL needs the 'cryptography' package:"
+            " pip install 'flask-secret-keys[scanning]'."
         )
 
 
@@ -297,6 +313,7 @@ class SecretKeys:
             event_model=self.Event,
             user_name=self.user_name,
             event_retention=settings.event_retention,
+            unused_after=settings.revoke_unused_after,
         )
         app.extensions[EXTENSION_NAME] = AppState(
             users=self,
@@ -304,6 +321,8 @@ class SecretKeys:
             service=service,
             routes=RouteIndex(self.resources),
             limiter=_make_limiter(settings),
+            report_limiter=_make_limiter(settings, reports=True),
+            github_keys=_github_keys(settings),
         )
 
         if settings.sqlite_foreign_keys:
@@ -318,5 +337,6 @@ class SecretKeys:
         if settings.api_prefix is not None:
             app.register_blueprint(api.bp, url_prefix=settings.api_prefix)
             app.before_request(api.not_found_under(settings.api_prefix))
+        leaks.register(app, settings)
         app.cli.add_command(cli.group)
         _compat.render_in_migrations(app, render_item)

@@ -144,6 +144,9 @@ class SecretKeyMixin:
     permissions: orm.Mapped[str | None]
     allowed_networks: orm.Mapped[str | None]
     usage_record: orm.Mapped[str | None]
+    #: Whether the key was revoked as leaked: loaded with the lists' query
+    #: (no column, no statement of its own); None where it was not asked for.
+    leaked: orm.Mapped[bool | None]
     owner: Any
     revoked_by: Any
 
@@ -274,6 +277,7 @@ def make_key_model(db: Any, user_model: type[Any], table_name: str) -> type[Secr
         "permissions": orm.mapped_column(sa.Text, nullable=True),
         "allowed_networks": orm.mapped_column(sa.Text, nullable=True),
         "usage_record": orm.mapped_column(sa.Text, nullable=True),
+        "leaked": orm.query_expression(),
         "owner": orm.relationship(user_model, foreign_keys=[user_id.column]),
         "revoked_by": orm.relationship(user_model, foreign_keys=[revoked_by_id.column]),
     }
@@ -283,7 +287,8 @@ def make_key_model(db: Any, user_model: type[Any], table_name: str) -> type[Secr
 #: What an event records. ``rolled`` and ``revocation_scheduled`` are recorded
 #: by the roll and scheduled-revocation actions; a scheduled revocation takes
 #: effect as the clock passes its time, which changes no row and records no
-#: event.
+#: event. ``leaked`` is a revocation because the key was found leaked, with
+#: where (``url``, ``source``) in its details.
 EVENT_KINDS = (
     "created",
     "renamed",
@@ -293,11 +298,12 @@ EVENT_KINDS = (
     "revocation_scheduled",
     "lifetime_capped",
     "restricted",
+    "leaked",
 )
 #: Who can act on a key: a signed-in user, an operator on the command line, or
 #: the system: the extension itself (a revocation that took effect by the
-#: clock, an expiry brought within the maximum lifetime), or code that calls
-#: the service without an actor.
+#: clock, an expiry brought within the maximum lifetime), a named service such
+#: as "GitHub secret scanning", or code that calls the service without an actor.
 ACTOR_KINDS = ("user", "command_line", "system")
 
 
@@ -358,7 +364,7 @@ class KeyEventMixin:
             return self.actor_name or "a deleted user"
         if self.actor_kind == "command_line":
             return self.actor_name or "command line"
-        return "system"
+        return self.actor_name or "system"
 
     @property
     def actor_label(self) -> str:
@@ -368,7 +374,7 @@ class KeyEventMixin:
                 f"{self.actor_name} on the command line" if self.actor_name else "the command line"
             )
         if self.actor_kind == "system":
-            return "the system"
+            return self.actor_name or "the system"
         return self.actor
 
     @property
@@ -381,6 +387,9 @@ class KeyEventMixin:
             return f"Renamed from '{details.get('old_title')}' to '{details.get('new_title')}'"
         if self.event == "rolled" and details.get("replacement"):
             return f"Rolled: replaced by {details['replacement']}"
+        if self.event == "leaked":
+            url = details.get("url")
+            return f"Revoked as leaked: found at {url}" if url else "Revoked as leaked"
         if self.event == "revocation_scheduled" and details.get("revoke_at"):
             return f"Revocation scheduled for {_utc_text(details['revoke_at'])}"
         if self.event == "lifetime_capped" and details.get("expires_at"):

@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 #: The namespace of the counters in the storage, shared by every worker.
 NAMESPACE = "flask-secret-keys:failed-key-attempts"
+#: The namespace of the leak report endpoint's counters.
+REPORTS_NAMESPACE = "flask-secret-keys:leak-reports"
 
 
 class FailedAttemptLimiter:
@@ -40,11 +42,14 @@ class FailedAttemptLimiter:
     :param limit: a ``limits`` rate such as ``"10 per minute"``.
     :param storage_uri: where counters live: ``memory://`` for one process,
         ``redis://host:port/db`` to share them between workers.
+    :param namespace: the counters' namespace: failed key attempts, or
+        :data:`REPORTS_NAMESPACE` for leak reports, each counted apart.
     :raises ValueError: when the rate or the storage cannot be used.
     """
 
-    def __init__(self, limit: str, storage_uri: str) -> None:
+    def __init__(self, limit: str, storage_uri: str, namespace: str = NAMESPACE) -> None:
         self.limit = parse(limit)
+        self.namespace = namespace
         try:
             # Wrapped, a backend's own errors (redis.ConnectionError …) become StorageError.
             storage = storage_from_string(storage_uri, wrap_exceptions=True)
@@ -61,9 +66,11 @@ class FailedAttemptLimiter:
         """
         client = client_of(address)
         try:
-            if self._strategy.hit(self.limit, NAMESPACE, client):
+            if self._strategy.hit(self.limit, self.namespace, client):
                 return None
-            reset_at, _remaining = self._strategy.get_window_stats(self.limit, NAMESPACE, client)
+            reset_at, _remaining = self._strategy.get_window_stats(
+                self.limit, self.namespace, client
+            )
         except StorageError:
             logger.warning(
                 "Rate limit storage failed; a failed attempt went uncounted.", exc_info=True

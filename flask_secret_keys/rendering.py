@@ -267,6 +267,16 @@ def short_user_agent(agent: str) -> str:
     return agent if len(agent) <= 40 else agent[:39] + "…"
 
 
+def status(key: SecretKeyMixin) -> str:
+    """``key``'s status as the service tells it: the maximum lifetime and dormancy counted."""
+    return current_state().service.status_of(key)
+
+
+def safe_link(url: str | None) -> str | None:
+    """``url`` if it is a web address to link to, None otherwise (never ``javascript:``)."""
+    return url if url and url.startswith(("https://", "http://")) else None
+
+
 def template_helpers() -> dict[str, Any]:
     """What every template of the pages gets: the ``sk_*`` names the UI guide lists."""
     settings = current_state().settings
@@ -286,6 +296,8 @@ def template_helpers() -> dict[str, Any]:
         "sk_activity": activity,
         "sk_linked_keys": linked_keys,
         "sk_short_agent": short_user_agent,
+        "sk_status": status,
+        "sk_safe_link": safe_link,
         "sk_activity_limit": ACTIVITY_LIMIT,
         "sk_oversees": oversees,
         "sk_is_own": is_own,

@@ -147,9 +147,24 @@ class Actor:
         return cls("command_line", name=operator or None)
 
     @classmethod
-    def system(cls) -> Actor:
-        """The extension itself: a revocation that took effect by its clock, or no one given."""
-        return cls("system")
+    def system(
+        cls, name: str | None = None, *, ip: str | None = None, user_agent: str | None = None
+    ) -> Actor:
+        """The extension itself: a revocation that took effect by its clock, or no one given.
+
+        ``name`` names a service acting on its own, such as :data:`GITHUB_SCANNING`,
+        with the client address and user agent of its request when there is one.
+
+        .. versionchanged:: 0.3.0
+           Takes a ``name``, an ``ip`` and a ``user_agent``.
+        """
+        return cls("system", name=name, ip=ip, user_agent=user_agent)
+
+
+#: The actor of a revocation by GitHub's secret scanning.
+GITHUB_SCANNING = "GitHub secret scanning"
+#: The actor of a revocation through the public leak report endpoint.
+LEAK_REPORT = "Leak report"
 
 
 def clean_operator(name: str) -> str:

@@ -24,6 +24,9 @@ from .rules import MAX_DURATION
 HTMX_URL = "https://cdn.jsdelivr.net/npm/htmx.org@2.0.11/dist/htmx.min.js"
 HTMX_INTEGRITY = "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg"
 
+#: Where GitHub publishes the public keys that sign its secret scanning alerts.
+GITHUB_KEYS_URL = "https://api.github.com/meta/public_keys/secret_scanning"
+
 #: The extension's own templates, where the default layouts live.
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -204,6 +207,29 @@ def _api_example_url(name: str, value: Any) -> str | None:
     return value
 
 
+def _endpoint_path(name: str, value: Any) -> str | None:
+    value = value or None
+    if value is not None and (
+        not isinstance(value, str)
+        or not value.startswith("/")
+        or any(char.isspace() or char in "?#<>" for char in value)
+    ):
+        fail(
+            f"{name}={value!r} must be None (off) or the path to serve the endpoint at,"
+            " such as '/secret-keys/github-scanning'."
+        )
+    return value
+
+
+def _keys_url(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.startswith(("https://", "http://")):
+        fail(
+            f"{name}={value!r} must be the URL of GitHub's public keys, such as"
+            f" {GITHUB_KEYS_URL!r}."
+        )
+    return value
+
+
 @dataclass(frozen=True)
 class Setting:
     """One ``SECRET_KEYS_*`` setting: its default, how it is checked and what it does."""
@@ -359,6 +385,40 @@ SETTINGS: tuple[Setting, ...] = (
         " pages' own host) or a URL. The reveal dialog's \"Copy as curl\" and the details"
         " page's curl example call it. `None` leaves both out.",
     ),
+    Setting(
+        "SECRET_KEYS_REVOKE_UNUSED_AFTER",
+        None,
+        _lifetime("90"),
+        "Days (or a `timedelta`) a key may go unused before it stops working, as if it had"
+        " expired; a key never used counts from its creation. Such a key is shown as"
+        " **Dormant**, and `flask secret-keys dormant` lists them. `None` means no limit. See"
+        " [security.md](security.md#dormant-keys).",
+    ),
+    Setting(
+        "SECRET_KEYS_GITHUB_SCANNING_URL",
+        None,
+        _endpoint_path,
+        "The path of the endpoint that GitHub's secret scanning calls with the keys it finds"
+        " in public, which revokes them at once; `None` turns it off. Needs `pip install"
+        " 'flask-secret-keys[scanning]'`. See [security.md](security.md#when-a-key-leaks).",
+    ),
+    Setting(
+        "SECRET_KEYS_GITHUB_KEYS_URL",
+        GITHUB_KEYS_URL,
+        _keys_url,
+        "Where that endpoint fetches the public keys GitHub signs its calls with (cached,"
+        " fetched again for a key it does not know, at most once a minute). Change it only"
+        " to try the endpoint with keys of your own.",
+    ),
+    Setting(
+        "SECRET_KEYS_LEAK_REPORT_URL",
+        None,
+        _endpoint_path,
+        "The path of a public endpoint where anyone can report leaked keys (`POST"
+        ' {"credentials": [...]}`), which revokes them; it always answers `202`. `None`'
+        " turns it off. It needs `SECRET_KEYS_RATE_LIMIT`, which it applies to each report"
+        " per client. See [security.md](security.md#when-a-key-leaks).",
+    ),
 )
 
 #: Every setting's default. Anything else starting with ``SECRET_KEYS_`` is
@@ -387,6 +447,10 @@ class Settings:
     max_lifetime: dt.timedelta | None
     event_retention: dt.timedelta | None
     api_example_url: str | None
+    revoke_unused_after: dt.timedelta | None
+    github_scanning_url: str | None
+    github_keys_url: str
+    leak_report_url: str | None
 
     @property
     def htmx_integrity(self) -> str | None:
@@ -415,6 +479,16 @@ class Settings:
             fail(
                 "SECRET_KEYS_PEPPER must not be the app's SECRET_KEY: rotating SECRET_KEY would"
                 " then invalidate every secret API key. Generate a separate value."
+            )
+        if self.leak_report_url is not None and self.rate_limit is None:
+            fail(
+                "SECRET_KEYS_LEAK_REPORT_URL needs SECRET_KEYS_RATE_LIMIT: a public endpoint must"
+                " be rate limited per client. Set a rate such as '10 per minute'."
+            )
+        if self.leak_report_url is not None and self.leak_report_url == self.github_scanning_url:
+            fail(
+                "SECRET_KEYS_LEAK_REPORT_URL and SECRET_KEYS_GITHUB_SCANNING_URL must be"
+                " different paths."
             )
         if self.max_lifetime is not None and (
             self.default_expiration is None or self.default_expiration > self.max_lifetime

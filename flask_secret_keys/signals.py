@@ -36,7 +36,8 @@ key_deleted = _signals.signal("secret-keys-deleted")
 key_authenticated = _signals.signal("secret-keys-authenticated")
 
 #: Sent when a presented key is refused, with ``reason``: one of ``"malformed"``,
-#: ``"unknown"``, ``"revoked"``, ``"expired"``, ``"owner_missing"``, ``"inactive_user"``
+#: ``"unknown"``, ``"revoked"``, ``"expired"``, ``"dormant"`` (unused for
+#: ``SECRET_KEYS_REVOKE_UNUSED_AFTER``), ``"owner_missing"``, ``"inactive_user"``
 #: or ``"not_admin"``, and
 #: ``key`` (None unless the key was found). A valid key that may not make the request is
 #: refused with ``"network_not_allowed"`` or ``"insufficient_scope"``.
@@ -59,3 +60,12 @@ key_rolled = _signals.signal("secret-keys-rolled")
 #:
 #: .. versionadded:: 0.3.0
 key_restricted = _signals.signal("secret-keys-restricted")
+
+#: Sent when a key is revoked because it was found leaked, with ``key``, ``url`` (where
+#: it was found, or None), ``source`` (GitHub's kind of place, such as ``"commit"``,
+#: ``"report"`` for the public report endpoint, ``"command_line"`` for
+#: ``flask secret-keys revoke-leaked``) and ``actor``. ``key_revoked`` is sent too.
+#: Connect it to tell the owner, who must replace the key where it was used.
+#:
+#: .. versionadded:: 0.3.0
+key_leaked = _signals.signal("secret-keys-leaked")

@@ -20,6 +20,7 @@ from .settings import Settings
 if TYPE_CHECKING:
     from .models import KeyEventMixin, SecretKeyMixin
     from .ratelimit import FailedAttemptLimiter
+    from .scanning import GitHubKeys
 
 #: The key of the extension's state in ``app.extensions``.
 EXTENSION_NAME = "secret_keys"
@@ -67,6 +68,10 @@ class AppState:
     routes: RouteIndex
     #: Counts failed key attempts per client, when ``SECRET_KEYS_RATE_LIMIT`` is set.
     limiter: FailedAttemptLimiter | None = None
+    #: Counts leak reports per client, when ``SECRET_KEYS_LEAK_REPORT_URL`` is set.
+    report_limiter: FailedAttemptLimiter | None = None
+    #: GitHub's public keys, when ``SECRET_KEYS_GITHUB_SCANNING_URL`` is set.
+    github_keys: GitHubKeys | None = None
 
 
 def current_state() -> AppState:

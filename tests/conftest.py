@@ -212,3 +212,14 @@ def redis_storage() -> Iterator[str]:
     yield REDIS_URL
     clear()
     connection.close()
+
+
+@pytest.fixture
+def key_server() -> Iterator[Any]:
+    """GitHub's secret scanning key server, as a local stand-in on 127.0.0.1."""
+    from tests.scanning_server import KeyServer
+
+    server = KeyServer()
+    with serve(server.app) as url:
+        server.url = f"{url}/keys"
+        yield server

@@ -613,3 +613,33 @@ def documented_ids_upgrade() -> str:
         r"```python\n(def upgrade\(\):\n    if op\.get_bind\(\).*?)\n\n\ndef downgrade", text, re.S
     )
     return snippet.replace("secret_api_keys", KEYS)
+
+
+# Browser pages, continued
+
+#: A journey with JavaScript, and the same without.
+MODES = ["js", "no_js"]
+
+
+def container(page: Page, js: bool, name: str) -> object:
+    """The dialog named ``name`` with JavaScript, the page itself without."""
+    from playwright.sync_api import expect
+
+    if js:
+        dialog = page.get_by_role("dialog", name=name)
+        expect(dialog).to_be_visible()
+        return dialog
+    expect(page.get_by_role("heading", name=name, level=1)).to_be_visible()
+    return page
+
+
+def copy_then_close(page: Page, js: bool) -> None:
+    """Leave the reveal as a user who copied the key: closing first would ask to."""
+    if js:
+        page.get_by_role("button", name="Copy", exact=True).click()
+    page.get_by_role("link", name="Done").click()
+
+
+def fits_its_width(page: Page) -> bool:
+    """Nothing sticks out sideways: no horizontal scrolling."""
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))

@@ -213,7 +213,7 @@ def test_a_malformed_declaration_fails_at_import(declare: Any) -> None:
 
 
 def test_a_malformed_resource_label_fails_at_construction() -> None:
-    from tests.conftest import new_db_and_user
+    from tests.helpers import new_db_and_user
 
     host_db, user = new_db_and_user("label_users")
     with pytest.raises(RuntimeError, match="resources: 'Orders!' is not a resource name"):

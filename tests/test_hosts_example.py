@@ -99,3 +99,34 @@ def test_next_leading_off_site_goes_to_the_dashboard(client: FlaskClient, raw_ne
 @pytest.mark.parametrize("target", SAME_SITE)
 def test_next_on_this_site_is_followed(client: FlaskClient, target: str) -> None:
     assert log_in_with_next(client, quote(target, safe="")) == target
+
+
+def test_the_example_tries_github_s_secret_scanning_with_its_own_key_pair(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's local trial: the example publishes a key pair of its own (made in its
+    instance folder), and ``leak-trial`` posts a signed alert that revokes the key."""
+    from tests.helpers import serve
+
+    monkeypatch.setenv("DATABASE_URL", database_url(tmp_path))
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    app = example_app.create_app()
+    app.instance_path = str(tmp_path)  # the trial key pair lands here, not in the checkout
+    try:
+        code, out, err = run_cli(app, "create", "--user", "ops@example.com", "--title", "CI")
+        assert code == 0, err
+        token = out.split()[-1]
+        with serve(app) as url:
+            monkeypatch.setattr(example_app.leak_trial, "SERVER", url)
+            app.extensions["secret_keys"].github_keys.url = f"{url}/dev/github-public-keys"
+            result = app.test_cli_runner().invoke(args=["leak-trial", token])
+        assert result.exit_code == 0, result.output
+        assert '"label": "true_positive"' in result.output
+        assert token not in result.output
+        api = app.test_client().get("/admin/api/me", headers={"X-Api-Key": token})
+        assert api.status_code == 401
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.drop_all()
+            db.engine.dispose()

@@ -14,7 +14,7 @@ it is made of (:mod:`.reading`, :mod:`.lifecycle`, :mod:`.revocation`,
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
@@ -41,6 +41,7 @@ from ..rules import (
     parse_duration,
 )
 from .events import PRUNE_EVERY, EventLog
+from .leaks import LeakReport, Leaks
 from .lifecycle import Lifecycle
 from .reading import Reader
 from .restrictions import Restrictions
@@ -60,6 +61,7 @@ __all__ = [
     "Direction",
     "KeyQuery",
     "KeyService",
+    "LeakReport",
     "Permission",
     "Reach",
     "SortField",
@@ -82,7 +84,8 @@ class KeyService:
     .. versionchanged:: 0.3.0
        Every change takes a keyword-only ``actor`` (``by=`` is gone), and
        :meth:`create` takes ``expires_at`` as a keyword (:meth:`default_expiry`
-       gives the app's default).
+       gives the app's default). ``unused_after`` makes keys unused that long
+       dormant.
     """
 
     def __init__(
@@ -100,6 +103,7 @@ class KeyService:
         default_expiration: dt.timedelta | None = None,
         max_lifetime: dt.timedelta | None = None,
         event_retention: dt.timedelta | None = None,
+        unused_after: dt.timedelta | None = None,
     ) -> None:
         self.store = Store(
             db=db,
@@ -114,6 +118,7 @@ class KeyService:
             default_expiration=default_expiration,
             max_lifetime=max_lifetime,
             event_retention=event_retention,
+            unused_after=unused_after,
         )
         #: :meta private:
         self.reader = Reader(self.store)
@@ -127,6 +132,7 @@ class KeyService:
         self.verifier = Verifier(self.store)
         #: :meta private:
         self.restrictions = Restrictions(self.store, self.events)
+        self.leaks = Leaks(self.store, self.events, self.revocations)
 
     @property
     def model(self) -> type[SecretKeyMixin]:
@@ -203,8 +209,8 @@ class KeyService:
         return self.reader.iter_all()
 
     def status_of(self, key: SecretKeyMixin) -> str:
-        """``key``'s status now (``"active"``, ``"revoking"``, ``"expired"`` or ``"revoked"``),
-        counting the maximum lifetime.
+        """``key``'s status now (``"active"``, ``"revoking"``, ``"expired"``, ``"dormant"`` or
+        ``"revoked"``), counting the maximum lifetime and ``SECRET_KEYS_REVOKE_UNUSED_AFTER``.
 
         .. versionadded:: 0.3.0
         """
@@ -356,6 +362,37 @@ class KeyService:
         now = models.utcnow()
         owners = {key.user_id: key.owner for key in among if self.revocations.is_due(key, now)}
         return [key for owner in owners.values() for key in self.revocations.settle(owner)]
+
+    # Leaks
+
+    def match_leaked(self, tokens: Iterable[str]) -> dict[str, SecretKeyMixin]:
+        """The keys that leaked ``tokens`` are, by token, whatever their state.
+
+        Malformed tokens cost no statement; the rest one statement per 500.
+
+        .. versionadded:: 0.3.0
+        """
+        return self.leaks.match(tokens)
+
+    def revoke_leaked(self, reports: Sequence[LeakReport], *, actor: Actor) -> list[SecretKeyMixin]:
+        """Revoke now each reported key that still works because it leaked; returns those revoked.
+
+        Each gets a ``leaked`` event with the report's ``source`` and ``url``
+        (where it was found), and ``key_revoked`` and ``key_leaked`` are sent.
+        A key that no longer works is left as it is; of racing revocations one
+        wins.
+
+        .. versionadded:: 0.3.0
+        """
+        return self.leaks.revoke_leaked(reports, actor)
+
+    def dormant(self, unused_for: dt.timedelta) -> list[SecretKeyMixin]:
+        """Every user's keys, not revoked nor expired, unused for ``unused_for`` (never used
+        ones since their creation), owners joined in, by id.
+
+        .. versionadded:: 0.3.0
+        """
+        return self.leaks.dormant(unused_for)
 
     # Events
 

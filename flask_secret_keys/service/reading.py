@@ -102,6 +102,8 @@ class Reader:
         ending = [Key.revoked_at <= until, Key.expires_at <= until]
         if self.store.max_lifetime is not None:
             ending.append(Key.created_at <= until - self.store.max_lifetime)
+        if self.store.unused_after is not None:
+            ending.append(sa.not_(self.store.used_since(until - self.store.unused_after)))
         keys = self.store.session.execute(
             sa.select(Key)
             .options(orm.joinedload(Key.owner))
@@ -138,8 +140,12 @@ class Reader:
         return self._page(stmt, query)
 
     def _page(self, stmt: sa.Select[Any], query: KeyQuery) -> Pagination:
-        """``stmt`` narrowed, ordered and paginated as ``query`` says."""
+        """``stmt`` narrowed, ordered and paginated as ``query`` says; each key's
+        ``leaked`` is read in the same statement."""
         Key = self.store.model
+        Event = self.store.event_model
+        leaked = sa.select(Event.id).where(Event.key_id == Key.id, Event.event == "leaked").exists()
+        stmt = stmt.options(orm.with_expression(Key.leaked, leaked))
         if query.search:
             pattern = f"%{_escape_like(query.search)}%"
             stmt = stmt.where(

@@ -38,6 +38,8 @@ class Store:
     :param max_lifetime: the longest a key may live, or None for no limit; it applies to
         keys made before it was set too.
     :param event_retention: how long events are kept, or None to keep them for good.
+    :param unused_after: how long a key may go unused before it stops working (it is
+        dormant), or None for no limit; counted from its creation if it was never used.
     """
 
     db: Any
@@ -52,6 +54,7 @@ class Store:
     default_expiration: dt.timedelta | None = None
     max_lifetime: dt.timedelta | None = None
     event_retention: dt.timedelta | None = None
+    unused_after: dt.timedelta | None = None
 
     @property
     def session(self) -> Any:
@@ -61,25 +64,55 @@ class Store:
         """The engine ``model``'s table lives on, for a write on a connection of its own."""
         return self.db.session.get_bind(mapper=sa.inspect(model))  # type: ignore[no-any-return]
 
-    def ends_at(self, key: SecretKeyMixin) -> dt.datetime | None:
-        """When ``key`` expires: its own expiry, or sooner if the maximum lifetime is shorter."""
+    def dormant_at(self, key: SecretKeyMixin) -> dt.datetime | None:
+        """When ``key`` goes dormant if it stays unused; None without ``unused_after``.
+
+        Read from the row the lookup loads anyway: the last use, or the creation.
+        """
+        if self.unused_after is None:
+            return None
+        return plus(key.last_used_at or key.created_at, self.unused_after)
+
+    def own_end(self, key: SecretKeyMixin) -> dt.datetime | None:
+        """When ``key`` expires by its expiry, or sooner if the maximum lifetime is shorter."""
         if self.max_lifetime is None:
             return key.expires_at
         latest = plus(key.created_at, self.max_lifetime)
         return latest if key.expires_at is None or key.expires_at > latest else key.expires_at
+
+    def ends_at(self, key: SecretKeyMixin) -> dt.datetime | None:
+        """When ``key`` stops working by the clock: expired, or dormant if that comes first."""
+        times = [time for time in (self.own_end(key), self.dormant_at(key)) if time is not None]
+        return min(times, default=None)
+
+    def is_dormant(self, key: SecretKeyMixin, now: dt.datetime) -> bool:
+        """Whether ``key`` stopped working at ``now`` because it went unused, before any expiry."""
+        dormant = self.dormant_at(key)
+        if dormant is None or dormant > now:
+            return False
+        own = self.own_end(key)
+        return own is None or dormant <= own
 
     def stops_at(self, key: SecretKeyMixin) -> dt.datetime:
         """When ``key`` stops working: revoked or expired, whichever is first; LATEST if never."""
         times = [time for time in (key.revoked_at, self.ends_at(key)) if time is not None]
         return min(times, default=LATEST)
 
-    def unexpired(self, now: dt.datetime) -> sa.ColumnElement[bool]:
-        """The SQL condition for a key not expired at ``now``, the maximum lifetime included."""
+    def unexpired(self, now: dt.datetime, *, dormancy: bool = True) -> sa.ColumnElement[bool]:
+        """The SQL condition for a key not expired at ``now``, the maximum lifetime included,
+        nor dormant (unless ``dormancy`` is False)."""
         Key = self.model
         condition = sa.or_(Key.expires_at.is_(None), Key.expires_at > now)
         if self.max_lifetime is not None:
             condition = sa.and_(condition, Key.created_at > now - self.max_lifetime)
+        if dormancy and self.unused_after is not None:
+            condition = sa.and_(condition, self.used_since(now - self.unused_after))
         return condition
+
+    def used_since(self, since: dt.datetime) -> sa.ColumnElement[bool]:
+        """The SQL condition for a key used (or, never used, created) after ``since``."""
+        Key = self.model
+        return sa.func.coalesce(Key.last_used_at, Key.created_at) > since
 
     def status_is(self, status: str, now: dt.datetime) -> sa.ColumnElement[bool]:
         """The SQL condition for a key's status at ``now``, as :meth:`status_of` computes it;
@@ -97,9 +130,14 @@ class Store:
         return sa.and_(Key.revoked_at.is_(None), self.unexpired(now))
 
     def status_of(self, key: SecretKeyMixin, now: dt.datetime) -> str:
-        """``key``'s status at ``now``, with the maximum lifetime applied."""
+        """``key``'s status at ``now``, with the maximum lifetime and dormancy applied:
+        ``"dormant"`` when it stopped working because it went unused."""
         status = key.status_at(now)
-        ends = self.ends_at(key)
+        if status == "revoked":
+            return status
+        if self.is_dormant(key, now):
+            return "dormant"
+        ends = self.own_end(key)
         if status in ("active", "revoking") and ends is not None and ends <= now:
             return "expired"
         return status

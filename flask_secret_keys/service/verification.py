@@ -69,7 +69,7 @@ class Verifier:
         elif key.revoked_at is not None and key.revoked_at <= now:
             reason = "revoked"
         elif (ends := store.ends_at(key)) is not None and ends <= now:
-            reason = "expired"
+            reason = "dormant" if store.is_dormant(key, now) else "expired"
         elif key.owner is None:
             # Foreign keys delete a user's keys with the user; this covers a
             # database that does not enforce them.

@@ -8,18 +8,13 @@ from typing import Any
 
 from playwright.sync_api import Locator, Page, Route, expect
 
-from tests.helpers import BASE, TOKEN, api_status, box
+from tests.helpers import BASE, TOKEN, api_status, box, fits_its_width
 
 #: A title as long as a title may be (100 characters).
 LONG_TITLE = (
     "Nightly reconciliation of warehouse stock levels with the accounting ledger,"
     " EU and UK stores (prod)"
 )
-
-
-def fits_its_width(page: Page) -> bool:
-    """Nothing sticks out sideways: no horizontal scrolling."""
-    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
 def contrast(page: Page, element: Locator, background: Locator) -> float:

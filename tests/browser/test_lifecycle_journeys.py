@@ -13,9 +13,18 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
 
-from tests.helpers import BASE, TOKEN, Clock, api_status, get_user, open_menu_item, service_of
-
-MODES = ["js", "no_js"]
+from tests.helpers import (
+    BASE,
+    MODES,
+    TOKEN,
+    Clock,
+    api_status,
+    container,
+    copy_then_close,
+    get_user,
+    open_menu_item,
+    service_of,
+)
 
 
 @pytest.fixture(params=MODES)
@@ -32,23 +41,6 @@ def choose_action(page: Page, js: bool, name: str) -> None:
         open_menu_item(page, name)
     else:
         page.get_by_role("link", name=name).click()
-
-
-def copy_then_close(page: Page, js: bool) -> None:
-    """Leave the reveal as a user who copied the key: closing first would ask to."""
-    if js:
-        page.get_by_role("button", name="Copy", exact=True).click()
-    page.get_by_role("link", name="Done").click()
-
-
-def container(page: Page, js: bool, name: str) -> object:
-    """The dialog named ``name`` with JavaScript, the page itself without."""
-    if js:
-        dialog = page.get_by_role("dialog", name=name)
-        expect(dialog).to_be_visible()
-        return dialog
-    expect(page.get_by_role("heading", name=name, level=1)).to_be_visible()
-    return page
 
 
 def open_action_on_new_key(

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import Dialog, Page, Route, expect
 
-from tests.browser.test_journeys import BASE, TOKEN, api_status, mark_document, same_document
+from tests.helpers import BASE, TOKEN, api_status, mark_document, same_document
 
 
 def test_row_menus_errors_in_dialogs_and_revoke_and_create_new(

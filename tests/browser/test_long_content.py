@@ -18,9 +18,7 @@ from playwright.sync_api import Page, expect
 from example_app.extensions import secret_keys
 from example_app.models import User, db
 from flask_secret_keys.service import Actor
-from tests.browser.test_journeys import BASE
-from tests.browser.test_key_pages import box, fits_its_width
-from tests.helpers import get_user
+from tests.helpers import BASE, box, fits_its_width, get_user
 
 TITLE = "X" * 100
 NAME = "Maximiliana Alexandra Konstantinopoulou-Wolfeschlegelsteinhausenberger"

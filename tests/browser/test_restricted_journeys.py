@@ -12,9 +12,7 @@ import requests
 from flask import Flask
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.test_journeys import BASE
-from tests.browser.test_lifecycle_journeys import container, copy_then_close
-from tests.helpers import get_user, service_of
+from tests.helpers import BASE, container, copy_then_close, get_user, service_of
 
 
 @pytest.fixture(params=["js", "no_js"])
