@@ -34,13 +34,13 @@ from flask.sessions import SessionInterface, SessionMixin
 from flask_login import current_user
 from flask_wtf.csrf import same_origin, validate_csrf
 from sqlalchemy.exc import DBAPIError
-from werkzeug.datastructures import Authorization
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.local import LocalProxy
 from werkzeug.wrappers import Response
 from wtforms import ValidationError
 
 from . import _compat, schema
+from .credentials import read_credential
 from .errors import (
     AdminRequired,
     AuthenticationRequired,
@@ -68,10 +68,6 @@ B = TypeVar("B", bound=Blueprint)
 GITHUB_SCANNING_ENDPOINT = "secret_keys_github_scanning"
 LEAK_REPORT_ENDPOINT = "secret_keys_leak_report"
 _PUBLIC_ENDPOINTS = frozenset({GITHUB_SCANNING_ENDPOINT, LEAK_REPORT_ENDPOINT})
-
-#: What a presented credential of ours that cannot be a key becomes: it fails
-#: the well-formedness check, so it is refused like any other bad key.
-_UNUSABLE = ""
 
 #: The methods that need a CSRF token, unless ``WTF_CSRF_METHODS`` says otherwise
 #: (Flask-WTF's defaults).
@@ -256,59 +252,6 @@ def _refuse_wrong_method() -> None:
         return
     if isinstance(endpoint, str) and is_admin_api_endpoint(endpoint):
         raise MethodNotAllowedJSON(valid_methods=allowed)
-
-
-# Reading a key
-
-
-def read_credential(request: Request, header_name: str | None, prefix: str) -> str | None:
-    """The key a request presents to us, or None if it presents none.
-
-    A credential of ours that cannot be a key (a Basic password beside it, two
-    credentials at once) gets a value that fails verification, so it is
-    refused rather than treated as anonymous. Headers are read from the WSGI
-    environ, which is what ``request.headers`` does too, minus a raised and
-    caught ``KeyError`` for each header that is absent.
-    """
-    environ = request.environ
-    found: list[str] = []
-    if header_name:
-        value = environ.get("HTTP_" + header_name.upper().replace("-", "_"))
-        if value is not None:
-            found.append(value.strip())
-    authorization = environ.get("HTTP_AUTHORIZATION")
-    if authorization is not None:
-        credential = _from_authorization(authorization, prefix)
-        if credential is not None:
-            found.append(credential)
-    if not found:
-        return None
-    return found[0] if len(found) == 1 else _UNUSABLE
-
-
-def _from_authorization(value: str, prefix: str) -> str | None:
-    """Our key in an ``Authorization`` header value, or None if the value is not ours."""
-    scheme, _, rest = value.partition(" ")
-    rest = rest.strip(" \t")
-    try:
-        parsed = Authorization.from_header(value)
-    except ValueError:
-        # werkzeug 3.1 lets b64decode's ValueError for non-ASCII Basic values out.
-        parsed = None
-    if parsed is None or (parsed.type == "bearer" and parsed.token is None):
-        # What werkzeug does not read as a token: a Basic value that is not
-        # base64 (the key unencoded), or a Bearer value with an "=" inside.
-        ours = scheme.lower() in ("basic", "bearer") and rest.startswith(prefix)
-        return rest if ours else None
-    if parsed.type == "bearer":
-        token = parsed.token or ""
-        return token if token.startswith(prefix) else None
-    if parsed.type == "basic":
-        username = parsed.username or ""
-        if not username.startswith(prefix):
-            return None
-        return _UNUSABLE if parsed.password else username
-    return None
 
 
 # Authenticating

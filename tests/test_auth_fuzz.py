@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from werkzeug.test import EnvironBuilder
 
 from flask_secret_keys import crypto
-from flask_secret_keys.auth import read_credential
+from flask_secret_keys.credentials import read_credential
 from tests.helpers import FUZZ
 
 #: What an HTTP server can hand the app as a header value: latin-1, no CR/LF.
