@@ -152,7 +152,7 @@ class Actor:
     ) -> Actor:
         """The extension itself: a revocation that took effect by its clock, or no one given.
 
-        ``name`` names a service acting on its own, such as :data:`GITHUB_SCANNING`,
+        ``name`` names a service acting on its own, such as ``GITHUB_SCANNING``,
         with the client address and user agent of its request when there is one.
 
         .. versionchanged:: 0.3.0
