@@ -328,6 +328,7 @@ def test_revoked_and_deleted_keys_stop_working_at_once(
     assert me().status_code == 200
     with app.app_context():
         key = service.authenticate(admin_token)
+        assert key is not None
         key_id = key.id
         service.revoke(key)
     revoked = me()

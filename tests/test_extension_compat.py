@@ -86,4 +86,4 @@ def test_wrapping_csrfprotect_twice_wraps_it_once() -> None:
 
     app.test_client().post("/form")
     assert len(calls) == 1
-    assert csrf.protect.__wrapped__ is not None  # type: ignore[attr-defined]
+    assert csrf.protect.__wrapped__ is not None

@@ -56,7 +56,8 @@ def driver_error(app: Flask) -> Exception:
     if name in ("mysql", "mariadb"):
         import pymysql
 
-        return pymysql.err.OperationalError(2013, "Lost connection to server during query")
+        lost: Exception = pymysql.err.OperationalError(2013, "Lost connection to server")
+        return lost
     return sqlite3.OperationalError("disk I/O error")
 
 
@@ -121,6 +122,7 @@ def test_a_malformed_key_is_refused_with_401_even_while_the_database_is_down(
     response = client.get("/admin/api/me", headers={"X-Api-Key": "sk_not-a-key"})
 
     assert response.status_code == 401
+    assert response.json is not None
     assert response.json["error"] == "invalid_api_key"
 
 

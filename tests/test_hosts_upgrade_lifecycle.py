@@ -90,7 +90,7 @@ def documented_upgrade() -> str:
     (snippet,) = re.findall(
         r"```python\n(def upgrade\(\):\n.*?add_column.*?)\n\n\ndef downgrade", text, re.S
     )
-    return snippet.replace("secret_api_keys", KEYS)
+    return str(snippet).replace("secret_api_keys", KEYS)
 
 
 def _drop(engine: sa.Engine) -> None:
@@ -221,9 +221,11 @@ def test_the_lifecycle_works_on_the_upgraded_table(
     client = app.test_client()
     with app.app_context():
         old = service.active_key(migration_host.db.session.get(migration_host.Operator, 1))
+        assert old is not None
         successor, new_token = service.roll(old, dt.timedelta(hours=1))
         assert successor.expires_at is None
         other = service.active_key(migration_host.db.session.get(migration_host.Operator, 2))
+        assert other is not None
         service.revoke(other, at=flask_secret_keys.models.utcnow() + dt.timedelta(days=1))
 
     assert whoami(client, tokens["active"]) == 200  # in its grace period

@@ -114,7 +114,8 @@ def test_no_module_imports_a_private_name_from_another() -> None:
 def test_lower_layers_do_not_import_higher_ones(module: str, lower: str) -> None:
     """Data flows crypto → models → service → state → HTTP (auth, views, CLI) → extension."""
     edges = graph()
-    reachable, todo = set(), [f"{PACKAGE}.{module}"]
+    reachable: set[str] = set()
+    todo = [f"{PACKAGE}.{module}"]
     while todo:
         for target in edges[todo.pop()] - reachable:
             reachable.add(target)
