@@ -72,10 +72,10 @@ def break_database(app: Flask) -> Iterator[Callable[[bool], None]]:
         raise error
 
     def set_broken(broken: bool) -> None:
-        if broken and not sa.event.contains(engine, "before_cursor_execute", fail):
-            sa.event.listen(engine, "before_cursor_execute", fail)
-        elif not broken and sa.event.contains(engine, "before_cursor_execute", fail):
-            sa.event.remove(engine, "before_cursor_execute", fail)
+        if broken and not sa.event.contains(engine, "do_execute", fail):
+            sa.event.listen(engine, "do_execute", fail)
+        elif not broken and sa.event.contains(engine, "do_execute", fail):
+            sa.event.remove(engine, "do_execute", fail)
 
     yield set_broken
     set_broken(False)
@@ -157,10 +157,10 @@ def kill_own_connection_on_insert(app: Flask) -> Callable[[], None]:
     killer = sa.create_engine(engine.url, poolclass=sa.NullPool)
     error = driver_error(app)
 
-    def kill(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    def kill(cursor: Any, statement: str, parameters: Any, context: Any) -> None:
         if not statement.lstrip().upper().startswith("INSERT INTO SECRET_API_KEYS"):
             return
-        dbapi = conn.connection.dbapi_connection
+        dbapi = context.root_connection.connection.dbapi_connection
         if dialect == "postgresql":
             with killer.begin() as other:
                 other.execute(
@@ -172,10 +172,10 @@ def kill_own_connection_on_insert(app: Flask) -> Callable[[], None]:
         else:
             raise error
 
-    sa.event.listen(engine, "before_cursor_execute", kill)
+    sa.event.listen(engine, "do_execute", kill)
 
     def undo() -> None:
-        sa.event.remove(engine, "before_cursor_execute", kill)
+        sa.event.remove(engine, "do_execute", kill)
         killer.dispose()
 
     return undo
