@@ -7,6 +7,7 @@ failure with the session's name. A Python that is not on ``PATH`` (as
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -54,6 +55,14 @@ def _pytest(session: nox.Session, *, coverage: bool = False, **env: str) -> None
         session.run("coverage", "run", "-m", "pytest", *session.posargs, env=env)
         session.run("coverage", "combine", "--quiet")
         session.run("coverage", "report")
+        figures = Path(session.create_tmp()) / "coverage.json"
+        session.run("coverage", "json", "--quiet", "-o", str(figures))
+        totals = json.loads(figures.read_text())["totals"]
+        session.log(
+            f"branch coverage of the package: {totals['covered_branches']} of"
+            f" {totals['num_branches']} branches,"
+            f" {100 * totals['covered_branches'] / max(totals['num_branches'], 1):.1f} %"
+        )
     else:
         session.run("python", "-m", "pytest", *session.posargs, env=env)
 
