@@ -142,7 +142,7 @@ def style(session: nox.Session) -> None:
 @nox.session(python=CI_PYTHON)
 def typing(session: nox.Session) -> None:
     """mypy: strict on the package, ``check_untyped_defs`` on the tests (pyproject.toml)."""
-    session.install("-e", ".[test]", *_group("typing"))
+    session.install("-e", ".[test]", *_group("typing"), *_group("nox"))
     session.run("mypy")
 
 
