@@ -38,13 +38,25 @@ def _group(name: str) -> list[str]:
     return list(nox.project.dependency_groups(PYPROJECT, name))
 
 
-def _npm_install(session: nox.Session) -> None:
-    """htmx and axe-core into ``node_modules/``, as the README's test command does."""
+def _npm_install(session: nox.Session, tree: Path = ROOT) -> None:
+    """htmx and axe-core into ``tree/node_modules/``, as the README's test command does.
+
+    ``--prefix``: without it, npm installs into the closest parent folder that
+    has a ``node_modules/`` when ``tree`` has none.
+    """
     if shutil.which("npm") is None:
         session.warn("npm not found: the browser tests will be skipped (an error in CI)")
         return
     session.run(
-        "npm", "install", "--no-save", "--no-audit", "--no-fund", *NPM_PACKAGES, external=True
+        "npm",
+        "install",
+        "--no-save",
+        "--no-audit",
+        "--no-fund",
+        "--prefix",
+        str(tree),
+        *NPM_PACKAGES,
+        external=True,
     )
 
 
@@ -177,6 +189,6 @@ def sdist(session: nox.Session) -> None:
     session.run("tar", "-xzf", str(archive), "-C", str(unpacked), external=True)
     [tree] = unpacked.iterdir()
     session.install(f"{archive}[test]")
+    _npm_install(session, tree)
     session.chdir(tree)
-    _npm_install(session)
     session.run("python", "-m", "pytest", "-p", "no:cacheprovider", *session.posargs)
