@@ -21,13 +21,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import alternatives, listing, methods, profiling, throughput, verification, writes
+from . import alternatives, listing, methods, throughput, verification, writes
 from .environment import Backend, Seeded, seed
 from .report import Result, machine, render, save
 from .stats import suite
 
 RESULTS = Path(__file__).resolve().parent / "results"
-NAMES = ("keys", "methods", "alternatives", "writes", "listing", "throughput", "profile")
+NAMES = ("keys", "methods", "alternatives", "writes", "listing", "throughput")
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,6 @@ class Plan:
     list_calls: int
     load_seconds: int
     load_rounds: int
-    profile_calls: int
 
 
 FULL = Plan(
@@ -60,7 +59,6 @@ FULL = Plan(
     list_calls=50,
     load_seconds=8,
     load_rounds=5,
-    profile_calls=3_000,
 )
 QUICK = Plan(
     sizes=(10, 10_000),
@@ -74,7 +72,6 @@ QUICK = Plan(
     list_calls=10,
     load_seconds=2,
     load_rounds=1,
-    profile_calls=300,
 )
 
 
@@ -167,7 +164,6 @@ def main(argv: list[str] | None = None) -> int:
                 ],
             ),
             ("throughput", lambda: _throughput(databases, plan)),
-            ("profile", lambda: _profile(smallest, plan, args.output, stamp)),
         ]
         for name, step in steps:
             if name not in wanted:
@@ -226,19 +222,6 @@ def _throughput(databases: dict[str, list[Seeded]], plan: Plan) -> Result:
         result.notes.append(f"skipped: missing {', '.join(missing)}")
         return result
     return throughput.run(databases["postgresql"][0], plan.load_seconds, plan.load_rounds)
-
-
-def _profile(smallest: list[Seeded], plan: Plan, folder: Path, stamp: str) -> list[Result]:
-    if not profiling.available():
-        return [
-            Result(
-                name="profile",
-                title="7. Profile of key-authenticated requests",
-                header=(),
-                notes=["skipped: pyinstrument is not installed (pip install -e '.[bench]')"],
-            )
-        ]
-    return [profiling.run(seeded, plan.profile_calls, folder, stamp) for seeded in smallest]
 
 
 if __name__ == "__main__":

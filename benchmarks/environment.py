@@ -283,7 +283,7 @@ def _bulk_insert(
         names = ", ".join(columns)
         if dialect == "postgresql":
             booleans = {i for i, name in enumerate(columns) if name in ("is_admin", "active")}
-            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(
                         [bool(v) if i in booleans else v for i, v in enumerate(row)]

@@ -61,7 +61,7 @@ def machine() -> dict[str, Any]:
                     break
     except OSError:
         pass
-    versions = {}
+    versions: dict[str, str | None] = {}
     for package in ("flask", "werkzeug", "sqlalchemy", "flask-sqlalchemy", "psycopg", "gunicorn"):
         try:
             versions[package] = metadata.version(package)

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import requests
@@ -54,7 +55,7 @@ def missing_tools() -> list[str]:
     try:
         import gunicorn  # noqa: F401
     except ImportError:
-        missing.append("gunicorn (pip install -e '.[bench]')")
+        missing.append("gunicorn (pip install -e . --group bench)")
     return missing
 
 
@@ -200,7 +201,7 @@ def run(seeded: Seeded, seconds: int, rounds: int) -> Result:
             runs[name].append(figures)
             return figures["rps"]
 
-        samples = interleaved({name: (lambda name=name: load(name)) for name in methods}, rounds)
+        samples = interleaved({name: partial(load, name) for name in methods}, rounds)
     finally:
         server.terminate()
         try:

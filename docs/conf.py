@@ -2,7 +2,7 @@
 
 Build with warnings as errors::
 
-    pip install -e '.[docs]'
+    pip install -e . --group docs   # or: nox -s docs
     sphinx-build -W --keep-going -b html docs docs/_build/html
 """
 

@@ -7,6 +7,7 @@ exactly as a host developer would. ``DATABASE_URL`` names the database.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from flask import Flask
 from flask_login import LoginManager, current_user
@@ -27,7 +28,7 @@ secret_keys = SecretKeys(db=db, user_model=Operator, table_name="migrated_api_ke
 
 
 @login_manager.user_loader
-def load_operator(user_id: str) -> Operator | None:
+def load_operator(user_id: str) -> Any:
     return db.session.get(Operator, int(user_id))
 
 

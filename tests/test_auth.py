@@ -33,7 +33,7 @@ def test_key_authenticates_in_every_header_form(
 
 
 #: Credentials of ours (the key prefix, or the custom header) that are not a usable key.
-REFUSED_FORMS = {
+REFUSED_FORMS: dict[str, Callable[[str], dict[str, str]]] = {
     "basic with a password": lambda k: {"Authorization": basic(f"{k}:secret")},
     "bearer wrong checksum": lambda k: {
         "Authorization": f"Bearer {k[:-1]}{'A' if k[-1] != 'A' else 'B'}"

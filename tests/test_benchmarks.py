@@ -92,7 +92,11 @@ def test_rounds_rotate_the_order_of_the_cases() -> None:
     order: list[str] = []
 
     def case(name: str) -> stats.Batch:
-        return lambda: order.append(name) or 1.0
+        def batch() -> float:
+            order.append(name)
+            return 1.0
+
+        return batch
 
     samples = stats.interleaved({name: case(name) for name in "abc"}, 3)
     assert order == [*"abc", *"bca", *"cab"]

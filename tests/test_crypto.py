@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 
 import pytest
 from hypothesis import given
@@ -29,7 +30,7 @@ def test_token_body_holds_256_random_bits(monkeypatch: pytest.MonkeyPatch) -> No
         requested.append(n)
         return b"\xff" * n
 
-    monkeypatch.setattr(crypto.secrets, "token_bytes", token_bytes)
+    monkeypatch.setattr(secrets, "token_bytes", token_bytes)
     token = crypto.generate_token()
     assert requested == [32]
     # The largest 256-bit number still fits the fixed-width body, so no bit is lost.

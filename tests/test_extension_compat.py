@@ -87,7 +87,7 @@ def test_wrapping_csrfprotect_twice_wraps_it_once() -> None:
 
     app.test_client().post("/form")
     assert len(calls) == 1
-    assert csrf.protect.__wrapped__ is not None  # type: ignore[attr-defined]
+    assert csrf.protect.__wrapped__ is not None
 
 
 def test_flask_login_keeps_a_session_user_id_and_not_a_request_loader_one() -> None:

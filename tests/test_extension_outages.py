@@ -56,7 +56,8 @@ def driver_error(app: Flask) -> Exception:
     if name in ("mysql", "mariadb"):
         import pymysql
 
-        return pymysql.err.OperationalError(2013, "Lost connection to server during query")
+        lost: Exception = pymysql.err.OperationalError(2013, "Lost connection to server")
+        return lost
     return sqlite3.OperationalError("disk I/O error")
 
 
@@ -71,10 +72,10 @@ def break_database(app: Flask) -> Iterator[Callable[[bool], None]]:
         raise error
 
     def set_broken(broken: bool) -> None:
-        if broken and not sa.event.contains(engine, "before_cursor_execute", fail):
-            sa.event.listen(engine, "before_cursor_execute", fail)
-        elif not broken and sa.event.contains(engine, "before_cursor_execute", fail):
-            sa.event.remove(engine, "before_cursor_execute", fail)
+        if broken and not sa.event.contains(engine, "do_execute", fail):
+            sa.event.listen(engine, "do_execute", fail)
+        elif not broken and sa.event.contains(engine, "do_execute", fail):
+            sa.event.remove(engine, "do_execute", fail)
 
     yield set_broken
     set_broken(False)
@@ -121,6 +122,7 @@ def test_a_malformed_key_is_refused_with_401_even_while_the_database_is_down(
     response = client.get("/admin/api/me", headers={"X-Api-Key": "sk_not-a-key"})
 
     assert response.status_code == 401
+    assert response.json is not None
     assert response.json["error"] == "invalid_api_key"
 
 
@@ -155,10 +157,10 @@ def kill_own_connection_on_insert(app: Flask) -> Callable[[], None]:
     killer = sa.create_engine(engine.url, poolclass=sa.NullPool)
     error = driver_error(app)
 
-    def kill(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    def kill(cursor: Any, statement: str, parameters: Any, context: Any) -> None:
         if not statement.lstrip().upper().startswith("INSERT INTO SECRET_API_KEYS"):
             return
-        dbapi = conn.connection.dbapi_connection
+        dbapi = context.root_connection.connection.dbapi_connection
         if dialect == "postgresql":
             with killer.begin() as other:
                 other.execute(
@@ -170,10 +172,10 @@ def kill_own_connection_on_insert(app: Flask) -> Callable[[], None]:
         else:
             raise error
 
-    sa.event.listen(engine, "before_cursor_execute", kill)
+    sa.event.listen(engine, "do_execute", kill)
 
     def undo() -> None:
-        sa.event.remove(engine, "before_cursor_execute", kill)
+        sa.event.remove(engine, "do_execute", kill)
         killer.dispose()
 
     return undo

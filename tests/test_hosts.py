@@ -39,11 +39,11 @@ secret_keys = SecretKeys(db=db, user_model=Member, table_name="factory_member_ke
 
 
 @login_manager.user_loader
-def load_member(user_id: str) -> Member | None:
+def load_member(user_id: str) -> Any:
     return db.session.get(Member, int(user_id))
 
 
-def find_member(email: str) -> Member | None:
+def find_member(email: str) -> Any:
     return db.session.execute(sa.select(Member).where(Member.email == email)).scalar_one_or_none()
 
 

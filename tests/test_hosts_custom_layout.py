@@ -30,11 +30,11 @@ secret_keys = SecretKeys(db=db, user_model=Staff, table_name="layout_staff_keys"
 
 
 @login_manager.user_loader
-def load_staff(user_id: str) -> Staff | None:
+def load_staff(user_id: str) -> Any:
     return db.session.get(Staff, int(user_id))
 
 
-def find_staff(email: str) -> Staff | None:
+def find_staff(email: str) -> Any:
     return db.session.execute(sa.select(Staff).where(Staff.email == email)).scalar_one_or_none()
 
 

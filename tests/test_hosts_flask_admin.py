@@ -138,7 +138,7 @@ bare_login = LoginManager()
 
 
 @bare_login.user_loader
-def load_clerk(user_id: str) -> Clerk | None:
+def load_clerk(user_id: str) -> Any:
     return bare_db.session.get(Clerk, int(user_id))
 
 

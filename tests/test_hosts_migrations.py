@@ -139,7 +139,7 @@ def test_migrated_database_refuses_rows_that_break_key_rules(
 
     if isinstance(error.value, sa.exc.OperationalError):
         # MariaDB reports a failed CHECK as error 4025 through PyMySQL.
-        assert error.value.orig.args[0] == 4025
+        assert error.value.orig is not None and error.value.orig.args[0] == 4025
 
 
 def test_migrated_database_keeps_revoked_keys_beside_the_active_one(

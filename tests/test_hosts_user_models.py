@@ -132,7 +132,7 @@ def person_users() -> list[Person]:
     ]
 
 
-HOSTS = {
+HOSTS: dict[str, tuple[Any, ...]] = {
     "integer-pk": (
         account_db,
         account_login,

@@ -43,7 +43,7 @@ def test_using_a_key_records_last_use_without_touching_updated_at(app: Flask) ->
         assert service.authenticate(token) is not None
 
     with app.app_context():
-        key = db.session.get(service.model, key_id)
+        key = db.get_or_404(service.model, key_id)
         assert key.last_used_at is not None
         assert key.last_used_at - key.created_at < dt.timedelta(minutes=1)
         assert key.updated_at == updated_at
@@ -156,7 +156,7 @@ def test_the_last_used_throttle_holds_across_workers(
 def last_used(app: Flask) -> dt.datetime | None:
     service = service_of(app)
     with app.app_context():
-        return db.session.get(service.model, 1).last_used_at  # type: ignore[no-any-return]
+        return db.get_or_404(service.model, 1).last_used_at
 
 
 @pytest.mark.slow

@@ -101,8 +101,8 @@ def test_default_layout_overridden_by_the_host_is_checked(tmp_path: Any) -> None
     app.jinja_env.loader = ChoiceLoader(
         [
             DictLoader({"secret_keys/layout.html": "<main>{% block main %}{% endblock %}</main>"}),
-            app.jinja_env.loader,
-        ]  # type: ignore[list-item]
+            app.jinja_env.loader,  # type: ignore[list-item]
+        ]
     )
 
     with pytest.raises(RuntimeError, match="SECRET_KEYS_CONTENT_BLOCK='content'"):

@@ -49,7 +49,7 @@ def make_host(*, csrf_handler: bool = False, **config: Any) -> Host:
 
     @app.get("/token")
     def token() -> str:
-        return generate_csrf()
+        return str(generate_csrf())
 
     @app.route("/settings", methods=["GET", "POST"])
     def settings() -> str:
@@ -122,8 +122,8 @@ def test_a_second_set_of_keys_on_one_db_takes_another_table_name() -> None:
 
     second = SecretKeys(db=db, user_model=member, table_name="robot_keys")
 
-    assert first.Key.__table__.name == "secret_api_keys"
-    assert second.Key.__table__.name == "robot_keys"
+    assert first.Key.__table__.name == "secret_api_keys"  # type: ignore[attr-defined]
+    assert second.Key.__table__.name == "robot_keys"  # type: ignore[attr-defined]
     assert {"robot_keys", "robot_keys_events"} <= set(db.metadata.tables)
 
 
@@ -193,7 +193,7 @@ def test_an_outage_while_loading_the_session_user_is_a_json_503(
 ) -> None:
     host = make_host()
     client = session_client(host)
-    monkeypatch.setattr(host.app.login_manager, "_user_callback", _fail)
+    monkeypatch.setattr(host.app.login_manager, "_user_callback", _fail)  # type: ignore[attr-defined]
 
     response = client.get("/admin/api/echo")
 

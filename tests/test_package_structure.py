@@ -123,7 +123,8 @@ def test_lower_layers_do_not_import_higher_ones(module: str, lower: str) -> None
     ``settings`` and ``forms`` share the limits of ``rules``, never the service.
     """
     edges = graph()
-    reachable, todo = set(), [f"{PACKAGE}.{module}"]
+    reachable: set[str] = set()
+    todo = [f"{PACKAGE}.{module}"]
     while todo:
         for target in edges[todo.pop()] - reachable:
             reachable.add(target)

@@ -247,7 +247,7 @@ def test_events_hold_no_key_and_no_hash(app: Flask, service: KeyService, admin: 
     service.rename(key, "CI deploy")
     service.revoke(key, actor=Actor.for_user(admin))
     with app.app_context():
-        table = secret_keys.Event.__table__
+        table = secret_keys.Event.__table__  # type: ignore[attr-defined]
         stored = " ".join(str(v) for row in db.session.execute(sa.select(table)) for v in row)
     assert token not in stored and token[3:46] not in stored
     assert key.token_hash not in stored
@@ -261,7 +261,7 @@ def event_inserts_fail(app: Flask) -> Iterator[None]:
     """Every INSERT into the event table fails, as on a full disk, while in the block."""
     with app.app_context():
         engine = db.engine
-    table = secret_keys.Event.__tablename__
+    table = secret_keys.Event.__tablename__  # type: ignore[attr-defined]
 
     def fail_event_insert(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         if statement.lstrip().upper().startswith(f"INSERT INTO {table.upper()}"):
@@ -364,7 +364,7 @@ def test_a_failed_prune_is_logged_and_does_not_fail_the_new_key(
     service.events._next_prune = 0.0
     with app.app_context():
         engine = db.engine
-    table = secret_keys.Event.__tablename__
+    table = secret_keys.Event.__tablename__  # type: ignore[attr-defined]
 
     def fail_event_delete(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         if statement.upper().split()[:3] == ["DELETE", "FROM", table.upper()]:

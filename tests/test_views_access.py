@@ -115,7 +115,7 @@ def call(
 def snapshot(app: Flask, *ignore: str) -> list[tuple[Any, ...]]:
     """Every key and user row as plain tuples, without the ``ignore`` columns."""
     Key = service_of(app).model
-    columns = [c for c in Key.__table__.columns if c.name not in ignore]
+    columns = [c for c in Key.__table__.columns if c.name not in ignore]  # type: ignore[attr-defined]
     with app.app_context():
         keys = db.session.execute(sa.select(*columns).order_by(Key.id)).all()
         users = db.session.execute(sa.select(User.__table__).order_by(User.id)).all()

@@ -1,6 +1,6 @@
 """Before/after: the key-auth path of this working tree against an earlier revision.
 
-``python -m benchmarks.compare REV [--pairs N] [--postgres URL]`` checks REV
+``python -m tools.research.compare REV [--pairs N] [--postgres URL]`` checks REV
 out into a temporary git worktree, then runs the same probe alternately
 against REV's package and this tree's, in fresh processes, ``N`` times each.
 Each probe times ``authenticate()`` and requests by key, by session and
@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-_TREE = Path(__file__).resolve().parent.parent
+_TREE = Path(__file__).resolve().parents[2]
 RESULTS = _TREE / "benchmarks" / "results"
 
 
@@ -38,9 +38,9 @@ def _probe(tree: str, postgres: str | None, calls: int) -> dict[str, float]:
         assert str(module.__file__).startswith(tree), module.__file__
     sys.path.remove(tree)
 
-    from . import methods, verification
-    from .environment import Backend, seed
-    from .stats import interleaved
+    from benchmarks import methods, verification
+    from benchmarks.environment import Backend, seed
+    from benchmarks.stats import interleaved
 
     backend = Backend.postgresql(postgres) if postgres else Backend.sqlite()
     try:
@@ -56,7 +56,7 @@ def _probe(tree: str, postgres: str | None, calls: int) -> dict[str, float]:
 
 
 def _run_probe(tree: Path, postgres: str | None, calls: int) -> dict[str, float]:
-    command = [sys.executable, "-m", "benchmarks.compare", "--probe", str(tree)]
+    command = [sys.executable, "-m", "tools.research.compare", "--probe", str(tree)]
     command += ["--calls", str(calls)]
     if postgres:
         command += ["--postgres", postgres]
@@ -67,7 +67,7 @@ def _run_probe(tree: Path, postgres: str | None, calls: int) -> dict[str, float]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.compare", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.research.compare", description=__doc__)
     parser.add_argument("revision", nargs="?", help="the git revision to compare against")
     parser.add_argument("--pairs", type=int, default=5, help="before/after runs to alternate")
     parser.add_argument("--calls", type=int, default=1000, help="operations per timed batch")
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _significance(figures: dict[str, Any], prefix: Path) -> str:
     """pyperf's comparison of the before and after durations, with its significance test."""
-    from .stats import suite
+    from benchmarks.stats import suite
 
     files = []
     for side in ("before", "after"):
@@ -139,7 +139,7 @@ def _table(
     after: list[dict[str, float]],
     postgres: str | None,
 ) -> tuple[str, dict[str, Any]]:
-    from .stats import micro, summary, times, timing
+    from benchmarks.stats import micro, summary, times, timing
 
     rows: list[tuple[str, ...]] = []
     figures: dict[str, Any] = {}

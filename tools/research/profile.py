@@ -1,32 +1,32 @@
-"""Item 7: where the time of a key-authenticated request goes.
+"""Where the time of a key-authenticated request goes.
 
-Profiles Bearer requests to ``GET /admin/api/me`` through the test client with
-pyinstrument, saves the full report (HTML and text) next to the JSON results,
-and sums the sampled time by the package the code belongs to.
+``python -m tools.research.profile [--calls N] [--postgres URL]`` profiles
+Bearer requests to ``GET /admin/api/me`` through the test client with
+pyinstrument (``pip install --group research``), saves the full report (HTML
+and text) in ``benchmarks/results/``, and prints the sampled time summed by the
+package the code belongs to.
 """
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
+import os
 import re
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from .environment import API_PATH, Seeded
-from .report import Result
+from benchmarks.environment import API_PATH, Backend, Seeded, seed
+from benchmarks.report import Result, render
+
+RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
 
 #: Sampling period, fine enough for a request of a few hundred microseconds.
 INTERVAL = 0.0001
 _INSTALLED = re.compile(r"(?:site|dist)-packages/([A-Za-z0-9_]+)")
 _STDLIB = re.compile(r"lib/python3\.\d+/([A-Za-z0-9_]+)")
-
-
-def available() -> bool:
-    try:
-        import pyinstrument  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def _package(path: str | None, caller: str) -> str:
@@ -60,7 +60,7 @@ def run(seeded: Seeded, calls: int, folder: Path, stamp: str) -> Result:
 
     result = Result(
         name=f"profile_{seeded.backend.name}",
-        title=f"7. Profile of {calls} key requests on {seeded.backend.name} (pyinstrument)",
+        title=f"Profile of {calls} key requests on {seeded.backend.name} (pyinstrument)",
         header=("package", "share of request time", "per request, profiler on"),
     )
     client = seeded.app.test_client(use_cookies=False)
@@ -101,3 +101,30 @@ def run(seeded: Seeded, calls: int, folder: Path, stamp: str) -> Result:
     }
     result.notes.append(f"full report: {text}")
     return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.research.profile", description=__doc__)
+    parser.add_argument("--calls", type=int, default=3_000, help="key requests to profile")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        default=os.environ.get("BENCH_POSTGRES_URL"),
+        help="also profile on this PostgreSQL database (default $BENCH_POSTGRES_URL)",
+    )
+    args = parser.parse_args(argv)
+    backends = [Backend.sqlite()]
+    if args.postgres:
+        backends.append(Backend.postgresql(args.postgres))
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    try:
+        for backend in backends:
+            print(render(run(seed(backend, 10, 1), args.calls, RESULTS, stamp)), flush=True)
+    finally:
+        for backend in backends:
+            backend.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
