@@ -25,7 +25,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, Optional, ValidationError
+from wtforms.validators import AnyOf, InputRequired, NumberRange, Optional, ValidationError
 
 from .errors import InvalidRestrictions, InvalidTitle
 from .models import TITLE_MAX_LENGTH
@@ -262,6 +262,13 @@ class IdentifyForm(FlaskForm):  # type: ignore[misc]
 
 class ConfirmForm(FlaskForm):  # type: ignore[misc]
     """A confirmation of an irreversible action: it carries only the CSRF token."""
+
+
+class AcknowledgeForm(FlaskForm):  # type: ignore[misc]
+    """Acknowledge a key's new networks: those first used ``through`` (seconds since the
+    epoch, the latest the page showed) or before."""
+
+    through = IntegerField(validators=[InputRequired(), NumberRange(min=0, max=2**40)])
 
 
 class _Day(DateField):  # type: ignore[misc]

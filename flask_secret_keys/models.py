@@ -288,7 +288,9 @@ def make_key_model(db: Any, user_model: type[Any], table_name: str) -> type[Secr
 #: by the roll and scheduled-revocation actions; a scheduled revocation takes
 #: effect as the clock passes its time, which changes no row and records no
 #: event. ``leaked`` is a revocation because the key was found leaked, with
-#: where (``url``, ``source``) in its details.
+#: where (``url``, ``source``) in its details. ``new_network`` is a use of the key
+#: from a network it had not used, after its first day of use, with the
+#: ``network``, ``address`` and ``user_agent`` in its details.
 EVENT_KINDS = (
     "created",
     "renamed",
@@ -299,6 +301,7 @@ EVENT_KINDS = (
     "lifetime_capped",
     "restricted",
     "leaked",
+    "new_network",
 )
 #: Who can act on a key: a signed-in user, an operator on the command line, or
 #: the system: the extension itself (a revocation that took effect by the
@@ -390,6 +393,8 @@ class KeyEventMixin:
         if self.event == "leaked":
             url = details.get("url")
             return f"Revoked as leaked: found at {url}" if url else "Revoked as leaked"
+        if self.event == "new_network" and details.get("network"):
+            return f"Used from a new network, {details['network']}"
         if self.event == "revocation_scheduled" and details.get("revoke_at"):
             return f"Revocation scheduled for {_utc_text(details['revoke_at'])}"
         if self.event == "lifetime_capped" and details.get("expires_at"):

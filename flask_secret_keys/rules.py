@@ -165,6 +165,8 @@ class Actor:
 GITHUB_SCANNING = "GitHub secret scanning"
 #: The actor of a revocation through the public leak report endpoint.
 LEAK_REPORT = "Leak report"
+#: Who acts in a ``new_network`` event: the key's own use, from the client it names.
+KEY_USE = "a request with this key"
 
 
 def clean_operator(name: str) -> str:
@@ -531,6 +533,9 @@ def _intersect(ours: Iterable[Network], theirs: Iterable[Network]) -> tuple[Netw
 #: The most entries of each kind (permissions used, networks, permissions refused) a
 #: key's usage record keeps; past it, the entry used longest ago gives way.
 USAGE_CAP = 32
+#: How long, in seconds, after a key's first recorded use the networks it is used from are
+#: its own: a network first used later is new (see :meth:`Usage.is_new_network`).
+FIRST_DAY = 24 * 60 * 60
 
 
 @dataclass(frozen=True)
@@ -543,6 +548,12 @@ class Usage:
     used: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     networks: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     refused: Mapping[str, int] = field(default_factory=dict)
+    #: The first recorded use, None before it. A record written before it was kept
+    #: counts from the earliest first time it holds.
+    since: int | None = None
+    #: The new networks (see :meth:`is_new_network`) the owner has not acknowledged,
+    #: each with when it was first used.
+    new_networks: Mapping[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_text(cls, text: str | None) -> Usage:
@@ -551,26 +562,50 @@ class Usage:
             return cls()
         try:
             data = json.loads(text)
+            used = {k: (int(v[0]), int(v[1])) for k, v in data.get("used", {}).items()}
+            networks = {k: (int(v[0]), int(v[1])) for k, v in data.get("networks", {}).items()}
+            firsts = [v[0] for v in (*used.values(), *networks.values())]
+            since = data.get("since")
             return cls(
-                {k: (int(v[0]), int(v[1])) for k, v in data.get("used", {}).items()},
-                {k: (int(v[0]), int(v[1])) for k, v in data.get("networks", {}).items()},
+                used,
+                networks,
                 {k: int(v) for k, v in data.get("refused", {}).items()},
+                int(since) if since is not None else min(firsts, default=None),
+                {k: int(v) for k, v in data.get("new", {}).items()},
             )
         except (ValueError, TypeError, AttributeError, IndexError, KeyError):
             return cls()
 
     def to_text(self) -> str:
-        return json.dumps(
-            {
-                "used": {k: list(v) for k, v in sorted(self.used.items())},
-                "networks": {k: list(v) for k, v in sorted(self.networks.items())},
-                "refused": dict(sorted(self.refused.items())),
-            },
-            separators=(",", ":"),
-        )
+        data: dict[str, Any] = {
+            "used": {k: list(v) for k, v in sorted(self.used.items())},
+            "networks": {k: list(v) for k, v in sorted(self.networks.items())},
+            "refused": dict(sorted(self.refused.items())),
+        }
+        if self.since is not None:
+            data["since"] = self.since
+        if self.new_networks:
+            data["new"] = dict(sorted(self.new_networks.items()))
+        return json.dumps(data, separators=(",", ":"))
 
     def __bool__(self) -> bool:
         return bool(self.used or self.networks or self.refused)
+
+    def is_new_network(self, network: str | None, now: int) -> bool:
+        """Whether a use at ``now`` from ``network`` is the key's first from it after its first
+        day of use (:data:`FIRST_DAY`): the networks of its first day are not new."""
+        return (
+            network is not None
+            and network not in self.networks
+            and self.since is not None
+            and now - self.since > FIRST_DAY
+        )
+
+    def acknowledged(self, through: int) -> Usage:
+        """The record without the new networks first used at ``through`` or before: those the
+        owner was shown when they acknowledged them."""
+        kept = {name: at for name, at in self.new_networks.items() if at > through}
+        return replace(self, new_networks=kept)
 
     def is_due(
         self,
@@ -602,6 +637,9 @@ class Usage:
                 return self
             return replace(self, refused=_capped({**self.refused, permission: now}, lambda v: v))
         used, networks = dict(self.used), dict(self.networks)
+        new_networks = dict(self.new_networks)
+        if network is not None and self.is_new_network(network, now):
+            new_networks[network] = now
         for entries, name in ((used, permission), (networks, network)):
             if name is not None:
                 first = entries[name][0] if name in entries else now
@@ -610,6 +648,8 @@ class Usage:
             self,
             used=_capped(used, lambda v: v[1]),
             networks=_capped(networks, lambda v: v[1]),
+            since=now if self.since is None else self.since,
+            new_networks=_capped(new_networks, lambda v: v),
         )
 
     def narrowest(self, current: Reach) -> Reach | None:

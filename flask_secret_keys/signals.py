@@ -69,3 +69,12 @@ key_restricted = _signals.signal("secret-keys-restricted")
 #:
 #: .. versionadded:: 0.3.0
 key_leaked = _signals.signal("secret-keys-leaked")
+
+#: Sent when a key is used from a network (IPv4 /24, IPv6 /64) it was never used from,
+#: after its first day of use, with ``key``, ``address`` (the client's) and
+#: ``user_agent`` (either None when unknown). The request goes on: connect it to tell the
+#: owner, who may acknowledge it on the key's page or revoke the key. A ``new_network``
+#: event records it.
+#:
+#: .. versionadded:: 0.3.0
+key_used_from_new_network = _signals.signal("secret-keys-used-from-new-network")

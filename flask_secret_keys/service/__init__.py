@@ -129,7 +129,7 @@ class KeyService:
         #: :meta private:
         self.lifecycle = Lifecycle(self.store, self.reader, self.events, self.revocations)
         #: :meta private:
-        self.verifier = Verifier(self.store)
+        self.verifier = Verifier(self.store, self.events)
         #: :meta private:
         self.restrictions = Restrictions(self.store, self.events)
         self.leaks = Leaks(self.store, self.events, self.revocations)
@@ -449,6 +449,18 @@ class KeyService:
         return self.verifier.authenticate(
             token, ip=ip, user_agent=user_agent, permission=permission
         )
+
+    def acknowledge_new_networks(self, key: SecretKeyMixin, *, through: dt.datetime) -> bool:
+        """Clear the flag of the new networks ``key`` was first used from at ``through`` or
+        before, as its owner acknowledges them; True if any was flagged.
+
+        A use from a network the key never used, after its first day of use,
+        flags it (and records a ``new_network`` event); the details page shows
+        it until then.
+
+        .. versionadded:: 0.3.0
+        """
+        return self.verifier.acknowledge_new_networks(key, through)
 
     def identify(self, user: Any | None, token: str) -> SecretKeyMixin | None:
         """The key of ``user``'s that ``token`` is, active or revoked; None otherwise.

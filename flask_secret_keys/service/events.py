@@ -47,6 +47,20 @@ class EventLog:
         ``at`` is when it happened, now unless told. The caller commits; a
         failed commit loses the change and its event alike.
         """
+        record = self.store.event_model(**self.values(key, event, actor, at=at, **detail))
+        self.store.session.add(record)
+        return record
+
+    def values(
+        self,
+        key: SecretKeyMixin,
+        event: str,
+        actor: Actor | None = None,
+        *,
+        at: dt.datetime | None = None,
+        **detail: Any,
+    ) -> dict[str, Any]:
+        """The columns of an event about ``key``, for :meth:`record` or an INSERT of its own."""
         if event not in EVENT_KINDS:
             raise ValueError(f"Unknown key event {event!r}; events are {', '.join(EVENT_KINDS)}.")
         actor = actor or Actor.system()
@@ -56,21 +70,19 @@ class EventLog:
             actor_name = self.store.user_name(actor.user)
         elif actor.name is not None:
             actor_name = actor.name
-        record = self.store.event_model(
-            key_id=key.id,
-            event=event,
-            at=at or models.utcnow(),
-            actor_kind=actor.kind,
-            actor_id=actor_id,
-            actor_name=(actor_name or "")[:ACTOR_NAME_MAX_LENGTH] or None,
-            ip=actor.ip,
-            user_agent=actor.user_agent,
-            key_title=key.title,
-            key_redacted=key.redacted,
-            detail=json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail else None,
-        )
-        self.store.session.add(record)
-        return record
+        return {
+            "key_id": key.id,
+            "event": event,
+            "at": at or models.utcnow(),
+            "actor_kind": actor.kind,
+            "actor_id": actor_id,
+            "actor_name": (actor_name or "")[:ACTOR_NAME_MAX_LENGTH] or None,
+            "ip": actor.ip,
+            "user_agent": actor.user_agent,
+            "key_title": key.title,
+            "key_redacted": key.redacted,
+            "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail else None,
+        }
 
     def _kept_since(self) -> dt.datetime | None:
         retention = self.store.event_retention

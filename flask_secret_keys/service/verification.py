@@ -3,6 +3,7 @@ from the same row, and the throttled use record."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from functools import cached_property
 from typing import Any
@@ -13,8 +14,13 @@ from sqlalchemy import orm
 from .. import crypto, models, signals
 from ..errors import KeyRefused
 from ..models import IP_MAX_LENGTH, USER_AGENT_MAX_LENGTH, SecretKeyMixin
-from ..rules import Permission, Usage, client_network, reach_of
+from ..rules import KEY_USE, Actor, Permission, Usage, client_network, reach_of
+from .events import EventLog
 from .store import BOOKKEEPING_ERRORS, Store, app
+
+#: How many times acknowledging new networks reads the usage record again when a
+#: use rewrote it in between.
+ACKNOWLEDGE_ATTEMPTS = 5
 
 
 @functools.lru_cache(maxsize=1024)
@@ -26,8 +32,9 @@ def usage_of(text: str | None) -> Usage:
 class Verifier:
     """Authenticates tokens and records, now and then, that a key was used."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, events: EventLog) -> None:
         self.store = store
+        self.events = events
 
     @cached_property
     def _by_hash(self) -> sa.Select[SecretKeyMixin]:
@@ -120,6 +127,10 @@ class Verifier:
         and the client's network if either is new or its last time that old; True if
         written.
 
+        A network first used after the key's first day of use is new: the same
+        write records a ``new_network`` event and flags it in the usage record
+        until the owner acknowledges it, and ``key_used_from_new_network`` is sent.
+
         Most uses write nothing: what is due is decided from the row the lookup
         read. When a write is due, one conditional UPDATE on its own short
         transaction lets exactly one of several concurrent requests (or workers)
@@ -145,6 +156,17 @@ class Verifier:
         record = usage.with_request(name, network, refused, seconds).to_text() if news else None
         address = (ip or "")[:IP_MAX_LENGTH] or None
         agent = (user_agent or "")[:USER_AGENT_MAX_LENGTH] or None
+        event = None
+        if not refused and usage.is_new_network(network, seconds):
+            event = self.events.values(
+                key,
+                "new_network",
+                Actor.system(KEY_USE, ip=address, user_agent=agent),
+                at=now,
+                network=network,
+                address=address,
+                user_agent=agent,
+            )
         old = key.usage_record
         where = [
             table.c.id == key.id,
@@ -163,6 +185,11 @@ class Verifier:
         try:
             with store.engine_for(store.model).begin() as connection:
                 result = connection.execute(sa.update(table).where(*where).values(**values))
+                if event is not None and result.rowcount:
+                    # In the same transaction: the one request that wins the
+                    # update records the event, and a failed insert undoes both.
+                    events: sa.Table = store.event_model.__table__  # type: ignore[attr-defined]
+                    connection.execute(sa.insert(events).values(**event))
         except BOOKKEEPING_ERRORS as error:
             app().logger.warning(
                 "Could not record the use of secret API key %s: %s: %s",
@@ -176,4 +203,43 @@ class Verifier:
             for column, value in values.items():
                 if column != "updated_at":
                     orm.attributes.set_committed_value(key, column, value)
+            if event is not None:
+                signals.key_used_from_new_network.send(
+                    app(), key=key, address=address, user_agent=agent
+                )
         return written
+
+    def acknowledge_new_networks(self, key: SecretKeyMixin, through: dt.datetime) -> bool:
+        """Clear ``key``'s new networks first used at ``through`` or before; True if any was.
+
+        The owner acknowledges what the page showed them, so a network that
+        appeared since stays flagged. The same conditional UPDATE as a use's
+        write: if a use rewrote the record meanwhile, it is read again.
+        """
+        store = self.store
+        table: sa.Table = store.model.__table__  # type: ignore[attr-defined]
+        seconds = int(through.timestamp())
+        with store.engine_for(store.model).begin() as connection:
+            for _attempt in range(ACKNOWLEDGE_ATTEMPTS):
+                old = connection.execute(
+                    sa.select(table.c.usage_record).where(table.c.id == key.id)
+                ).scalar_one_or_none()
+                usage = Usage.from_text(old)
+                kept = usage.acknowledged(seconds)
+                if kept == usage:
+                    return False
+                record = kept.to_text()
+                result = connection.execute(
+                    sa.update(table)
+                    .where(
+                        table.c.id == key.id,
+                        table.c.usage_record.is_(None)
+                        if old is None
+                        else table.c.usage_record == old,
+                    )
+                    .values(usage_record=record, updated_at=table.c.updated_at)
+                )
+                if result.rowcount:
+                    orm.attributes.set_committed_value(key, "usage_record", record)
+                    return True
+        return False

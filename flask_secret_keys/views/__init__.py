@@ -15,13 +15,14 @@ used to manage keys.
 
 :mod:`.blueprint` holds the blueprint, its access rules and what the views
 share; the views are in :mod:`.keys` (a user's own keys) and
-:mod:`.oversight` (every user's keys) and :mod:`.restrictions` (a key's
-permissions and networks), which register on it when imported.
+:mod:`.oversight` (every user's keys), :mod:`.restrictions` (a key's
+permissions and networks) and :mod:`.networks` (a key's new networks), which
+register on it when imported.
 """
 
 from __future__ import annotations
 
-from . import keys, oversight, restrictions
+from . import keys, networks, oversight, restrictions
 from .blueprint import bp
 
-__all__ = ["bp", "keys", "oversight", "restrictions"]
+__all__ = ["bp", "keys", "networks", "oversight", "restrictions"]
