@@ -34,59 +34,87 @@ from .api_bodies import (
     delay_in,
     event_object,
     expiry_in,
+    invalid,
     json_body,
     key_object,
     list_request,
     query_integer,
+    reach_in,
     title_in,
 )
-from .auth import admin_api_blueprint, authenticate_request
+from .auth import admin_api_blueprint, admin_api_required, authenticate_request
 from .errors import (
     ActiveKeyExists,
     InsufficientScope,
     InvalidLifetime,
+    InvalidRestrictions,
     InvalidTitle,
     KeyAlreadyRevoked,
     KeyNotFound,
+    KeyNotRestrictable,
     KeyNotRevoked,
     KeyNotRollable,
     ManagementAPIError,
     NotAnAdmin,
     SchemaOutdated,
     SecretKeyError,
+    WouldWiden,
 )
 from .headers import add_security_headers
 from .models import SecretKeyMixin
 from .outages import DATABASE_UNAVAILABLE, unavailable_json
-from .rules import Actor, KeyQuery
+from .rules import Actor, KeyQuery, Reach, reach_of, widenings
 from .state import current_state
 
+#: The resource of the management API's routes, for Restricted keys' permissions.
+RESOURCE = "secret_keys"
 #: The permission a key needs to change keys other than revoking itself.
-WRITE_PERMISSION = "secret_keys:write"
+WRITE_PERMISSION = f"{RESOURCE}:write"
 
-#: The management API's blueprint, registered under ``SECRET_KEYS_API_PREFIX``.
-bp = admin_api_blueprint(Blueprint("secret_keys_api", __name__))
+#: The management API's blueprint, registered under ``SECRET_KEYS_API_PREFIX``: a
+#: Restricted key needs ``secret_keys:read`` to read and ``secret_keys:write`` to change.
+bp = admin_api_blueprint(Blueprint("secret_keys_api", __name__), resource=RESOURCE)
 
 
 # Who may do what
 
 
 def key_may_write() -> bool:
-    """Whether the request may create, rename, roll or delete keys, or revoke another key.
+    """Whether the request may create, rename, roll, restrict or delete keys, or revoke
+    another key.
 
-    A session may (the Admin API has checked its CSRF token). A key may only
-    read, and revoke itself: a leaked key must not be able to mint its own
-    successor.
+    A session may (the Admin API has checked its CSRF token), and so may a
+    Restricted key that the host granted ``secret_keys:write`` (a deployment
+    pipeline rotating its own key). A Full access key may only read, and revoke
+    itself: a leaked key must not be able to mint its own successor.
+
+    .. versionchanged:: 0.3.0
+       A Restricted key with ``secret_keys:write`` may.
     """
-    return authenticate_request() is None
+    key = authenticate_request()
+    return key is None or (key.is_restricted and key.allows(RESOURCE, "write"))
 
 
 def _require_write() -> None:
     if not key_may_write():
         raise InsufficientScope(
             WRITE_PERMISSION,
-            "A secret API key may read keys and revoke itself; other changes need a session.",
+            "A Full access key may read keys and revoke itself; other changes need a session,"
+            " or a Restricted key granted secret_keys:write.",
         )
+
+
+def _within_callers_reach(reach: Reach) -> Reach:
+    """``reach``, unless the caller is a key and ``reach`` goes beyond the key's own: a key
+    gives a key no more than it has itself."""
+    key = authenticate_request()
+    gained = [] if key is None else widenings(reach_of(key), reach)
+    if gained:
+        raise WouldWiden(
+            f"A secret API key can give a key no more than its own reach, and this would add"
+            f" {', '.join(gained)}. Give wider restrictions from a session."
+        )
+    return reach
 
 
 def _user() -> Any:
@@ -129,8 +157,11 @@ REFUSALS: dict[type[SecretKeyError], tuple[int, str]] = {
     KeyAlreadyRevoked: (409, "already_revoked"),
     KeyNotRevoked: (409, "not_revoked"),
     KeyNotRollable: (409, "not_rollable"),
+    KeyNotRestrictable: (409, "not_restrictable"),
+    WouldWiden: (409, "would_widen"),
     InvalidTitle: (422, "invalid_title"),
     InvalidLifetime: (422, "invalid_lifetime"),
+    InvalidRestrictions: (422, "invalid_restrictions"),
     NotAnAdmin: (403, "admin_required"),
 }
 
@@ -141,7 +172,11 @@ def _refused(error: SecretKeyError) -> ResponseBase:
         (answer for kind, answer in REFUSALS.items() if isinstance(error, kind)),
         (409, "conflict"),
     )
-    fields = {"active_key_id": error.key.id} if isinstance(error, ActiveKeyExists) else {}
+    fields: dict[str, Any] = {}
+    if isinstance(error, ActiveKeyExists):
+        fields["active_key_id"] = error.key.id
+    elif isinstance(error, InvalidRestrictions):
+        fields["field"] = error.field
     return ManagementAPIError(status, code, str(error), **fields).get_response()
 
 
@@ -232,13 +267,25 @@ def list_keys() -> Response:
 def create_key() -> Response:
     """Create a key for the caller; the answer holds its secret, this once."""
     _require_write()
-    body = json_body("title", "expires_in", "expires_at", required=("title",))
+    body = json_body(
+        "title",
+        "expires_in",
+        "expires_at",
+        "permissions",
+        "allowed_networks",
+        required=("title",),
+    )
     title = title_in(body)
     service = current_state().service
     expiry = expiry_in(body, models.utcnow())
     expires_at = service.default_expiry() if expiry is DEFAULT else expiry
+    reach = _within_callers_reach(reach_in(body, Reach()))
     key, token = service.create(
-        _user(), title, expires_at=cast("dt.datetime | None", expires_at), actor=_actor()
+        _user(),
+        title,
+        expires_at=cast("dt.datetime | None", expires_at),
+        actor=_actor(),
+        reach=reach,
     )
     return _revealed(key, token)
 
@@ -260,8 +307,10 @@ def rename_key(key_id: int) -> Response:
 
 
 @bp.post("/<int:key_id>/revoke")
+@admin_api_required(access="read")
 def revoke_key(key_id: int) -> Response:
-    """Revoke a key for good, now or in ``revoke_in`` seconds. Any key may revoke itself."""
+    """Revoke a key for good, now or in ``revoke_in`` seconds. A key may revoke itself
+    (a Restricted key with ``secret_keys:read``, as it needs to reach this API at all)."""
     current = authenticate_request()
     if current is None or current.id != key_id:
         _require_write()
@@ -274,12 +323,29 @@ def revoke_key(key_id: int) -> Response:
 
 @bp.post("/<int:key_id>/roll")
 def roll_key(key_id: int) -> Response:
-    """Replace a key by a successor with the same title; the old one works ``grace`` seconds."""
+    """Replace a key by a successor with the same title; the old one works ``grace`` seconds.
+
+    The successor keeps the key's restrictions, except those the body gives.
+    """
     _require_write()
     key = _own_key(key_id)
-    grace = delay_in(json_body("grace"), "grace")
-    successor, token = current_state().service.roll(key, grace, actor=_actor())
+    body = json_body("grace", "permissions", "allowed_networks")
+    grace = delay_in(body, "grace")
+    reach = _within_callers_reach(reach_in(body, reach_of(key)))
+    successor, token = current_state().service.roll(key, grace, actor=_actor(), reach=reach)
     return _revealed(successor, token)
+
+
+@bp.post("/<int:key_id>/restrict")
+def restrict_key(key_id: int) -> Response:
+    """Narrow a key's restrictions in place; widening them takes a roll."""
+    _require_write()
+    key = _own_key(key_id)
+    body = json_body("permissions", "allowed_networks")
+    if not body:
+        raise invalid("Give 'permissions', 'allowed_networks' or both.")
+    current_state().service.restrict(key, reach_in(body, reach_of(key)), actor=_actor())
+    return jsonify(key_object(key, owner=_user()))
 
 
 @bp.delete("/<int:key_id>")

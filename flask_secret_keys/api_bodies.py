@@ -25,7 +25,17 @@ from . import crypto
 from .errors import InvalidLifetime, ManagementAPIError
 from .forms import ListForm
 from .models import TITLE_MAX_LENGTH, KeyEventMixin, SecretKeyMixin
-from .rules import DIRECTIONS, MAX_DELAY, MAX_DURATION, SORT_FIELDS, STATUSES, KeyQuery
+from .rules import (
+    DIRECTIONS,
+    MAX_DELAY,
+    MAX_DURATION,
+    MAX_NETWORKS,
+    SORT_FIELDS,
+    STATUSES,
+    KeyQuery,
+    Reach,
+    reach_of,
+)
 from .state import current_state
 
 #: The largest ``offset`` of a list: beyond it no admin has keys, and the
@@ -39,6 +49,11 @@ EVENTS_LIMIT = 50
 MAX_SEARCH = TITLE_MAX_LENGTH
 #: The longest owner filter: no user id is that long.
 MAX_OWNER = 255
+#: The most resources ``permissions`` may name, far more than an app declares: what is
+#: stored stays small.
+MAX_RESOURCES = 64
+#: The longest entry of ``allowed_networks``: an IPv6 range is shorter.
+MAX_NETWORK_LENGTH = 64
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DATE_TIME = re.compile(
@@ -99,6 +114,38 @@ def delay_in(body: Mapping[str, Any], name: str) -> dt.timedelta:
         return dt.timedelta(0)
     seconds = integer(body[name], name, 0, int(MAX_DELAY.total_seconds()))
     return dt.timedelta(seconds=seconds)
+
+
+def reach_in(body: Mapping[str, Any], base: Reach) -> Reach:
+    """The restrictions a body gives (``permissions``, ``allowed_networks``), each field not
+    given taken from ``base``; the service's rules check the values
+    (:class:`~flask_secret_keys.InvalidRestrictions`)."""
+    levels = base.levels
+    if "permissions" in body:
+        levels = body["permissions"]
+        if levels is not None and (
+            not isinstance(levels, dict)
+            or not all(isinstance(level, str) for level in levels.values())
+        ):
+            raise invalid(
+                "'permissions' must be null (Full access) or an object of levels by resource,"
+                ' such as {"orders": "read"}.'
+            )
+        if levels is not None and len(levels) > MAX_RESOURCES:
+            raise invalid(f"'permissions' can name at most {MAX_RESOURCES} resources.")
+    networks: list[Any] = [str(network) for network in base.networks]
+    if "allowed_networks" in body:
+        networks = body["allowed_networks"]
+        if not isinstance(networks, list) or not all(
+            isinstance(entry, str) and len(entry) <= MAX_NETWORK_LENGTH for entry in networks
+        ):
+            raise invalid(
+                "'allowed_networks' must be a list of addresses and ranges, such as"
+                ' ["203.0.113.0/24"]; empty for anywhere.'
+            )
+        if len(networks) > MAX_NETWORKS:
+            raise invalid(f"'allowed_networks' can hold at most {MAX_NETWORKS} entries.")
+    return Reach.of(levels, networks)
 
 
 #: What :func:`expiry_in` returns for a body that names no expiry: the app's default.
@@ -237,6 +284,7 @@ def key_object(key: SecretKeyMixin, owner: Any = None) -> dict[str, Any]:
     ``owner`` saves loading a key's owner the caller already has.
     """
     service = current_state().service
+    reach = reach_of(key).to_json()
     return {
         "id": key.id,
         "object": "secret_key",
@@ -250,6 +298,8 @@ def key_object(key: SecretKeyMixin, owner: Any = None) -> dict[str, Any]:
         "last_used_ip": key.last_used_ip,
         "revoked_at": utc(key.revoked_at),
         "revoked_by": user_object(key.revoked_by) if key.revoked_by_id is not None else None,
+        "permissions": reach["permissions"],
+        "allowed_networks": reach["allowed_networks"],
     }
 
 

@@ -74,6 +74,10 @@ _KEY_ID = {
     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_KEY_ID},
 }
 _READ = (401, 403, 429, 503)
+_WRITERS = (
+    " Sessions, and Restricted keys with `secret_keys:write` (a key gives a key no more than"
+    " its own reach); a Full access key gets `insufficient_scope`."
+)
 _WRITE = (400, 401, 403, 429, 503)
 
 
@@ -83,12 +87,16 @@ def _paths() -> dict[str, Any]:
         "rename": _link("renameSecretKey", "$response.body#/secret_key/id", "Rename it."),
         "revoke": _link("revokeSecretKey", "$response.body#/secret_key/id", "Revoke it."),
         "roll": _link("rollSecretKey", "$response.body#/secret_key/id", "Roll it."),
+        "restrict": _link(
+            "restrictSecretKey", "$response.body#/secret_key/id", "Narrow its restrictions."
+        ),
     }
     key_links = {
         "get": _link("getSecretKey", "$response.body#/id", "The key again."),
         "revoke": _link("revokeSecretKey", "$response.body#/id", "Revoke it."),
         "delete": _link("deleteSecretKey", "$response.body#/id", "Delete it, once revoked."),
         "events": _link("listSecretKeyEvents", "$response.body#/id", "Its activity."),
+        "restrict": _link("restrictSecretKey", "$response.body#/id", "Narrow its restrictions."),
     }
     return {
         "/": {
@@ -141,9 +149,9 @@ def _paths() -> dict[str, Any]:
             "post": {
                 "operationId": "createSecretKey",
                 "summary": "Create a key",
-                "description": "A new key for the caller, who must have no active key. The"
-                " answer holds its secret, this once. Sessions only: a key gets"
-                " `insufficient_scope`.",
+                "description": "A new key for the caller, who must have no active key, with"
+                " Full access from anywhere unless `permissions` or `allowed_networks` say"
+                " otherwise. The answer holds its secret, this once." + _WRITERS,
                 "requestBody": _body("CreateRequest"),
                 "responses": {
                     **_ok(201, "NewSecretKey", "The new key.", new_key_links),
@@ -165,8 +173,7 @@ def _paths() -> dict[str, Any]:
             "post": {
                 "operationId": "renameSecretKey",
                 "summary": "Rename a key",
-                "description": "Change the title, the one thing about a key that is edited."
-                " Sessions only.",
+                "description": "Change the title." + _WRITERS,
                 "requestBody": _body("RenameRequest"),
                 "responses": {
                     **_ok(200, "SecretKey", "The renamed key.", key_links),
@@ -176,7 +183,7 @@ def _paths() -> dict[str, Any]:
             "delete": {
                 "operationId": "deleteSecretKey",
                 "summary": "Delete a key",
-                "description": "Delete a revoked or expired key; its events stay. Sessions only.",
+                "description": "Delete a revoked or expired key; its events stay." + _WRITERS,
                 "responses": {
                     **_ok(200, "Deleted", "The key is gone."),
                     **_errors(*_WRITE, 404, 409),
@@ -189,7 +196,8 @@ def _paths() -> dict[str, Any]:
                 "operationId": "revokeSecretKey",
                 "summary": "Revoke a key",
                 "description": "Revoke a key for good, now or in `revoke_in` seconds. A key may"
-                " revoke itself; an overseer's session any key.",
+                " revoke itself (a Restricted one with `secret_keys:read`); an overseer's"
+                " session any key.",
                 "requestBody": _body("RevokeRequest", required=False),
                 "responses": {
                     **_ok(200, "SecretKey", "The revoked key.", key_links),
@@ -202,13 +210,29 @@ def _paths() -> dict[str, Any]:
             "post": {
                 "operationId": "rollSecretKey",
                 "summary": "Roll a key",
-                "description": "Replace an active key by a successor with the same title and"
-                " expiry; the old key keeps working for `grace` seconds. The answer holds the"
-                " successor's secret, this once. Sessions only.",
+                "description": "Replace an active key by a successor with the same title,"
+                " expiry and restrictions (or the `permissions` and `allowed_networks` given,"
+                " wider ones too); the old key keeps working for `grace` seconds. The answer"
+                " holds the successor's secret, this once." + _WRITERS,
                 "requestBody": _body("RollRequest", required=False),
                 "responses": {
                     **_ok(201, "NewSecretKey", "The successor.", new_key_links),
-                    **_errors(*_WRITE, 404, 409),
+                    **_errors(*_WRITE, 404, 409, 422),
+                },
+            },
+        },
+        "/{key_id}/restrict": {
+            "parameters": [_KEY_ID],
+            "post": {
+                "operationId": "restrictSecretKey",
+                "summary": "Restrict a key",
+                "description": "Narrow a key's `permissions` or `allowed_networks` in place:"
+                " lower levels, fewer resources, Full access to Restricted, fewer or narrower"
+                " networks. Anything wider is `would_widen`: roll the key instead." + _WRITERS,
+                "requestBody": _body("RestrictRequest"),
+                "responses": {
+                    **_ok(200, "SecretKey", "The restricted key.", key_links),
+                    **_errors(*_WRITE, 404, 409, 422),
                 },
             },
         },
@@ -300,8 +324,10 @@ def document(settings: Settings, *, session_cookie: str = "session") -> dict[str
             "version": version,
             "description": "Create, list, rename, roll, revoke and delete secret API keys, as"
             " the Secret API Keys pages do. A session may do everything its user may do on the"
-            " pages (its CSRF token in `X-CSRFToken` on every write); a key may read keys and"
-            " revoke itself, and anything else is refused with `insufficient_scope`.",
+            " pages (its CSRF token in `X-CSRFToken` on every write). A Full access key may"
+            " read keys and revoke itself; a Restricted key needs `secret_keys:read` to read and"
+            " revoke itself, and `secret_keys:write` for the rest. Anything else is refused"
+            " with `insufficient_scope`.",
         },
         "servers": [{"url": settings.api_prefix or "/"}],
         "paths": paths,

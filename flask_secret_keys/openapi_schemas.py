@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from .api_bodies import MAX_NETWORK_LENGTH, MAX_RESOURCES
 from .models import ACTOR_KINDS, EVENT_KINDS, TITLE_MAX_LENGTH
-from .rules import MAX_DELAY, MAX_DURATION, STATUSES
+from .rules import LEVELS, MAX_DELAY, MAX_DURATION, MAX_NETWORKS, RESOURCE_NAME, STATUSES
 
 ERRORS: dict[int, dict[str, str]] = {
     400: {
@@ -23,8 +24,10 @@ ERRORS: dict[int, dict[str, str]] = {
     },
     403: {
         "admin_required": "The user is not an admin.",
-        "insufficient_scope": "A key may read keys and revoke itself; `required` names the"
-        " permission anything else needs (`secret_keys:write`).",
+        "insufficient_scope": "The key's permissions do not cover the request; `required`"
+        " names the permission it needs. A Full access key may read keys and revoke itself;"
+        " other changes need a session or a Restricted key with `secret_keys:write`.",
+        "network_not_allowed": "The key may not be used from the client's address.",
         "overseer_required": "Only an overseer's session may list other users' keys.",
     },
     404: {"not_found": "No such key, or not one the caller may see."},
@@ -34,11 +37,17 @@ ERRORS: dict[int, dict[str, str]] = {
         "already_revoked": "The key is already revoked.",
         "not_revoked": "Only a revoked or expired key can be deleted.",
         "not_rollable": "Only an active key can be rolled.",
+        "not_restrictable": "Only a key that still works can be restricted.",
+        "would_widen": "Restrictions only narrow a key in place (roll it to widen them), and a"
+        " key gives a key no more than its own reach; the message says what would be added.",
     },
     422: {
         "invalid_title": "The title breaks a title rule; the message says which.",
         "invalid_lifetime": "The expiry is in the past, too far ahead, or missing where the"
         " app has a maximum lifetime; the message says which.",
+        "invalid_restrictions": "A permission or network cannot be used (an unknown level, a"
+        " resource name that is not an identifier, a malformed range, too many networks);"
+        " `field` names which, the message says why.",
     },
     429: {"too_many_attempts": "Too many failed keys from this client; see `Retry-After`."},
     503: {
@@ -69,6 +78,20 @@ _USER = {
     "properties": {"id": {"type": ["integer", "string"]}, "name": {"type": "string"}},
     "required": ["id", "name"],
     "additionalProperties": False,
+}
+_PERMISSIONS = {
+    "type": ["object", "null"],
+    "description": "Null for Full access (every Admin API route), else the access of a"
+    ' Restricted key by resource, such as `{"orders": "read"}`.',
+    "propertyNames": {"pattern": f"^{RESOURCE_NAME.pattern}$"},
+    "additionalProperties": {"enum": list(LEVELS)},
+    "maxProperties": MAX_RESOURCES,
+}
+_NETWORKS = {
+    "type": "array",
+    "description": "Addresses and CIDR ranges the key may be used from; empty for anywhere.",
+    "items": {"type": "string", "maxLength": MAX_NETWORK_LENGTH},
+    "maxItems": MAX_NETWORKS,
 }
 _TITLE = {
     "type": "string",
@@ -110,6 +133,13 @@ def schemas() -> dict[str, Any]:
                     " revoked (in the future while its status is `revoking`).",
                 },
                 "revoked_by": _nullable(_USER),
+                "permissions": {
+                    **_PERMISSIONS,
+                    "additionalProperties": {
+                        "enum": [level for level in LEVELS if level != "none"]
+                    },
+                },
+                "allowed_networks": _NETWORKS,
             },
             "required": [
                 "id",
@@ -124,6 +154,8 @@ def schemas() -> dict[str, Any]:
                 "last_used_ip",
                 "revoked_at",
                 "revoked_by",
+                "permissions",
+                "allowed_networks",
             ],
             "additionalProperties": False,
         },
@@ -218,6 +250,10 @@ def schemas() -> dict[str, Any]:
                     "type": "string",
                     "description": "With `insufficient_scope`: the permission the request needs.",
                 },
+                "field": {
+                    "enum": ["permissions", "allowed_networks"],
+                    "description": "With `invalid_restrictions`: the field that is wrong.",
+                },
             },
             "required": ["error", "message"],
             "additionalProperties": False,
@@ -239,6 +275,8 @@ def schemas() -> dict[str, Any]:
                     **_nullable(_TIME),
                     "description": "An RFC 3339 time, in the future.",
                 },
+                "permissions": _PERMISSIONS,
+                "allowed_networks": _NETWORKS,
             },
             "required": ["title"],
             "not": {
@@ -260,7 +298,21 @@ def schemas() -> dict[str, Any]:
         },
         "RollRequest": {
             "type": "object",
-            "properties": {"grace": _delay("Seconds the old key keeps working.")},
+            "description": "The successor keeps the key's `permissions` and"
+            " `allowed_networks`, except those given.",
+            "properties": {
+                "grace": _delay("Seconds the old key keeps working."),
+                "permissions": _PERMISSIONS,
+                "allowed_networks": _NETWORKS,
+            },
+            "additionalProperties": False,
+        },
+        "RestrictRequest": {
+            "type": "object",
+            "description": "The key's new `permissions` or `allowed_networks` (one not given"
+            " stays): only narrower ones.",
+            "properties": {"permissions": _PERMISSIONS, "allowed_networks": _NETWORKS},
+            "minProperties": 1,
             "additionalProperties": False,
         },
     }

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from flask_secret_keys import Actor, KeyService, crypto
+from flask_secret_keys import Actor, KeyService, Reach, crypto
 from flask_secret_keys.settings import DEFAULTS, Settings
 from tests.helpers import API, Clock, get_user, session_client
 
@@ -22,11 +22,15 @@ def api(app: Flask) -> FlaskClient:
 
 
 def new_key(
-    service: KeyService, email: str, title: str = "Key", revoked: bool = False
+    service: KeyService,
+    email: str,
+    title: str = "Key",
+    revoked: bool = False,
+    reach: Reach | None = None,
 ) -> tuple[int, str]:
     """A key of ``email``'s (in an app context): its id and its secret."""
     user = get_user(email)
-    key, token = service.create(user, title)
+    key, token = service.create(user, title, reach=reach)
     if revoked:
         service.revoke(key, actor=Actor.for_user(user))
     return key.id, token
@@ -83,7 +87,15 @@ def test_a_second_create_is_refused_with_the_active_keys_id(api: FlaskClient) ->
         ({"title": "Far", "expires_in": 10**12}, 400, None),
         ({"title": "Bool", "expires_in": True}, 400, None),
         ({"title": "Naive", "expires_at": "2030-01-01T00:00:00"}, 400, None),
-        ({"title": "X", "permissions": None}, 400, None),
+        ({"title": "X", "scopes": None}, 400, None),
+        ({"title": "X", "permissions": {"orders": "admin"}}, 422, "invalid_restrictions"),
+        ({"title": "X", "permissions": {"Orders": "read"}}, 422, "invalid_restrictions"),
+        ({"title": "X", "allowed_networks": ["intranet"]}, 422, "invalid_restrictions"),
+        ({"title": "X", "allowed_networks": ["203.0.113.7/24"]}, 422, "invalid_restrictions"),
+        ({"title": "X", "permissions": ["orders:read"]}, 400, None),
+        ({"title": "X", "permissions": {"orders": 1}}, 400, None),
+        ({"title": "X", "allowed_networks": "203.0.113.0/24"}, 400, None),
+        ({"title": "X", "allowed_networks": [None]}, 400, None),
         ({"title": 5}, 400, None),
         ({}, 400, None),
         (["title"], 400, None),
@@ -260,6 +272,77 @@ def test_roll_reveals_the_successor_and_keeps_the_old_key_for_the_grace(api: Fla
     assert again.status_code == 409 and again.get_json()["error"] == "not_rollable"
 
 
+def test_restrictions_are_given_at_creation_and_kept_or_changed_by_a_roll(
+    api: FlaskClient,
+) -> None:
+    full = api.post(API, json={"title": "Full"}).get_json()["secret_key"]
+    assert (full["permissions"], full["allowed_networks"]) == (None, [])
+    api.post(f"{API}/{full['id']}/revoke")
+
+    created = api.post(
+        API,
+        json={
+            "title": "Orders",
+            "permissions": {"orders": "read", "refunds": "none"},
+            "allowed_networks": ["203.0.113.0/24", "::ffff:198.51.100.7"],
+        },
+    ).get_json()["secret_key"]
+    assert created["permissions"] == {"orders": "read"}
+    assert created["allowed_networks"] == ["198.51.100.7/32", "203.0.113.0/24"]
+
+    kept = api.post(f"{API}/{created['id']}/roll").get_json()["secret_key"]
+    assert (kept["permissions"], kept["allowed_networks"]) == (
+        created["permissions"],
+        created["allowed_networks"],
+    )
+    widened = api.post(
+        f"{API}/{kept['id']}/roll", json={"permissions": {"orders": "write"}}
+    ).get_json()["secret_key"]
+    assert widened["permissions"] == {"orders": "write"}
+    assert widened["allowed_networks"] == created["allowed_networks"]
+    full_again = api.post(
+        f"{API}/{widened['id']}/roll", json={"permissions": None, "allowed_networks": []}
+    ).get_json()["secret_key"]
+    assert (full_again["permissions"], full_again["allowed_networks"]) == (None, [])
+    bad = api.post(f"{API}/{full_again['id']}/roll", json={"allowed_networks": ["x"]})
+    assert bad.status_code == 422
+    assert bad.get_json()["error"] == "invalid_restrictions"
+    assert bad.get_json()["field"] == "allowed_networks"
+
+
+def test_restrict_only_narrows_and_says_to_roll_to_widen(
+    app: Flask, api: FlaskClient, service: KeyService
+) -> None:
+    key = api.post(API, json={"title": "K", "permissions": {"orders": "write"}}).get_json()
+    key_id = key["secret_key"]["id"]
+
+    narrowed = api.post(
+        f"{API}/{key_id}/restrict",
+        json={"permissions": {"orders": "read"}, "allowed_networks": ["203.0.113.0/24"]},
+    )
+    assert narrowed.status_code == 200
+    assert narrowed.get_json()["permissions"] == {"orders": "read"}
+    assert narrowed.get_json()["allowed_networks"] == ["203.0.113.0/24"]
+    networks_only = api.post(
+        f"{API}/{key_id}/restrict", json={"allowed_networks": ["203.0.113.8/29"]}
+    ).get_json()
+    assert networks_only["permissions"] == {"orders": "read"}
+    assert networks_only["allowed_networks"] == ["203.0.113.8/29"]
+
+    for wider in ({"permissions": {"orders": "write"}}, {"allowed_networks": []}):
+        refused = api.post(f"{API}/{key_id}/restrict", json=wider)
+        assert refused.status_code == 409
+        assert refused.get_json()["error"] == "would_widen"
+        assert "roll" in refused.get_json()["message"]
+    assert api.post(f"{API}/{key_id}/restrict", json={}).status_code == 400
+    assert api.post(f"{API}/{key_id}/revoke").status_code == 200
+    gone = api.post(f"{API}/{key_id}/restrict", json={"allowed_networks": ["203.0.113.8/30"]})
+    assert gone.status_code == 409 and gone.get_json()["error"] == "not_restrictable"
+    with app.app_context():
+        kinds = [event.event for event in service.events_of(key_id)]
+    assert kinds == ["revoked", "restricted", "restricted", "created"]
+
+
 # A key
 
 
@@ -267,6 +350,7 @@ WRITES = [
     ("post", "", {"title": "Successor"}),
     ("post", "/{id}", {"title": "Renamed"}),
     ("post", "/{id}/roll", {"grace": 60}),
+    ("post", "/{id}/restrict", {"allowed_networks": ["127.0.0.1"]}),
     ("delete", "/{id}", None),
     ("post", "/{other}/revoke", None),
 ]
@@ -319,6 +403,107 @@ def test_a_key_reads_its_owners_keys_and_revokes_itself(app: Flask, service: Key
             "Ada Admin",
             "pipeline/2",
         )
+
+
+PIPELINE = Reach.of({"secret_keys": "write", "orders": "read"}, ["127.0.0.0/8"])
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        # Past the write rule, to the one-active-key rule: the caller is the active key.
+        (
+            "post",
+            "",
+            {"title": "New", "permissions": {"orders": "read"}, "allowed_networks": ["127.0.0.1"]},
+            409,
+        ),
+        ("post", "/{id}", {"title": "Renamed"}, 200),
+        ("post", "/{id}/roll", {"grace": 60}, 201),
+        ("post", "/{id}/restrict", {"allowed_networks": ["127.0.0.1"]}, 200),
+        ("delete", "/{revoked}", None, 200),
+        ("post", "/{revoking}/revoke", None, 200),
+    ],
+)
+def test_a_restricted_key_granted_secret_keys_write_may_change_keys(
+    app: Flask, service: KeyService, method: str, path: str, body: Any, status: int
+) -> None:
+    with app.app_context():
+        revoked, _ = new_key(service, "admin@example.com", "Older", revoked=True)
+        revoking, _ = new_key(service, "admin@example.com", "Old")
+        service.revoke(
+            service.key_by_id(revoking),
+            at=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1),
+            actor=Actor.command_line(),
+        )
+        key, token = new_key(service, "admin@example.com", reach=PIPELINE)
+    client = app.test_client()
+
+    response = getattr(client, method)(
+        API + path.format(id=key, revoked=revoked, revoking=revoking),
+        json=body,
+        headers=bearer(token),
+    )
+
+    assert response.status_code == status, response.get_json()
+    if status == 409:
+        assert response.get_json()["error"] == "active_key_exists"
+
+
+@pytest.mark.parametrize("permissions", [{"secret_keys": "read"}, {"orders": "write"}])
+def test_a_restricted_key_without_secret_keys_write_may_not(
+    app: Flask, service: KeyService, permissions: dict[str, str]
+) -> None:
+    with app.app_context():
+        key, token = new_key(service, "admin@example.com", reach=Reach.of(permissions))
+    client = app.test_client()
+
+    rolled = client.post(f"{API}/{key}/roll", headers=bearer(token))
+    listed = client.get(API, headers=bearer(token))
+
+    assert rolled.status_code == 403
+    assert rolled.get_json()["required"] == "secret_keys:write"
+    if "secret_keys" in permissions:
+        assert listed.status_code == 200
+        assert client.post(f"{API}/{key}/revoke", headers=bearer(token)).status_code == 200
+    else:
+        assert listed.status_code == 403
+        assert listed.get_json()["required"] == "secret_keys:read"
+
+
+def test_a_pipeline_key_rotates_itself_with_grace_and_no_wider(
+    app: Flask, service: KeyService
+) -> None:
+    with app.app_context():
+        key, token = new_key(service, "admin@example.com", "Deploy", reach=PIPELINE)
+    client = app.test_client()
+
+    wider = client.post(f"{API}/{key}/roll", json={"permissions": None}, headers=bearer(token))
+    assert wider.status_code == 409 and wider.get_json()["error"] == "would_widen"
+    elsewhere = client.post(
+        f"{API}/{key}/roll", json={"allowed_networks": ["0.0.0.0/0"]}, headers=bearer(token)
+    )
+    assert elsewhere.status_code == 409
+    rolled = client.post(f"{API}/{key}/roll", json={"grace": 300}, headers=bearer(token))
+
+    assert rolled.status_code == 201
+    successor, new_token = rolled.get_json()["secret_key"], rolled.get_json()["token"]
+    assert successor["permissions"] == {"orders": "read", "secret_keys": "write"}
+    assert successor["allowed_networks"] == ["127.0.0.0/8"]
+    assert client.get(f"{API}/{key}", headers=bearer(token)).get_json()["status"] == "revoking"
+    assert client.get(f"{API}/{key}", headers=bearer(new_token)).status_code == 200
+
+
+def test_a_key_outside_its_networks_is_refused(app: Flask, service: KeyService) -> None:
+    with app.app_context():
+        _key, token = new_key(
+            service, "admin@example.com", reach=Reach.of(None, ["203.0.113.0/24"])
+        )
+
+    response = app.test_client().get(API, headers=bearer(token))
+
+    assert response.status_code == 403
+    assert response.get_json()["error"] == "network_not_allowed"
 
 
 # Routing, settings

@@ -16,10 +16,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
-from flask_secret_keys import api, openapi
+from flask_secret_keys import KeyService, Reach, api, openapi
 from flask_secret_keys.openapi_schemas import ERRORS
+from flask_secret_keys.rules import reach_of
 from flask_secret_keys.settings import DEFAULTS, Settings
-from tests.helpers import API, session_client
+from tests.helpers import API, get_user, session_client
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -97,22 +98,21 @@ def test_the_answers_match_their_schemas(app: Flask, document: dict[str, Any]) -
         conforms(document, "SecretKey", {"id": key_id})
 
 
-def test_the_readmes_curl_session_runs_and_the_key_revokes_itself(
-    live_server: str, admin_token: str
-) -> None:
+def run_readme_session(number: int, live_server: str, **env: str) -> list[Any]:
+    """Run the README's ``number``-th curl session against ``live_server``; its JSON answers."""
     curl = shutil.which("curl")
     if curl is None:
         if os.environ.get("CI"):
             pytest.fail("curl is not installed")
         pytest.skip("curl is not installed")
-    readme = README.read_text().split("## Managing keys over JSON")[1]
-    match = re.search(r"```sh\n(.*?)```", readme, re.S)
-    assert match, "no curl session in the README"
-    script = match.group(1).replace("http://127.0.0.1:5000", live_server)
+    readme = README.read_text().split("## Managing keys over JSON")[1].split("\n## ")[0]
+    sessions = re.findall(r"```sh\n(.*?)```", readme, re.S)
+    assert len(sessions) > number, "no such curl session in the README"
+    script = sessions[number].replace("http://127.0.0.1:5000", live_server)
 
     result = subprocess.run(  # noqa: S603 - the documented commands
         ["bash", "-euo", "pipefail", "-c", script],  # noqa: S607
-        env={**os.environ, "SECRET_API_KEY": admin_token},
+        env={**os.environ, **env},
         capture_output=True,
         text=True,
         timeout=60,
@@ -125,8 +125,33 @@ def test_the_readmes_curl_session_runs_and_the_key_revokes_itself(
         answer, end = decoder.raw_decode(text)
         lines.append(answer)
         text = text[end:].strip()
+    return lines
+
+
+def test_the_readmes_curl_session_runs_and_the_key_revokes_itself(
+    live_server: str, admin_token: str
+) -> None:
+    lines = run_readme_session(0, live_server, SECRET_API_KEY=admin_token)
+
     assert [key["title"] for key in lines[0]["secret_keys"]] == ["Test key"]
     assert lines[1]["events"][0]["event"] == "created"
     assert lines[2]["error"] == "insufficient_scope"
     assert lines[3]["status"] == "revoked"
     assert lines[4]["error"] == "invalid_api_key"
+
+
+def test_the_readmes_pipeline_key_rotates_itself_with_grace(
+    app: Flask, live_server: str, service: KeyService
+) -> None:
+    with app.app_context():
+        reach = Reach.of({"secret_keys": "write"}, ["127.0.0.0/8"])
+        key, token = service.create(get_user("admin@example.com"), "Deploy", reach=reach)
+        key_id = key.id
+
+    (old,) = run_readme_session(1, live_server, PIPELINE_KEY=token)
+
+    assert old["id"] == key_id and old["status"] == "revoking"
+    with app.app_context():
+        keys = service.keys_of(get_user("admin@example.com"))
+        (successor,) = [k for k in keys if k.id != key_id]
+        assert successor.status == "active" and reach_of(successor) == reach
