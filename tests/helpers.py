@@ -481,7 +481,7 @@ def box(locator: Locator) -> dict[str, float]:
     """The element's bounding box; it must be displayed."""
     found = locator.bounding_box()
     assert found is not None
-    return dict(found)
+    return {"x": found["x"], "y": found["y"], "width": found["width"], "height": found["height"]}
 
 
 # Races and the management API
@@ -603,7 +603,7 @@ def documented_upgrade() -> str:
     (snippet,) = re.findall(
         r"```python\n(def upgrade\(\):\n.*?add_column.*?)\n\n\ndef downgrade", text, re.S
     )
-    return snippet.replace("secret_api_keys", KEYS)
+    return str(snippet).replace("secret_api_keys", KEYS)
 
 
 def documented_ids_upgrade() -> str:
@@ -612,7 +612,7 @@ def documented_ids_upgrade() -> str:
     (snippet,) = re.findall(
         r"```python\n(def upgrade\(\):\n    if op\.get_bind\(\).*?)\n\n\ndef downgrade", text, re.S
     )
-    return snippet.replace("secret_api_keys", KEYS)
+    return str(snippet).replace("secret_api_keys", KEYS)
 
 
 # Browser pages, continued

@@ -329,6 +329,7 @@ def test_restrict_only_narrows_and_says_to_roll_to_widen(
     assert networks_only["permissions"] == {"orders": "read"}
     assert networks_only["allowed_networks"] == ["203.0.113.8/29"]
 
+    wider: dict[str, Any]
     for wider in ({"permissions": {"orders": "write"}}, {"allowed_networks": []}):
         refused = api.post(f"{API}/{key_id}/restrict", json=wider)
         assert refused.status_code == 409

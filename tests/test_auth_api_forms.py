@@ -76,7 +76,7 @@ def make_host(csrf: Csrf = "none") -> tuple[Flask, SecretKeys, list[str]]:
 
     @app.get("/token")
     def token() -> str:
-        return generate_csrf()
+        return str(generate_csrf())
 
     with app.app_context():
         db.create_all()

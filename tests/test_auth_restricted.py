@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -80,8 +81,8 @@ def test_a_restricted_key_reaches_only_its_permissions(
 
     assert response.status_code == status
     if required is not None:
-        assert response.json["error"] == "insufficient_scope"
-        assert response.json["required"] == required
+        assert (response.json or {})["error"] == "insufficient_scope"
+        assert (response.json or {})["required"] == required
         assert response.headers["WWW-Authenticate"] == (
             f'Bearer error="insufficient_scope", scope="{required}"'
         )
@@ -115,7 +116,7 @@ def test_a_key_is_refused_outside_its_networks(
 
     assert response.status_code == status
     if status == 403:
-        assert response.json["error"] == "network_not_allowed"
+        assert (response.json or {})["error"] == "network_not_allowed"
         assert "WWW-Authenticate" not in response.headers
 
 
@@ -126,7 +127,7 @@ def test_sessions_are_never_restricted(app: Flask, admin_client: FlaskClient) ->
 
     assert admin_client.get(f"{API}/me", environ_base=OUTSIDE).status_code == 200
     assert admin_client.post(f"{API}/orders", json={}, headers=headers).status_code == 201
-    assert admin_client.get(f"{API}/orders").json[0]["refunded"] is False
+    assert (admin_client.get(f"{API}/orders").json or [{}])[0]["refunded"] is False
 
 
 def test_a_view_asks_allows_for_finer_checks(app: Flask, client: FlaskClient) -> None:
@@ -138,8 +139,8 @@ def test_a_view_asks_allows_for_finer_checks(app: Flask, client: FlaskClient) ->
         new_key(app, Reach.of({"orders": "read", "refunds": "read"}), "ops@example.com"),
     )
 
-    assert "refunded" not in without.json[0]
-    assert with_refunds.json[0]["refunded"] is False
+    assert "refunded" not in (without.json or {})[0]
+    assert (with_refunds.json or {})[0]["refunded"] is False
 
 
 def test_the_check_costs_no_statement(app: Flask, client: FlaskClient) -> None:
@@ -163,7 +164,7 @@ def test_the_check_costs_no_statement(app: Flask, client: FlaskClient) -> None:
 
 
 @pytest.fixture
-def host(make_app: Any) -> Flask:
+def host(make_app: Callable[..., Flask]) -> Flask:
     """A host with a blueprint-wide resource, nested blueprints and per-view overrides."""
     app = make_app()
     shop = admin_api_blueprint(Blueprint("shop", __name__, url_prefix="/shop"), resource="stock")
@@ -196,7 +197,7 @@ def test_nested_blueprints_inherit_the_resource_and_a_view_overrides_the_access(
 
     assert client.open(path, method=method, headers={"X-Api-Key": allowed}).status_code == 200
     refused = client.open(path, method=method, headers={"X-Api-Key": denied})
-    assert (refused.status_code, refused.json["required"]) == (403, required)
+    assert (refused.status_code, (refused.json or {})["required"]) == (403, required)
 
 
 @pytest.mark.parametrize(
@@ -310,7 +311,7 @@ def test_two_concurrent_restrictions_never_widen(app: Flask) -> None:
 
     results = run_together(app, [restrict(to_orders_read), restrict(to_catalog_read)])
     with app.app_context():
-        final = Reach.of(json.loads(service.key_by_id(key_id).permissions))
+        final = Reach.of(json.loads(service.key_by_id(key_id).permissions or "null"))
     refused = [r for r in results if isinstance(r, Exception)]
     assert all(isinstance(r, WouldWiden) for r in refused) and len(refused) == 1
     assert final in (to_orders_read, to_catalog_read)

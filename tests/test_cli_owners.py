@@ -138,6 +138,7 @@ def test_a_key_older_than_its_owner_is_found(dated_host: Flask) -> None:
     assert run_cli(dated_host, "check-owners")[0] == 0
     with dated_host.app_context():
         member = host_db.session.get(Member, 1)
+        assert member is not None
         member.created_at = models.utcnow().replace(tzinfo=None) + dt.timedelta(hours=1)
         host_db.session.commit()
 

@@ -96,7 +96,7 @@ def test_flask_login_keeps_a_session_user_id_and_not_a_request_loader_one() -> N
     app.config["REMEMBER_COOKIE_DURATION"] = 60
     login_manager = LoginManager(app)
     user = UserMixin()
-    user.id = "7"  # type: ignore[attr-defined]
+    user.id = "7"
     login_manager.user_loader(lambda user_id: user if user_id == "7" else None)
     login_manager.request_loader(lambda request: user if request.headers.get("X-T") else None)
 
@@ -114,7 +114,9 @@ def test_flask_login_keeps_a_session_user_id_and_not_a_request_loader_one() -> N
     by_session.post("/login")
     assert by_session.get("/").text == "True True"
     by_remember_cookie = app.test_client()
-    by_remember_cookie.set_cookie("remember_token", by_session.get_cookie("remember_token").value)
+    remember = by_session.get_cookie("remember_token")
+    assert remember is not None
+    by_remember_cookie.set_cookie("remember_token", remember.value)
     assert by_remember_cookie.get("/").text == "True True"
 
 

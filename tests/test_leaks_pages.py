@@ -72,7 +72,9 @@ def test_the_list_marks_leaked_keys_with_no_statement_more(
         fine = admin_client.get(BASE).get_data(as_text=True)
     with app.app_context():
         service = service_of(app)
-        service.revoke(service.active_key(get_user("admin@example.com")), actor=Actor.system())
+        active = service.active_key(get_user("admin@example.com"))
+        assert active is not None
+        service.revoke(active, actor=Actor.system())
     leak(app)
     with count_statements(engine) as marked:
         listed = admin_client.get(BASE).get_data(as_text=True)
