@@ -33,8 +33,9 @@ from .errors import (
     WouldWiden,
 )
 from .extension import SecretKeys
+from .reach import Reach
 from .resources import Resource
-from .rules import Actor, KeyQuery, Reach, parse_duration
+from .rules import Actor, KeyQuery, parse_duration
 from .service import KeyService, LeakReport
 
 __all__ = [

@@ -63,7 +63,8 @@ from .errors import (
 from .headers import add_security_headers
 from .models import SecretKeyMixin
 from .outages import DATABASE_UNAVAILABLE, unavailable_json
-from .rules import Actor, KeyQuery, Reach, reach_of, widenings
+from .reach import Reach, reach_of, widenings
+from .rules import Actor, KeyQuery
 from .state import current_state
 
 #: The resource of the management API's routes, for Restricted keys' permissions.

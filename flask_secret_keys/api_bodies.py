@@ -25,17 +25,8 @@ from . import crypto
 from .errors import InvalidLifetime, ManagementAPIError
 from .forms import ListForm
 from .models import TITLE_MAX_LENGTH, KeyEventMixin, SecretKeyMixin
-from .rules import (
-    DIRECTIONS,
-    MAX_DELAY,
-    MAX_DURATION,
-    MAX_NETWORKS,
-    SORT_FIELDS,
-    STATUSES,
-    KeyQuery,
-    Reach,
-    reach_of,
-)
+from .reach import MAX_NETWORKS, Reach, reach_of
+from .rules import DIRECTIONS, MAX_DELAY, MAX_DURATION, SORT_FIELDS, STATUSES, KeyQuery
 from .state import current_state
 
 #: The largest ``offset`` of a list: beyond it no admin has keys, and the

@@ -56,8 +56,8 @@ from .errors import (
 )
 from .models import SecretKeyMixin
 from .outages import DATABASE_UNAVAILABLE, log_unavailable
+from .reach import check_access, check_resource_name
 from .resources import mark
-from .rules import check_access, check_resource_name
 from .state import current_state
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -29,17 +29,8 @@ from wtforms.validators import AnyOf, InputRequired, NumberRange, Optional, Vali
 
 from .errors import InvalidRestrictions, InvalidTitle
 from .models import TITLE_MAX_LENGTH
-from .rules import (
-    DIRECTIONS,
-    MAX_NETWORKS,
-    SORT_FIELDS,
-    STATUSES,
-    KeyQuery,
-    Reach,
-    clean_title,
-    describe_duration,
-    parse_networks,
-)
+from .reach import MAX_NETWORKS, Reach, parse_networks
+from .rules import DIRECTIONS, SORT_FIELDS, STATUSES, KeyQuery, clean_title, describe_duration
 
 #: Pages beyond this are clamped, so a crafted URL cannot ask the database for
 #: an OFFSET it cannot represent.

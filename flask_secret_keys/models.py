@@ -273,7 +273,7 @@ def make_key_model(db: Any, user_model: type[Any], table_name: str) -> type[Secr
         # Restrictions, as JSON read with the row the key lookup reads anyway:
         # ``{"orders": "read"}`` (NULL: Full access) and ``["203.0.113.0/24"]``
         # (NULL: anywhere). What the key really used, updated only by the
-        # throttled "last used" write (see flask_secret_keys.rules.Usage).
+        # throttled "last used" write (see flask_secret_keys.usage.Usage).
         "permissions": orm.mapped_column(sa.Text, nullable=True),
         "allowed_networks": orm.mapped_column(sa.Text, nullable=True),
         "usage_record": orm.mapped_column(sa.Text, nullable=True),

@@ -9,7 +9,8 @@ from typing import Any
 
 from .api_bodies import MAX_NETWORK_LENGTH, MAX_RESOURCES
 from .models import ACTOR_KINDS, EVENT_KINDS, TITLE_MAX_LENGTH
-from .rules import LEVELS, MAX_DELAY, MAX_DURATION, MAX_NETWORKS, RESOURCE_NAME, STATUSES
+from .reach import LEVELS, MAX_NETWORKS, RESOURCE_NAME
+from .rules import MAX_DELAY, MAX_DURATION, STATUSES
 
 ERRORS: dict[int, dict[str, str]] = {
     400: {

@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from .rules import Access, Permission, Reach, access_for, check_access, check_resource_name
+from .reach import Access, Permission, Reach, access_for, check_access, check_resource_name
 
 #: The attribute that marks a view function or a blueprint as Admin API.
 ADMIN_API_MARK = "_secret_keys_admin_api"

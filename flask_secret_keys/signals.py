@@ -56,7 +56,7 @@ key_revocation_scheduled = _signals.signal("secret-keys-revocation-scheduled")
 key_rolled = _signals.signal("secret-keys-rolled")
 
 #: Sent when a key's restrictions are narrowed in place, with ``key``, ``before`` and
-#: ``after`` (:class:`~flask_secret_keys.rules.Reach` values) and ``actor``.
+#: ``after`` (:class:`~flask_secret_keys.reach.Reach` values) and ``actor``.
 #:
 #: .. versionadded:: 0.3.0
 key_restricted = _signals.signal("secret-keys-restricted")

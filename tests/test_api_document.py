@@ -18,7 +18,7 @@ from openapi_spec_validator import validate
 
 from flask_secret_keys import KeyService, Reach, api, openapi
 from flask_secret_keys.openapi_schemas import ERRORS
-from flask_secret_keys.rules import reach_of
+from flask_secret_keys.reach import reach_of
 from flask_secret_keys.settings import DEFAULTS, Settings
 from tests.helpers import API, get_user, session_client
 

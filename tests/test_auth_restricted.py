@@ -29,8 +29,8 @@ from flask_secret_keys import (
     admin_api_required,
     signals,
 )
-from flask_secret_keys.rules import Usage
 from flask_secret_keys.service.store import Store
+from flask_secret_keys.usage import Usage
 from tests.helpers import count_statements, csrf_token, get_user, run_together, service_of
 
 API = "/admin/api"

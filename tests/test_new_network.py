@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 
 from example_app.models import db
 from flask_secret_keys import KeyService, signals
-from flask_secret_keys.rules import Usage
+from flask_secret_keys.usage import Usage
 from tests.helpers import Clock, count_statements, csrf_token, get_user, log_in, service_of
 
 BASE = "/settings/secret-api-keys"

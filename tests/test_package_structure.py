@@ -102,6 +102,9 @@ def test_no_module_imports_a_private_name_from_another() -> None:
     ("module", "lower"),
     [
         ("crypto", "models"),
+        ("models", "reach"),
+        ("reach", "usage"),
+        ("usage", "rules"),
         ("models", "rules"),
         ("rules", "service"),
         ("settings", "service"),

@@ -10,11 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flask_secret_keys import InvalidRestrictions, Reach
-from flask_secret_keys.rules import (
+from flask_secret_keys.reach import (
     MAX_NETWORKS,
-    USAGE_CAP,
     Permission,
-    Usage,
     access_for,
     client_network,
     is_narrower,
@@ -22,6 +20,7 @@ from flask_secret_keys.rules import (
     reach_of_columns,
     widenings,
 )
+from flask_secret_keys.usage import USAGE_CAP, Usage
 from tests.helpers import FUZZ
 
 

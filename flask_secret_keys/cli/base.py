@@ -16,7 +16,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from .. import schema
 from ..errors import SecretKeyError
 from ..models import SecretKeyMixin
-from ..rules import Actor, Reach, clean_operator, reach_of
+from ..reach import Reach, reach_of
+from ..rules import Actor, clean_operator
 from ..state import current_state
 
 

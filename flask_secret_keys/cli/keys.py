@@ -11,7 +11,8 @@ import click
 from .. import models
 from ..errors import ActiveKeyExists, KeyNotFound
 from ..models import KeyEventMixin
-from ..rules import Actor, Reach, parse_duration, reach_of
+from ..reach import Reach, reach_of
+from ..rules import Actor, parse_duration
 from ..service import LeakReport
 from ..state import current_state
 from .base import (

@@ -12,7 +12,8 @@ import click
 from .. import models
 from ..errors import KeyAlreadyRevoked, KeyNotFound
 from ..models import SecretKeyMixin
-from ..rules import Actor, parse_duration, reach_of
+from ..reach import reach_of
+from ..rules import Actor, parse_duration
 from ..state import current_state
 from .base import (
     actor_option,

@@ -21,6 +21,7 @@ from flask_sqlalchemy.pagination import Pagination
 
 from .. import models
 from ..models import KeyEventMixin, SecretKeyMixin
+from ..reach import Permission, Reach
 from ..rules import (
     DIRECTIONS,
     EXPIRY_WARNING,
@@ -31,8 +32,6 @@ from ..rules import (
     Actor,
     Direction,
     KeyQuery,
-    Permission,
-    Reach,
     SortField,
     Status,
     clean_operator,
@@ -251,7 +250,7 @@ class KeyService:
         creates it (the system when not given). Refuses a user who is not an
         admin (:class:`~.errors.NotAnAdmin`) or who has an active key
         (:class:`~.errors.ActiveKeyExists`). ``reach`` is what the key may do and
-        from where (:class:`~flask_secret_keys.rules.Reach`); Full access from
+        from where (:class:`~flask_secret_keys.reach.Reach`); Full access from
         anywhere when not given.
 
         .. versionchanged:: 0.3.0

@@ -25,7 +25,8 @@ from ..errors import (
     NotAnAdmin,
 )
 from ..models import SecretKeyMixin
-from ..rules import Actor, Reach, check_delay, clean_title, describe_duration, reach_of
+from ..reach import Reach, reach_of
+from ..rules import Actor, check_delay, clean_title, describe_duration
 from .events import EventLog
 from .reading import Reader
 from .restrictions import same_restrictions

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from .. import models, signals
 from ..errors import KeyNotFound, KeyNotRestrictable, WouldWiden
 from ..models import SecretKeyMixin
-from ..rules import Actor, Reach, reach_of, widenings
+from ..reach import Reach, reach_of, widenings
+from ..rules import Actor
 from .events import EventLog
 from .store import Store, app
 

@@ -14,7 +14,9 @@ from sqlalchemy import orm
 from .. import crypto, models, signals
 from ..errors import KeyRefused
 from ..models import IP_MAX_LENGTH, USER_AGENT_MAX_LENGTH, SecretKeyMixin
-from ..rules import KEY_USE, Actor, Permission, Usage, client_network, reach_of
+from ..reach import Permission, client_network, reach_of
+from ..rules import KEY_USE, Actor
+from ..usage import Usage
 from .events import EventLog
 from .store import BOOKKEEPING_ERRORS, Store, app
 

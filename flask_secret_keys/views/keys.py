@@ -36,6 +36,7 @@ from ..forms import (
     with_reach,
 )
 from ..models import SecretKeyMixin
+from ..reach import reach_of
 from ..rendering import (
     FLASH_CATEGORY,
     is_own,
@@ -44,7 +45,7 @@ from ..rendering import (
     render_partial,
     signed_in_user,
 )
-from ..rules import KeyQuery, describe_duration, reach_of
+from ..rules import KeyQuery, describe_duration
 from ..state import current_state
 from .blueprint import (
     bp,

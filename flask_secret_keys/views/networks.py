@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from ..forms import AcknowledgeForm
 from ..models import SecretKeyMixin
 from ..rendering import signed_in_user
-from ..rules import Usage
+from ..usage import Usage
 from .blueprint import bp, key_service, validated
 from .keys import key_changed
 

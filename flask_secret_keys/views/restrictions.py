@@ -18,10 +18,11 @@ from flask_wtf import FlaskForm
 from ..errors import KeyNotRestrictable, WouldWiden
 from ..forms import with_reach
 from ..models import SecretKeyMixin
+from ..reach import Reach, reach_of
 from ..rendering import signed_in_user
 from ..resources import AdminRoute, ResourceInfo
-from ..rules import Reach, Usage, reach_of
 from ..state import current_state
+from ..usage import Usage
 from .blueprint import bp, current_actor, dialog_or_page, key_service, validated
 from .keys import key_changed
 
