@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 
 from flask_secret_keys import crypto, models
 from tests import migration_host
@@ -278,35 +280,41 @@ def test_the_database_still_enforces_the_key_rules(
         transaction.rollback()
 
 
-def test_a_new_key_after_the_upgrade_takes_no_used_id_and_no_history(
-    upgraded: tuple[Migrated, str, str, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    host, _source, _token, _restricted = upgraded
+@contextmanager
+def app_on(host: Migrated, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+    """The migration host's app on the upgraded database."""
     monkeypatch.setenv("DATABASE_URL", host.url)
     app = migration_host.create_app()
-    service = service_of(app, migration_host.secret_keys)
     try:
-        with app.app_context():
-            operator = migration_host.db.session.get(migration_host.Operator, 1)
-            service.revoke_all(operator)
-            key, _ = service.create(operator, "After the upgrade")
-            assert key.id > 7
-            assert [e.event for e in service.events_of(key.id)] == ["created"]
-            if host.engine.dialect.name == "sqlite":
-                with host.engine.connect() as connection:
-                    sql = connection.exec_driver_sql(
-                        "SELECT sql FROM sqlite_master WHERE name = ?", (KEYS,)
-                    ).scalar_one()
-                assert "AUTOINCREMENT" in sql and f"ck_{KEYS}_active_owner" in sql
+        yield app
     finally:
         with app.app_context():
             migration_host.db.engine.dispose()
 
 
+def test_a_new_key_after_the_upgrade_takes_no_used_id_and_no_history(
+    upgraded: tuple[Migrated, str, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    host = upgraded[0]
+    with app_on(host, monkeypatch) as app, app.app_context():
+        service = service_of(app, migration_host.secret_keys)
+        operator = migration_host.db.session.get(migration_host.Operator, 1)
+        service.revoke_all(operator)
+        key, _ = service.create(operator, "After the upgrade")
+        assert key.id > 7
+        assert [e.event for e in service.events_of(key.id)] == ["created"]
+    if host.engine.dialect.name == "sqlite":
+        with host.engine.connect() as connection:
+            sql = connection.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE name = ?", (KEYS,)
+            ).scalar_one()
+        assert "AUTOINCREMENT" in sql and f"ck_{KEYS}_active_owner" in sql
+
+
 def test_the_restricted_keys_migration_adds_three_nullable_columns(
     upgraded: tuple[Migrated, str, str, str],
 ) -> None:
-    _host, _source, _token, restricted = upgraded
+    restricted = upgraded[3]
     upgrade = restricted.split("def upgrade():")[1].split("def downgrade():")[0]
     for column in RESTRICTION_COLUMNS:
         assert f"add_column(sa.Column('{column}', sa.Text(), nullable=True))" in upgrade
@@ -316,15 +324,7 @@ def test_the_restricted_keys_migration_adds_three_nullable_columns(
 def test_the_old_key_is_full_access_after_the_upgrade(
     upgraded: tuple[Migrated, str, str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    host, _source, _token, _restricted = upgraded
-    monkeypatch.setenv("DATABASE_URL", host.url)
-    app = migration_host.create_app()
-    service = service_of(app, migration_host.secret_keys)
-    try:
-        with app.app_context():
-            key = service.key_by_id(1)
-            assert (key.permissions, key.allowed_networks) == (None, None)
-            assert key.allows("anything", "write")
-    finally:
-        with app.app_context():
-            migration_host.db.engine.dispose()
+    with app_on(upgraded[0], monkeypatch) as app, app.app_context():
+        key = service_of(app, migration_host.secret_keys).key_by_id(1)
+        assert (key.permissions, key.allowed_networks) == (None, None)
+        assert key.allows("anything", "write")

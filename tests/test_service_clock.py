@@ -103,21 +103,28 @@ def test_housekeeping_records_every_users_due_revocations(
 
 # The maximum lifetime applies to keys made before it was set
 
+#: The settings of an app with a maximum lifetime of 30 days.
+MONTH_AT_MOST = {"SECRET_KEYS_DEFAULT_EXPIRATION": 30, "SECRET_KEYS_MAX_LIFETIME": 30}
+
+
+def key_made_before_the_maximum(service: KeyService, email: str, now: dt.datetime) -> Any:
+    """A key of ``email``'s as a key made before the maximum was set: no expiry of its own."""
+    key, token = service.create(get_user(email), "Forever", expires_at=now + DAY)
+    db.session.execute(
+        sa.update(service.model).where(service.model.id == key.id).values(expires_at=None)
+    )
+    db.session.commit()
+    return key.id, token
+
 
 def test_a_key_older_than_the_maximum_lifetime_stops_working(
     make_app: Callable[..., Flask], clock: Clock
 ) -> None:
-    app = make_app(SECRET_KEYS_DEFAULT_EXPIRATION=30, SECRET_KEYS_MAX_LIFETIME=30)
+    app = make_app(**MONTH_AT_MOST)
     with app.app_context():
         service = service_of(app)
         admin = get_user("admin@example.com")
-        key, token = service.create(admin, "Forever", expires_at=clock.now + DAY)
-        # As a key made before the maximum was set: no expiry of its own.
-        db.session.execute(
-            sa.update(service.model).where(service.model.id == key.id).values(expires_at=None)
-        )
-        db.session.commit()
-        key_id = key.id
+        key_id, token = key_made_before_the_maximum(service, "admin@example.com", clock.now)
         assert service.authenticate(token) is not None
         clock.advance(days=30, seconds=1)
 
@@ -142,15 +149,9 @@ def test_a_key_older_than_the_maximum_lifetime_stops_working(
 def test_housekeeping_brings_every_expiry_within_a_new_maximum(
     make_app: Callable[..., Flask], clock: Clock
 ) -> None:
-    app = make_app(SECRET_KEYS_DEFAULT_EXPIRATION=30, SECRET_KEYS_MAX_LIFETIME=30)
+    app = make_app(**MONTH_AT_MOST)
     with app.app_context():
-        service = service_of(app)
-        key, _ = service.create(get_user("ops@example.com"), "CI", expires_at=clock.now + DAY)
-        db.session.execute(
-            sa.update(service.model).where(service.model.id == key.id).values(expires_at=None)
-        )
-        db.session.commit()
-        key_id = key.id
+        key_id, _token = key_made_before_the_maximum(service_of(app), "ops@example.com", clock.now)
     code, _out, _err = run_cli(app, "housekeeping")
     assert code == 0
     with app.app_context():
@@ -161,7 +162,7 @@ def test_housekeeping_brings_every_expiry_within_a_new_maximum(
 def test_the_maximum_lifetime_counts_in_the_expiring_list(
     make_app: Callable[..., Flask], clock: Clock
 ) -> None:
-    app = make_app(SECRET_KEYS_DEFAULT_EXPIRATION=30, SECRET_KEYS_MAX_LIFETIME=30)
+    app = make_app(**MONTH_AT_MOST)
     with app.app_context():
         service = service_of(app)
         admin = get_user("admin@example.com")
