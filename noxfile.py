@@ -47,6 +47,10 @@ def _npm_install(session: nox.Session, tree: Path = ROOT) -> None:
     if shutil.which("npm") is None:
         session.warn("npm not found: the browser tests will be skipped (an error in CI)")
         return
+    if all((tree / "node_modules" / name.split("@")[0]).is_dir() for name in NPM_PACKAGES):
+        # Installed already (by the README's command, or another session): two
+        # sessions run side by side in CI, and npm must not write one tree twice at once.
+        return
     session.run(
         "npm",
         "install",
