@@ -33,12 +33,6 @@ from .restrictions import same_restrictions
 from .revocation import Revocations
 from .store import Store, app, plus
 
-#: Revocations closer than this count as one: concurrent requests each read
-#: their own clock, so "now" differs between them by a few milliseconds, and
-#: one must not take the other's immediate revocation for a later one to
-#: bring forward.
-_SAME_INSTANT = dt.timedelta(seconds=1)
-
 
 class Lifecycle:
     """The operations that make a working key, and renaming."""
