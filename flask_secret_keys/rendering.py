@@ -21,7 +21,6 @@ from babel.dates import format_date, format_datetime, format_timedelta
 from flask import (
     Response,
     current_app,
-    has_request_context,
     make_response,
     render_template,
     request,
@@ -34,15 +33,13 @@ from markupsafe import Markup
 
 from . import crypto, models
 from .errors import KeyNotFound
+from .i18n import gettext, ngettext, page_locale, text_direction
 from .models import KeyEventMixin, SecretKeyMixin
 from .rules import EXPIRY_WARNING, KeyQuery, describe_duration
 from .state import current_state
 
 #: The flash category of the pages' notices, so they are told apart from the host's.
 FLASH_CATEGORY = "secret_keys"
-
-#: The locale of dates and relative times when the host does not use Flask-Babel.
-DEFAULT_LOCALE = "en"
 
 #: The Activity section shows this many events at most; ``flask secret-keys log`` shows all.
 ACTIVITY_LIMIT = 50
@@ -109,14 +106,10 @@ def render_partial(template: str, status: int = 200, **context: Any) -> Response
 # Locale and times
 
 
-def current_locale() -> Locale | str:
-    """The locale of dates and times on the pages: Flask-Babel's for this request
-    when the host has initialised Flask-Babel, else :data:`DEFAULT_LOCALE`."""
-    if has_request_context() and "babel" in current_app.extensions:
-        from flask_babel import get_locale  # only there when the host installed it
-
-        return get_locale() or DEFAULT_LOCALE
-    return DEFAULT_LOCALE
+def current_locale() -> Locale:
+    """The locale of dates and times on the pages: the one their sentences are in
+    (:func:`flask_secret_keys.i18n.page_locale`)."""
+    return page_locale()
 
 
 def time_ago(when: dt.datetime, now: dt.datetime | None = None) -> str:
@@ -282,6 +275,10 @@ def template_helpers() -> dict[str, Any]:
     settings = current_state().settings
     return {
         "sk_settings": settings,
+        "sk_gettext": gettext,
+        "sk_ngettext": ngettext,
+        "sk_lang": str(page_locale()).replace("_", "-"),
+        "sk_dir": text_direction(),
         "sk_csrf_token": generate_csrf,
         "sk_ago": time_ago,
         "sk_until": time_until,

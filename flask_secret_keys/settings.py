@@ -230,6 +230,20 @@ def _keys_url(name: str, value: Any) -> str:
     return value
 
 
+def _locale(name: str, value: Any) -> str | None:
+    from .i18n import match_locale, shipped_locales
+
+    if value is None:
+        return None
+    found = match_locale(value) if isinstance(value, str) else None
+    if found is None:
+        fail(
+            f"{name}={value!r} must be None (follow the browser's Accept-Language) or one"
+            f" of the languages the pages are translated to: {', '.join(shipped_locales())}."
+        )
+    return found
+
+
 @dataclass(frozen=True)
 class Setting:
     """One ``SECRET_KEYS_*`` setting: its default, how it is checked and what it does."""
@@ -386,6 +400,15 @@ SETTINGS: tuple[Setting, ...] = (
         " page's curl example call it. `None` leaves both out.",
     ),
     Setting(
+        "SECRET_KEYS_LOCALE",
+        None,
+        _locale,
+        'The language of the pages when the app does not use Flask-Babel: `"de"`,'
+        ' `"fr"`, `"es"`, `"pt_BR"`, `"ja"` or `"en"`. `None` follows each'
+        " browser's `Accept-Language`. With Flask-Babel, its locale selector decides. See"
+        " [Translations](translations.md).",
+    ),
+    Setting(
         "SECRET_KEYS_REVOKE_UNUSED_AFTER",
         None,
         _lifetime("90"),
@@ -447,6 +470,7 @@ class Settings:
     max_lifetime: dt.timedelta | None
     event_retention: dt.timedelta | None
     api_example_url: str | None
+    locale: str | None
     revoke_unused_after: dt.timedelta | None
     github_scanning_url: str | None
     github_keys_url: str
