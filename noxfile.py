@@ -118,12 +118,13 @@ def minimum_requirements(pyproject: dict[str, Any] = PYPROJECT) -> list[str]:
 
 @nox.session(python=OLDEST)
 def minimum(session: nox.Session) -> None:
-    """The suite on the oldest Python with every dependency at its declared lower bound."""
+    """The suite on the oldest Python with every dependency at its declared lower bound,
+    under branch coverage (CI's coverage report)."""
     pins = minimum_requirements()
-    session.install("-e", ".[test]", *pins)
+    session.install("-e", ".[test]", *_group("coverage"), *pins)
     session.run("python", "-m", "pip", "freeze", "--exclude-editable", silent=False)
     _npm_install(session)
-    _pytest(session)
+    _pytest(session, coverage=True)
 
 
 @nox.session(python=CI_PYTHON)
