@@ -89,15 +89,16 @@ class _Visible(HTMLParser):
         self.text: list[str] = []
         self.attributes: list[str] = []
         self.open: list[str] = []
-        self.depth = 0 if whole else -1  # -1: not yet inside #sk-root
+        self.inside = whole
+        self.root_level: int | None = None  # how many elements enclose #sk-root
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
-        if self.depth < 0 and values.get("id") == "sk-root":
-            self.depth = len(self.open)
+        if values.get("id") == "sk-root":
+            self.inside, self.root_level = True, len(self.open)
         if tag not in ("input", "br", "img", "meta", "link", "hr", "source", "wbr"):
             self.open.append(tag)
-        if self.depth < 0:
+        if not self.inside:
             return
         if tag != "time":
             self.attributes += [f"{name}={values[name]}" for name in ATTRIBUTES if values.get(name)]
@@ -109,12 +110,12 @@ class _Visible(HTMLParser):
         if tag in self.open:
             while self.open and self.open.pop() != tag:
                 pass
-        if self.depth > 0 and len(self.open) <= self.depth:
-            self.depth = -2  # left #sk-root: nothing more is ours
+        if self.root_level is not None and len(self.open) <= self.root_level:
+            self.inside = False  # past #sk-root: the rest is the host's
         self.text.append("")
 
     def handle_data(self, data: str) -> None:
-        if self.depth >= 0 and not set(self.open) & (DATA_ELEMENTS | HIDDEN_ELEMENTS):
+        if self.inside and not set(self.open) & (DATA_ELEMENTS | HIDDEN_ELEMENTS):
             self.text.append(data)
 
 
