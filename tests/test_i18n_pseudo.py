@@ -256,4 +256,4 @@ def test_the_check_finds_an_unmarked_sentence() -> None:
     assert unmarked(html, ("Deploy bot",)) == []
     assert unmarked(f'<section id="sk-root">{html}</section><p>Host</p>', ("Deploy bot",)) == []
     found = unmarked(html + '<p>Key actions</p><a title="Copy">x</a>', ())
-    assert found == ["Deploy bot", "Key actions", "title=Copy"]
+    assert found == ["Deploy bot · 3", "Key actions", "title=Copy"]
