@@ -6,7 +6,9 @@ token of a page), ``count_statements`` (the SQL an engine runs), ``run_together`
 ``new_db`` and ``new_db_and_user`` (the database and user model of a host a test
 declares), ``key_in_state`` (a key revoked, deleted, or of an owner deactivated or
 demoted), ``run_python`` (our interpreter in a subprocess, as a host developer runs it),
-``fixed_tokens`` (keys whose secrets a test chooses).
+``fixed_tokens`` (keys whose secrets a test chooses), ``write_catalog`` and
+``catalogs_at`` (catalogs a test writes, in place of the shipped ones),
+``extracted_messages`` (the messages the sources mark, as ``pybabel extract`` finds them).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -613,6 +615,84 @@ def documented_ids_upgrade() -> str:
         r"```python\n(def upgrade\(\):\n    if op\.get_bind\(\).*?)\n\n\ndef downgrade", text, re.S
     )
     return str(snippet).replace("secret_api_keys", KEYS)
+
+
+# Translations
+
+#: The keywords that mark a message in the sources, besides gettext's own (``gettext``,
+#: ``ngettext`` …): what ``pybabel extract`` is given in docs/translations.md.
+KEYWORDS = ("sk_gettext", "sk_ngettext:1,2", "lazy_gettext", "lazy_ngettext:1,2")
+#: The languages the pages must be translated to (issue 22).
+REQUIRED_LOCALES = ("de", "fr", "es", "pt_BR", "ja")
+
+
+def write_catalog(
+    root: Path, locale: str, messages: Mapping[Any, Any], *, domain: str = "flask_secret_keys"
+) -> Path:
+    """A ``.po`` of ``messages`` for ``locale`` at ``root/<locale>/LC_MESSAGES/<domain>.po``:
+    msgid to msgstr, or for a plural (singular, plural) to the tuple of its forms."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    catalog = Catalog(locale=locale, domain=domain)
+    for msgid, msgstr in messages.items():
+        catalog.add(msgid, msgstr)
+    folder = root / locale / "LC_MESSAGES"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{domain}.po"
+    with path.open("wb") as out:
+        write_po(out, catalog)
+    return path
+
+
+def clear_catalog_caches() -> None:
+    from flask_secret_keys import i18n
+
+    i18n.shipped_locales.cache_clear()
+    i18n.translations_for.cache_clear()
+
+
+@contextlib.contextmanager
+def catalogs_at(root: Path) -> Iterator[None]:
+    """The extension reads its catalogs from ``root`` instead of the shipped ones.
+
+    Enter it before the app is made: ``SECRET_KEYS_LOCALE`` is checked against the
+    catalogs at ``init_app``.
+    """
+    from flask_secret_keys import i18n
+
+    shipped = i18n.TRANSLATIONS
+    i18n.TRANSLATIONS = root
+    clear_catalog_caches()
+    try:
+        yield
+    finally:
+        i18n.TRANSLATIONS = shipped
+        clear_catalog_caches()
+
+
+def extracted_messages() -> Any:
+    """The messages the sources mark now, as a babel ``Catalog`` (with their locations):
+    ``pybabel extract`` with babel.cfg and the project's keywords, run in this process."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+    from babel.messages.frontend import parse_keywords, parse_mapping_cfg
+
+    root = TESTS.parent
+    with (root / "babel.cfg").open() as config:
+        method_map, options_map = parse_mapping_cfg(config)  # type: ignore[no-untyped-call]
+    keywords = {**DEFAULT_KEYWORDS, **parse_keywords(list(KEYWORDS))}
+    catalog = Catalog(domain="flask_secret_keys")
+    for filename, lineno, message, comments, context in extract_from_dir(
+        str(root),
+        method_map,
+        options_map,
+        keywords=keywords,
+        comment_tags=("Translators:",),
+        strip_comment_tags=True,
+    ):
+        catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    return catalog
 
 
 # Browser pages, continued
