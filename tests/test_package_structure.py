@@ -101,6 +101,8 @@ def test_no_module_imports_a_private_name_from_another() -> None:
 @pytest.mark.parametrize(
     ("module", "lower"),
     [
+        ("i18n", "rules"),
+        ("i18n", "settings"),
         ("crypto", "models"),
         ("models", "reach"),
         ("reach", "usage"),
@@ -121,7 +123,7 @@ def test_no_module_imports_a_private_name_from_another() -> None:
 )
 def test_lower_layers_do_not_import_higher_ones(module: str, lower: str) -> None:
     """Data flows crypto → models → rules → service → state → HTTP (auth, rendering → views,
-    CLI) → extension.
+    CLI) → extension; ``i18n`` (the catalogs) is below them all.
 
     ``settings`` and ``forms`` share the limits of ``rules``, never the service.
     """
