@@ -35,7 +35,7 @@ from . import crypto, models
 from .errors import KeyNotFound
 from .i18n import gettext, ngettext, page_locale, text_direction
 from .models import KeyEventMixin, SecretKeyMixin
-from .rules import EXPIRY_WARNING, KeyQuery, describe_duration
+from .rules import EXPIRY_WARNING, KeyQuery
 from .state import current_state
 
 #: The flash category of the pages' notices, so they are told apart from the host's.
@@ -144,10 +144,65 @@ def exact_time(when: dt.datetime | str) -> str:
 def user_label(user: Any | None) -> str:
     """How a user is named on a page: "You", or as ``SecretKeys.user_name`` names them."""
     if user is None:
-        return "a user who no longer exists"
+        return gettext("a user who no longer exists")
     if user == signed_in_user():
-        return "You"
+        # Translators: who did something, on its own in a field of the key's details.
+        return gettext("You")
     return current_state().users.user_name(user)
+
+
+def actor_label(event: KeyEventMixin, *, alone: bool = False) -> str:
+    """Who acted in ``event``: "Ada Admin", "ops on the command line", "the system";
+    capitalised (``alone``) where it stands on its own rather than in a sentence.
+    The pages' form of :attr:`KeyEventMixin.actor_label`, which the CLI prints."""
+    name = event.actor_name
+    if event.actor_kind == "command_line":
+        if name:
+            # Translators: who acted: the name a command was given, "ops on the command line".
+            return gettext("%(name)s on the command line", name=name)
+        # Translators: who acted, as in "Revoked by the command line, 3 minutes ago";
+        # the capitalised form stands on its own, in a field of the key's details.
+        return gettext("The command line") if alone else gettext("the command line")
+    if name:
+        return name
+    if event.actor_kind == "system":
+        # Translators: who acted: the extension itself (a scheduled revocation, a cap).
+        return gettext("The system") if alone else gettext("the system")
+    return gettext("A deleted user") if alone else gettext("a deleted user")
+
+
+def duration_words(duration: dt.timedelta) -> str:
+    """A duration in words, in the request's language: "90 days", "1 hour", "45 seconds"
+    (:func:`flask_secret_keys.rules.describe_duration` for the pages)."""
+    seconds = int(duration.total_seconds())
+    if seconds >= 86400 and seconds % 86400 == 0:
+        return ngettext("%(num)s day", "%(num)s days", seconds // 86400)
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return ngettext("%(num)s hour", "%(num)s hours", seconds // 3600)
+    if seconds >= 60 and seconds % 60 == 0:
+        return ngettext("%(num)s minute", "%(num)s minutes", seconds // 60)
+    return ngettext("%(num)s second", "%(num)s seconds", seconds)
+
+
+def reach_words(reach: dict[str, Any]) -> str:
+    """A reach as events store it (``permissions``, ``allowed_networks``) in words, in
+    the request's language: "full access from anywhere", "orders read from 203.0.113.0/24"
+    (:func:`flask_secret_keys.models.reach_text` for the pages). Permission names stay."""
+    permissions = reach.get("permissions")
+    networks = ", ".join(reach.get("allowed_networks") or [])
+    if permissions is None:
+        if networks:
+            return gettext("full access from %(networks)s", networks=networks)
+        return gettext("full access from anywhere")
+    if not permissions:
+        if networks:
+            return gettext("no permissions from %(networks)s", networks=networks)
+        return gettext("no permissions from anywhere")
+    granted = ", ".join(f"{name} {level}" for name, level in sorted(permissions.items()))
+    if networks:
+        # Translators: permissions are names such as "orders read"; networks are addresses.
+        return gettext("%(permissions)s from %(networks)s", permissions=granted, networks=networks)
+    return gettext("%(permissions)s from anywhere", permissions=granted)
 
 
 # URLs
@@ -253,7 +308,12 @@ def short_user_agent(agent: str) -> str:
         browser = f"Safari {products['Version'].split('.')[0]}"
     system = next((label for word, label in _SYSTEMS if word in agent), None)
     if browser is not None:
-        return f"{browser} on {system}" if system else browser
+        # Translators: a browser and its version, and the operating system: "Chrome 120 on macOS".
+        return (
+            gettext("%(browser)s on %(system)s", browser=browser, system=system)
+            if system
+            else browser
+        )
     other = [(name, version) for name, version in products.items() if name != "Mozilla"]
     if other:
         return " ".join(other[0])
@@ -286,8 +346,10 @@ def template_helpers() -> dict[str, Any]:
         "sk_exact": exact_time,
         "sk_now": models.utcnow(),
         "sk_expiry_warning": EXPIRY_WARNING,
-        "sk_describe": describe_duration,
+        "sk_describe": duration_words,
         "sk_user_label": user_label,
+        "sk_actor": actor_label,
+        "sk_reach_words": reach_words,
         "sk_list_url": list_url,
         "sk_flash_category": FLASH_CATEGORY,
         "sk_activity": activity,
