@@ -29,9 +29,10 @@ OLDEST, CI_PYTHON = PYTHONS[0], "3.11"
 NPM_PACKAGES = ["htmx.org@2", "axe-core"]
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 MARIADB_URL = "mysql+pymysql://root@127.0.0.1:3306/test"
-#: Test-only libraries whose private API ``flask_secret_keys/_compat.py`` relies on:
-#: the ``minimum`` session pins them to the test extra's lower bound too.
-MINIMUM_FROM_TEST = {"flask-migrate"}
+#: Test-only libraries the package works with (``flask_secret_keys/_compat.py`` relies
+#: on Flask-Migrate's private API; the pages follow Flask-Babel's locale): the
+#: ``minimum`` session pins them to the test extra's lower bound too.
+MINIMUM_FROM_TEST = {"flask-migrate", "flask-babel"}
 
 
 def _group(name: str) -> list[str]:

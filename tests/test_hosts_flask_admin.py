@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask_babel import Babel
 from flask.testing import FlaskClient
 from flask_admin import Admin
 from flask_login import LoginManager, login_user
@@ -155,6 +156,9 @@ def test_setup_order_of_admin_and_secret_keys_does_not_matter(
     )
     bare_db.init_app(app)
     bare_login.init_app(app)
+    # Flask-Admin translates with Flask-Babel whenever it is installed (the tests'
+    # extra installs it), and then needs it set up.
+    Babel(app)
     admin = Admin(name="Bare")
     admin.add_view(SecretKeysView(name="API keys", category="Settings"))
     if admin_first:
