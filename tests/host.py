@@ -1,11 +1,12 @@
 """The tests' own hosts: the example app's parts, assembled with each test's config.
 
 ``create_app`` is the main example (its models, extension objects, pages and
-Admin API) and ``create_flask_admin_app`` the Flask-Admin one, both built here
-rather than by ``example_app.create_app``, so that the example stays an example:
-the test decides every setting, the demo users get a cheap password hash and
-htmx is served from ``node_modules`` when it is there. Each app gets no tables;
-``conftest.reset_database`` makes them.
+Admin API), ``create_rtl_app`` the same in a right-to-left layout of its own
+(``tests/rtl_host_templates``) and ``create_flask_admin_app`` the Flask-Admin
+one, all built here rather than by ``example_app.create_app``, so that the
+example stays an example: the test decides every setting, the demo users get a
+cheap password hash and htmx is served from ``node_modules`` when it is there.
+Each app gets no tables; ``conftest.reset_database`` makes them.
 
 The small integration hosts of the extension-and-hosts tests declare their own
 ``db``, user model and ``SecretKeys``; ``add_host_routes`` and ``fresh_tables``
@@ -42,6 +43,8 @@ FAST_PASSWORD_METHOD = "pbkdf2:sha256:1000"
 #: htmx from the npm package, when installed (``npm install --no-save htmx.org@2``).
 HTMX_FILE = Path(__file__).resolve().parent.parent / "node_modules/htmx.org/dist/htmx.min.js"
 HTMX_URL = "/vendor/htmx.min.js"
+#: The example's own templates.
+EXAMPLE_TEMPLATES = Path(example_app.__file__).resolve().parent / "templates"
 
 
 class _SessionBytecodeCache(jinja2.BytecodeCache):
@@ -66,10 +69,15 @@ class _SessionBytecodeCache(jinja2.BytecodeCache):
 _TEMPLATES = _SessionBytecodeCache()
 
 
-def _example_host(config: dict[str, Any], **defaults: Any) -> Flask:
-    """The example's extensions and Admin API on an app configured by the test."""
+def _example_host(config: dict[str, Any], layouts: Path | None = None, **defaults: Any) -> Flask:
+    """The example's extensions and Admin API on an app configured by the test;
+    ``layouts``, a folder of templates found before the example's own."""
     app = Flask(example_app.__name__)
     app.jinja_options = {**app.jinja_options, "bytecode_cache": _TEMPLATES}
+    if layouts is not None:
+        app.jinja_loader = jinja2.ChoiceLoader(
+            [jinja2.FileSystemLoader(layouts), jinja2.FileSystemLoader(EXAMPLE_TEMPLATES)]
+        )
     app.config.update(
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "hide_parameters": True},
         SECRET_KEYS_API_EXAMPLE_URL="/admin/api/me",
@@ -94,6 +102,17 @@ def _example_host(config: dict[str, Any], **defaults: Any) -> Flask:
 def create_app(config: dict[str, Any]) -> Flask:
     """The main example: its pages in its own layout."""
     app = _example_host(config, SECRET_KEYS_BASE_TEMPLATE="base.html")
+    app.register_blueprint(views.bp)
+    return app
+
+
+#: The right-to-left host's layout: ``rtl/base.html``, an Arabic admin page.
+RTL_LAYOUTS = Path(__file__).resolve().parent / "rtl_host_templates"
+
+
+def create_rtl_app(config: dict[str, Any]) -> Flask:
+    """The main example with the pages in a right-to-left layout: ``<html dir="rtl">``."""
+    app = _example_host(config, RTL_LAYOUTS, SECRET_KEYS_BASE_TEMPLATE="rtl/base.html")
     app.register_blueprint(views.bp)
     return app
 

@@ -113,11 +113,23 @@
   }
 
   /* A row's menu is fixed to the window, by its button, so the table's scrolling
-     box does not clip it: below the button, or above it where there is no room. */
+     box does not clip it: below the button, or above it where there is no room.
+     Its inline end lines up with the button's (the right, or the left where the
+     text runs right to left), or, where that leaves no room for it (a phone's
+     card has its button at the start), its inline start with the button's;
+     either way it stays 8 pixels inside the window. */
   function placeRowMenu(menu) {
     var rect = menu.button.getBoundingClientRect();
     var list = menu.list;
-    list.style.right = Math.max(8, document.documentElement.clientWidth - rect.right) + "px";
+    var width = document.documentElement.clientWidth;
+    var rtl = getComputedStyle(list).direction === "rtl";
+    // Distances from the window's inline-end edge: of the button's two edges,
+    // then of the menu's inline end.
+    var buttonEnd = rtl ? rect.left : width - rect.right;
+    var buttonStart = rtl ? rect.right : width - rect.left;
+    var size = list.offsetWidth;
+    var end = buttonEnd + size <= width - 8 ? buttonEnd : buttonStart - size;
+    list.style.insetInlineEnd = Math.max(8, Math.min(end, width - 8 - size)) + "px";
     var height = list.offsetHeight;
     var below = rect.bottom + 6;
     var fits = below + height <= window.innerHeight || rect.top - 6 - height < 0;
