@@ -95,9 +95,10 @@ def _choose_locale() -> str:
 
         # The host's selector decides; its language or English, never a mix.
         return match_locale(get_locale()) or SOURCE_LOCALE
-    from .state import current_state
-
-    configured = current_state().settings.locale
+    # The app's state (state.AppState), looked up by its name rather than through
+    # state.current_state: the errors use this module, and the state imports them.
+    state = current_app.extensions.get("secret_keys")
+    configured: str | None = None if state is None else state.settings.locale
     if configured is not None:
         return configured
     return _browser_locale() or SOURCE_LOCALE
