@@ -108,7 +108,7 @@ def page_locale() -> Locale:
     """The locale of this request's sentences, dates and numbers (English outside one)."""
     if not has_request_context():
         return Locale.parse(SOURCE_LOCALE)
-    chosen = g.get("_secret_keys_locale")
+    chosen: Locale | None = g.get("_secret_keys_locale")
     if chosen is None:
         chosen = Locale.parse(_choose_locale())
         g._secret_keys_locale = chosen
