@@ -44,6 +44,9 @@ class SecretKeyError(Exception):
     def __str__(self) -> str:
         return str(self.args[0])
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
+
 
 class ActiveKeyExists(SecretKeyError):
     """The user already has an active key; it must be revoked first.

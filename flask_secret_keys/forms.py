@@ -208,8 +208,8 @@ class CreateForm(TitleForm):
 class DelayForm(FlaskForm):  # type: ignore[misc]
     """When a revocation takes effect: now (also if not posted), or after one of :data:`DELAYS`."""
 
-    # Translators: the label of the choice of when a revocation takes effect.
     when = _Radio(
+        # Translators: the label of the choice of when a revocation takes effect.
         lazy_gettext("When"),
         choices=[SelectChoice(value, label) for value, label, _delay in DELAYS],
         default="now",
