@@ -61,6 +61,7 @@ from .errors import (
     WouldWiden,
 )
 from .headers import add_security_headers
+from .i18n import gettext
 from .models import SecretKeyMixin
 from .outages import DATABASE_UNAVAILABLE, unavailable_json
 from .reach import Reach, reach_of, widenings
@@ -100,8 +101,10 @@ def _require_write() -> None:
     if not key_may_write():
         raise InsufficientScope(
             WRITE_PERMISSION,
-            "A Full access key may read keys and revoke itself; other changes need a session,"
-            " or a Restricted key granted secret_keys:write.",
+            gettext(
+                "A Full access key may read keys and revoke itself; other changes need a"
+                " session, or a Restricted key granted secret_keys:write."
+            ),
         )
 
 
@@ -112,8 +115,11 @@ def _within_callers_reach(reach: Reach) -> Reach:
     gained = [] if key is None else widenings(reach_of(key), reach)
     if gained:
         raise WouldWiden(
-            f"A secret API key can give a key no more than its own reach, and this would add"
-            f" {', '.join(gained)}. Give wider restrictions from a session."
+            gettext(
+                "A secret API key can give a key no more than its own reach, and this would"
+                " add %(gained)s. Give wider restrictions from a session.",
+                gained=", ".join(gained),
+            )
         )
     return reach
 
@@ -206,7 +212,9 @@ def not_found_under(prefix: str) -> Callable[[], None]:
         if isinstance(request.routing_exception, NotFound):
             path = request.path
             if path == prefix or path.startswith(below):
-                raise ManagementAPIError(404, "not_found", "No such URL in the management API.")
+                raise ManagementAPIError(
+                    404, "not_found", gettext("No such URL in the management API.")
+                )
 
     return refuse_unknown_path
 
@@ -232,7 +240,9 @@ def list_keys() -> Response:
     if wanted.owner:
         if not _oversees():
             raise ManagementAPIError(
-                403, "overseer_required", "Only overseers, signed in, can list other users' keys."
+                403,
+                "overseer_required",
+                gettext("Only overseers, signed in, can list other users' keys."),
             )
         if wanted.owner != "all":
             found = current_state().users.user_by_id(wanted.owner)
@@ -344,7 +354,7 @@ def restrict_key(key_id: int) -> Response:
     key = _own_key(key_id)
     body = json_body("permissions", "allowed_networks")
     if not body:
-        raise invalid("Give 'permissions', 'allowed_networks' or both.")
+        raise invalid(gettext("Give 'permissions', 'allowed_networks' or both."))
     current_state().service.restrict(key, reach_in(body, reach_of(key)), actor=_actor())
     return jsonify(key_object(key, owner=_user()))
 

@@ -24,6 +24,7 @@ from werkzeug.datastructures import MultiDict
 from . import crypto
 from .errors import InvalidLifetime, ManagementAPIError
 from .forms import ListForm
+from .i18n import gettext
 from .models import TITLE_MAX_LENGTH, KeyEventMixin, SecretKeyMixin
 from .reach import MAX_NETWORKS, Reach, reach_of
 from .rules import DIRECTIONS, MAX_DELAY, MAX_DURATION, SORT_FIELDS, STATUSES, KeyQuery
@@ -70,13 +71,19 @@ def json_body(*fields: str, required: tuple[str, ...] = ()) -> dict[str, Any]:
         return {}
     body = request.get_json(silent=True, force=True)
     if not isinstance(body, dict):
-        raise invalid("The body must be a JSON object.")
+        raise invalid(gettext("The body must be a JSON object."))
     unknown = sorted(set(body) - set(fields))
     if unknown:
-        raise invalid(f"Unknown field {unknown[0]!r}: the fields are {', '.join(fields)}.")
+        raise invalid(
+            gettext(
+                "Unknown field %(field)s: the fields are %(fields)s.",
+                field=repr(unknown[0]),
+                fields=", ".join(fields),
+            )
+        )
     missing = [name for name in required if name not in body]
     if missing:
-        raise invalid(f"The field {missing[0]!r} is required.")
+        raise invalid(gettext("The field %(field)s is required.", field=repr(missing[0])))
     return body
 
 
@@ -85,9 +92,16 @@ def integer(value: Any, name: str, minimum: int, maximum: int) -> int:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if not isinstance(value, int) or isinstance(value, bool):
-        raise invalid(f"{name!r} must be a whole number.")
+        raise invalid(gettext("%(field)s must be a whole number.", field=repr(name)))
     if not minimum <= value <= maximum:
-        raise invalid(f"{name!r} must be from {minimum} to {maximum}.")
+        raise invalid(
+            gettext(
+                "%(field)s must be from %(minimum)s to %(maximum)s.",
+                field=repr(name),
+                minimum=minimum,
+                maximum=maximum,
+            )
+        )
     return value
 
 
@@ -95,7 +109,7 @@ def title_in(body: Mapping[str, Any]) -> str:
     """The ``title`` of a body: a string, checked by the service's title rules later."""
     title = body.get("title")
     if not isinstance(title, str):
-        raise invalid("'title' must be a string.")
+        raise invalid(gettext("'title' must be a string."))
     return title
 
 
@@ -119,11 +133,15 @@ def reach_in(body: Mapping[str, Any], base: Reach) -> Reach:
             or not all(isinstance(level, str) for level in levels.values())
         ):
             raise invalid(
-                "'permissions' must be null (Full access) or an object of levels by resource,"
-                ' such as {"orders": "read"}.'
+                gettext(
+                    "'permissions' must be null (Full access) or an object of levels by"
+                    ' resource, such as {"orders": "read"}.'
+                )
             )
         if levels is not None and len(levels) > MAX_RESOURCES:
-            raise invalid(f"'permissions' can name at most {MAX_RESOURCES} resources.")
+            raise invalid(
+                gettext("'permissions' can name at most %(max)s resources.", max=MAX_RESOURCES)
+            )
     networks: list[Any] = [str(network) for network in base.networks]
     if "allowed_networks" in body:
         networks = body["allowed_networks"]
@@ -131,11 +149,15 @@ def reach_in(body: Mapping[str, Any], base: Reach) -> Reach:
             isinstance(entry, str) and len(entry) <= MAX_NETWORK_LENGTH for entry in networks
         ):
             raise invalid(
-                "'allowed_networks' must be a list of addresses and ranges, such as"
-                ' ["203.0.113.0/24"]; empty for anywhere.'
+                gettext(
+                    "'allowed_networks' must be a list of addresses and ranges, such as"
+                    ' ["203.0.113.0/24"]; empty for anywhere.'
+                )
             )
         if len(networks) > MAX_NETWORKS:
-            raise invalid(f"'allowed_networks' can hold at most {MAX_NETWORKS} entries.")
+            raise invalid(
+                gettext("'allowed_networks' can hold at most %(max)s entries.", max=MAX_NETWORKS)
+            )
     return Reach.of(levels, networks)
 
 
@@ -150,7 +172,7 @@ def expiry_in(body: Mapping[str, Any], now: dt.datetime) -> dt.datetime | object
     if not given:
         return DEFAULT
     if len(given) == 2 and body["expires_in"] is not None and body["expires_at"] is not None:
-        raise invalid("Give 'expires_in' or 'expires_at', not both.")
+        raise invalid(gettext("Give 'expires_in' or 'expires_at', not both."))
     if body.get("expires_in") is not None:
         seconds = integer(body["expires_in"], "expires_in", 1, int(MAX_DURATION.total_seconds()))
         return now + dt.timedelta(seconds=seconds)
@@ -163,13 +185,15 @@ def date_time(value: Any) -> dt.datetime:
     """An RFC 3339 date and time with its offset, in UTC."""
     match = _DATE_TIME.fullmatch(value) if isinstance(value, str) else None
     if match is None:
-        raise invalid("'expires_at' must be a date and time such as 2030-01-31T12:00:00Z.")
+        raise invalid(gettext("'expires_at' must be a date and time such as 2030-01-31T12:00:00Z."))
     try:
         parsed = dt.datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
         return parsed.astimezone(dt.timezone.utc)
     except (ValueError, OverflowError):
         # A leap second, or a time the calendar cannot hold: valid form, unusable value.
-        raise InvalidLifetime(f"{value!r} is not a time a key can expire at.") from None
+        raise InvalidLifetime(
+            gettext("%(value)s is not a time a key can expire at.", value=repr(value))
+        ) from None
 
 
 # Query strings
@@ -193,7 +217,13 @@ def _choice(name: str, choices: tuple[str, ...], default: str) -> str:
     if value is None:
         return default
     if value not in choices:
-        raise invalid(f"{name!r} must be one of {', '.join(choices)}.")
+        raise invalid(
+            gettext(
+                "%(field)s must be one of %(choices)s.",
+                field=repr(name),
+                choices=", ".join(choices),
+            )
+        )
     return value
 
 
@@ -203,7 +233,14 @@ def query_integer(name: str, default: int, minimum: int, maximum: int) -> int:
     if value is None:
         return default
     if not re.fullmatch(r"[0-9]{1,9}", value):
-        raise invalid(f"{name!r} must be a whole number from {minimum} to {maximum}.")
+        raise invalid(
+            gettext(
+                "%(field)s must be a whole number from %(minimum)s to %(maximum)s.",
+                field=repr(name),
+                minimum=minimum,
+                maximum=maximum,
+            )
+        )
     return integer(int(value), name, minimum, maximum)
 
 
@@ -216,14 +253,16 @@ def _date(name: str) -> dt.date | None:
             raise ValueError(value)
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise invalid(f"{name!r} must be a date, as YYYY-MM-DD.") from None
+        raise invalid(
+            gettext("%(field)s must be a date, as YYYY-MM-DD.", field=repr(name))
+        ) from None
 
 
 def list_request() -> ListRequest:
     """The list's parameters, with the pages' meanings and limits."""
     search = request.args.get("q", "")
     if len(search) > MAX_SEARCH:
-        raise invalid(f"'q' can be at most {MAX_SEARCH} characters long.")
+        raise invalid(gettext("'q' can be at most %(max)s characters long.", max=MAX_SEARCH))
     # Cleaned as the pages' search box is (a NUL cannot even reach PostgreSQL).
     search = ListForm(MultiDict({"q": search})).to_query(1).search
     secret = crypto.looks_like_token(search, current_state().settings.prefix)
@@ -239,7 +278,7 @@ def list_request() -> ListRequest:
     )
     owner = request.args.get("owner", "")
     if len(owner) > MAX_OWNER:
-        raise invalid(f"'owner' can be at most {MAX_OWNER} characters long.")
+        raise invalid(gettext("'owner' can be at most %(max)s characters long.", max=MAX_OWNER))
     return ListRequest(
         query=query,
         offset=query_integer("offset", 0, 0, MAX_OFFSET),

@@ -54,6 +54,7 @@ from .errors import (
     SchemaOutdated,
     TooManyAttempts,
 )
+from .i18n import gettext
 from .models import SecretKeyMixin
 from .outages import DATABASE_UNAVAILABLE, log_unavailable
 from .reach import check_access, check_resource_name
@@ -128,9 +129,9 @@ def _require_csrf_token() -> None:
     if request.is_secure and config.get("WTF_CSRF_SSL_STRICT", True):
         # What CSRFProtect adds over HTTPS: the post comes from a page of this host.
         if not request.referrer:
-            raise CSRFFailed("The referrer header is missing.")
+            raise CSRFFailed(gettext("The referrer header is missing."))
         if not same_origin(request.referrer, f"https://{request.host}/"):
-            raise CSRFFailed("The referrer does not match the host.")
+            raise CSRFFailed(gettext("The referrer does not match the host."))
 
 
 def _csrf_token_sent(field_name: str) -> str | None:

@@ -3,13 +3,18 @@
 Service errors carry a message fit to show a user. HTTP errors are werkzeug
 :class:`~werkzeug.exceptions.HTTPException` subclasses with a class-level
 ``description``, so a host can restyle them with ``app.errorhandler``.
+
+Both messages are lazy (:func:`~flask_secret_keys.i18n.lazy_gettext`): ``str()``
+of them is in the request's language, and English outside a request (the
+command line). The JSON bodies translate them when the response is made.
 """
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+from babel.support import LazyProxy
 from werkzeug.exceptions import (
     BadRequest,
     Forbidden,
@@ -21,6 +26,8 @@ from werkzeug.exceptions import (
     Unauthorized,
 )
 
+from .i18n import gettext, lazy_gettext
+
 if TYPE_CHECKING:
     from .models import SecretKeyMixin
 
@@ -28,13 +35,17 @@ if TYPE_CHECKING:
 class SecretKeyError(Exception):
     """Base class of every rule the service layer enforces."""
 
-    message = "The secret API key operation failed."
+    #: The message when none is given: lazy, so each subclass's is in the reader's language.
+    message: str | LazyProxy = lazy_gettext("The secret API key operation failed.")
 
-    def __init__(self, message: str | None = None) -> None:
+    def __init__(self, message: str | LazyProxy | None = None) -> None:
         super().__init__(message or self.message)
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
 
 
 class ActiveKeyExists(SecretKeyError):
@@ -44,9 +55,11 @@ class ActiveKeyExists(SecretKeyError):
        Carries the blocking key alone, as :attr:`key`; ``active_key_id`` is ``key.id``.
     """
 
-    message = "You already have an active secret API key. Revoke it before creating a new one."
+    message = lazy_gettext(
+        "You already have an active secret API key. Revoke it before creating a new one."
+    )
 
-    def __init__(self, key: SecretKeyMixin, message: str | None = None) -> None:
+    def __init__(self, key: SecretKeyMixin, message: str | LazyProxy | None = None) -> None:
         super().__init__(message)
         #: The key that blocks the creation, so the caller need not look it up again.
         self.key = key
@@ -55,43 +68,43 @@ class ActiveKeyExists(SecretKeyError):
 class KeyAlreadyRevoked(SecretKeyError):
     """Revoking is irreversible and happens once."""
 
-    message = "This secret API key is already revoked."
+    message = lazy_gettext("This secret API key is already revoked.")
 
 
 class KeyNotRevoked(SecretKeyError):
     """Only a revoked or expired key can be deleted."""
 
-    message = "Revoke this secret API key before deleting it."
+    message = lazy_gettext("Revoke this secret API key before deleting it.")
 
 
 class KeyNotRollable(SecretKeyError):
     """Only the user's active key can be rolled: not a revoked, expired or scheduled one."""
 
-    message = "Only an active secret API key can be rolled."
+    message = lazy_gettext("Only an active secret API key can be rolled.")
 
 
 class InvalidLifetime(SecretKeyError, ValueError):
     """A duration, expiry date or grace period that cannot be used."""
 
-    message = "The duration is not valid."
+    message = lazy_gettext("The duration is not valid.")
 
 
 class KeyNotFound(SecretKeyError):
     """No such key, or not one of this user's keys."""
 
-    message = "No such secret API key."
+    message = lazy_gettext("No such secret API key.")
 
 
 class InvalidTitle(SecretKeyError, ValueError):
     """The title is empty, too long or contains characters a title cannot hold."""
 
-    message = "The title is not valid."
+    message = lazy_gettext("The title is not valid.")
 
 
 class NotAnAdmin(SecretKeyError):
     """The user does not pass the host's admin predicate."""
 
-    message = "Only admin users can have secret API keys."
+    message = lazy_gettext("Only admin users can have secret API keys.")
 
 
 class InvalidRestrictions(SecretKeyError, ValueError):
@@ -103,9 +116,9 @@ class InvalidRestrictions(SecretKeyError, ValueError):
     .. versionadded:: 0.3.0
     """
 
-    message = "The restrictions are not valid."
+    message = lazy_gettext("The restrictions are not valid.")
 
-    def __init__(self, message: str | None = None, field: str = "permissions") -> None:
+    def __init__(self, message: str | LazyProxy | None = None, field: str = "permissions") -> None:
         super().__init__(message)
         self.field = field
 
@@ -116,7 +129,7 @@ class WouldWiden(SecretKeyError):
     .. versionadded:: 0.3.0
     """
 
-    message = (
+    message = lazy_gettext(
         "Restrictions can only narrow a key's reach. To widen it, roll the key: its"
         " successor is a new secret, and can be given wider restrictions."
     )
@@ -128,7 +141,7 @@ class KeyNotRestrictable(SecretKeyError):
     .. versionadded:: 0.3.0
     """
 
-    message = "Only a secret API key that still works can be restricted."
+    message = lazy_gettext("Only a secret API key that still works can be restricted.")
 
 
 class KeyRefused(SecretKeyError):
@@ -140,7 +153,7 @@ class KeyRefused(SecretKeyError):
     .. versionadded:: 0.3.0
     """
 
-    message = "This secret API key may not make this request."
+    message = lazy_gettext("This secret API key may not make this request.")
 
     def __init__(self, key: SecretKeyMixin, reason: str, required: str | None = None) -> None:
         super().__init__()
@@ -150,8 +163,15 @@ class KeyRefused(SecretKeyError):
         self.required = required
 
 
+def _lazy(message: LazyProxy) -> str:
+    """A lazy message where werkzeug expects a ``str``: it formats, escapes and compares as
+    the string it stands for, in the language of the moment it is used."""
+    return cast(str, message)
+
+
 class _JSONError(HTTPException):
-    """An HTTP error whose body is ``{"error": ..., "message": ...}``."""
+    """An HTTP error whose body is ``{"error": ..., "message": ...}``, the message in the
+    request's language."""
 
     error = "error"
 
@@ -159,7 +179,7 @@ class _JSONError(HTTPException):
         return [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
 
     def get_body(self, environ: Any = None, scope: Any = None) -> str:
-        return json.dumps({"error": self.error, "message": self.description})
+        return json.dumps({"error": self.error, "message": str(self.description)})
 
 
 class _BearerChallenge(_JSONError, Unauthorized):
@@ -183,7 +203,7 @@ class InvalidKey(_BearerChallenge):
     its owner may no longer use it, so the response reveals nothing about which.
     """
 
-    description = "The secret API key is not valid."
+    description = _lazy(lazy_gettext("The secret API key is not valid."))
     error = "invalid_api_key"
     challenge = 'Bearer realm="api", error="invalid_token"'
 
@@ -191,14 +211,16 @@ class InvalidKey(_BearerChallenge):
 class AuthenticationRequired(_BearerChallenge):
     """An Admin API was called with no credentials."""
 
-    description = "Authentication is required: send a secret API key or log in."
+    description = _lazy(
+        lazy_gettext("Authentication is required: send a secret API key or log in.")
+    )
     error = "authentication_required"
 
 
 class AdminRequired(_JSONError, Forbidden):
     """An Admin API was called by a user who is not an admin."""
 
-    description = "This API is for admin users only."
+    description = _lazy(lazy_gettext("This API is for admin users only."))
     error = "admin_required"
 
 
@@ -211,7 +233,9 @@ class InsufficientScope(_JSONError, Forbidden):
     .. versionadded:: 0.3.0
     """
 
-    description = "This secret API key's permissions do not cover this request."
+    description = _lazy(
+        lazy_gettext("This secret API key's permissions do not cover this request.")
+    )
     error = "insufficient_scope"
 
     def __init__(self, required: str, description: str | None = None) -> None:
@@ -224,12 +248,15 @@ class InsufficientScope(_JSONError, Forbidden):
         return [*super().get_headers(environ, scope), ("WWW-Authenticate", challenge)]
 
     def get_body(self, environ: Any = None, scope: Any = None) -> str:
-        if self.description != type(self).description:
-            message = self.description
+        if "description" in vars(self):
+            message = str(self.description)
         elif self.required == "full_access":
-            message = "This route declares no resource: only a Full access key reaches it."
+            message = gettext("This route declares no resource: only a Full access key reaches it.")
         else:
-            message = f"This secret API key does not have the {self.required} permission."
+            message = gettext(
+                "This secret API key does not have the %(permission)s permission.",
+                permission=self.required,
+            )
         return json.dumps({"error": self.error, "required": self.required, "message": message})
 
 
@@ -239,7 +266,7 @@ class NetworkNotAllowed(_JSONError, Forbidden):
     .. versionadded:: 0.3.0
     """
 
-    description = "This secret API key may not be used from this address."
+    description = _lazy(lazy_gettext("This secret API key may not be used from this address."))
     error = "network_not_allowed"
 
 
@@ -254,7 +281,7 @@ class CSRFFailed(_JSONError, BadRequest):
     .. versionadded:: 0.2.0
     """
 
-    description = "The CSRF token is missing or invalid."
+    description = _lazy(lazy_gettext("The CSRF token is missing or invalid."))
     error = "csrf_failed"
 
 
@@ -267,7 +294,7 @@ class MethodNotAllowedJSON(_JSONError, MethodNotAllowed):
     .. versionadded:: 0.2.0
     """
 
-    description = "The method is not allowed for this URL."
+    description = _lazy(lazy_gettext("The method is not allowed for this URL."))
     error = "method_not_allowed"
 
     def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
@@ -284,7 +311,7 @@ class TooManyAttempts(_JSONError, TooManyRequests):
     passes whatever other clients at the same address have sent.
     """
 
-    description = "Too many failed secret API key attempts. Try again later."
+    description = _lazy(lazy_gettext("Too many failed secret API key attempts. Try again later."))
     error = "too_many_attempts"
 
     def __init__(self, retry_after: int) -> None:
@@ -301,7 +328,7 @@ class DatabaseUnavailable(_JSONError, ServiceUnavailable):
     the failure.
     """
 
-    description = "The service is temporarily unavailable. Try again shortly."
+    description = _lazy(lazy_gettext("The service is temporarily unavailable. Try again shortly."))
     error = "service_unavailable"
 
     def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
@@ -315,9 +342,11 @@ class SchemaOutdated(_JSONError, ServiceUnavailable):
     log names what is missing, the client only that an upgrade is due.
     """
 
-    description = (
-        "The service is not ready: its database needs an upgrade (an operator must run"
-        " `flask db upgrade`)."
+    description = _lazy(
+        lazy_gettext(
+            "The service is not ready: its database needs an upgrade (an operator must run"
+            " `flask db upgrade`)."
+        )
     )
     error = "database_upgrade_needed"
 
@@ -337,7 +366,8 @@ class ManagementAPIError(_JSONError):
         self.fields = fields
 
     def get_body(self, environ: Any = None, scope: Any = None) -> str:
-        return json.dumps({"error": self.error, "message": self.description, **self.fields})
+        body = {"error": self.error, "message": str(self.description), **self.fields}
+        return json.dumps(body)
 
 
 class SignatureInvalid(_JSONError, Unauthorized):
@@ -346,7 +376,7 @@ class SignatureInvalid(_JSONError, Unauthorized):
     .. versionadded:: 0.3.0
     """
 
-    description = "The request is not signed by a known GitHub key."
+    description = _lazy(lazy_gettext("The request is not signed by a known GitHub key."))
     error = "invalid_signature"
 
 
@@ -358,7 +388,7 @@ class KeyServerUnavailable(_JSONError, ServiceUnavailable):
     .. versionadded:: 0.3.0
     """
 
-    description = "The signature cannot be checked now. Try again shortly."
+    description = _lazy(lazy_gettext("The signature cannot be checked now. Try again shortly."))
     error = "key_server_unavailable"
 
     def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
@@ -371,7 +401,7 @@ class LeakRequestInvalid(_JSONError, BadRequest):
     .. versionadded:: 0.3.0
     """
 
-    description = "The body is not a valid report."
+    description = _lazy(lazy_gettext("The body is not a valid report."))
     error = "invalid_request"
 
 
@@ -381,7 +411,7 @@ class LeakRequestTooLarge(_JSONError, RequestEntityTooLarge):
     .. versionadded:: 0.3.0
     """
 
-    description = "The body is too large."
+    description = _lazy(lazy_gettext("The body is too large."))
     error = "request_too_large"
 
 
@@ -391,5 +421,5 @@ class TooManyReports(TooManyAttempts):
     .. versionadded:: 0.3.0
     """
 
-    description = "Too many reports. Try again later."
+    description = _lazy(lazy_gettext("Too many reports. Try again later."))
     error = "too_many_requests"

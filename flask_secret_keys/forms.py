@@ -2,6 +2,10 @@
 
 Title rules live in the service (:func:`~flask_secret_keys.rules.clean_title`);
 the title form only runs them early so errors show next to the field.
+
+Labels, hints and messages are lazy (:func:`~flask_secret_keys.i18n.lazy_gettext`),
+so each page shows them in its reader's language; the messages WTForms would
+give in English (an unknown choice, a date that does not parse) are ours too.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, NumberRange, Optional, ValidationError
 
 from .errors import InvalidRestrictions, InvalidTitle
+from .i18n import gettext, lazy_gettext
 from .models import TITLE_MAX_LENGTH
 from .reach import MAX_NETWORKS, Reach, parse_networks
 from .rules import DIRECTIONS, SORT_FIELDS, STATUSES, KeyQuery, clean_title, describe_duration
@@ -51,13 +56,55 @@ def _valid_title(form: Any, field: Any) -> None:
         raise ValidationError(str(error)) from None
 
 
+class _Select(SelectField):  # type: ignore[misc]
+    """A select whose refusal of a value it does not offer is in the reader's language."""
+
+    def pre_validate(self, form: Any) -> None:
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            raise ValidationError(gettext("Not a valid choice.")) from None
+
+
+class _Radio(RadioField):  # type: ignore[misc]
+    """Radio buttons whose refusal of a value they do not offer is in the reader's language."""
+
+    def pre_validate(self, form: Any) -> None:
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            raise ValidationError(gettext("Not a valid choice.")) from None
+
+
+class _Date(DateField):  # type: ignore[misc]
+    """A ``YYYY-MM-DD`` date whose error, :attr:`invalid`, is in the reader's language."""
+
+    data: Any
+    invalid = lazy_gettext("Not a valid date value.")
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(str(self.invalid)) from None
+
+
+class _Day(_Date):
+    """A ``YYYY-MM-DD`` date whose error says what to enter."""
+
+    invalid = lazy_gettext("Enter a real date, as YYYY-MM-DD.")
+
+
 class TitleForm(FlaskForm):  # type: ignore[misc]
     """The title of a new key, or the new title of an existing one."""
 
     title = StringField(
-        "Title",
+        lazy_gettext("Title"),
         validators=[_valid_title],
-        description="A name that tells you where the key is used, such as “Billing sync”.",
+        description=lazy_gettext(
+            "A name that tells you where the key is used, such as “Billing sync”."
+        ),
         render_kw={"maxlength": TITLE_MAX_LENGTH, "autocomplete": "off", "spellcheck": "false"},
     )
 
@@ -67,10 +114,11 @@ EXPIRATION_DAYS = (7, 30, 60, 90)
 
 #: The delays the revoke and roll dialogs offer: (value, label, duration).
 DELAYS = (
-    ("now", "Now", dt.timedelta(0)),
-    ("1h", "In 1 hour", dt.timedelta(hours=1)),
-    ("24h", "In 24 hours", dt.timedelta(hours=24)),
-    ("7d", "In 7 days", dt.timedelta(days=7)),
+    # Translators: when a revocation takes effect.
+    ("now", lazy_gettext("Now"), dt.timedelta(0)),
+    ("1h", lazy_gettext("In 1 hour"), dt.timedelta(hours=1)),
+    ("24h", lazy_gettext("In 24 hours"), dt.timedelta(hours=24)),
+    ("7d", lazy_gettext("In 7 days"), dt.timedelta(days=7)),
 )
 
 
@@ -86,9 +134,9 @@ def expiration_choices(
         for lifetime in sorted(lifetimes)
         if maximum is None or lifetime <= maximum
     ]
-    choices.append(SelectChoice("custom", "Custom date"))
+    choices.append(SelectChoice("custom", gettext("Custom date")))
     if maximum is None:
-        choices.append(SelectChoice("never", "No expiration"))
+        choices.append(SelectChoice("never", gettext("No expiration")))
     return choices
 
 
@@ -105,12 +153,14 @@ class CreateForm(TitleForm):
     opened = HiddenField()
     replace = HiddenField()
 
-    expiration = SelectField("Expiration")
-    expires_on = DateField(
-        "Custom expiry date",
+    expiration = _Select(lazy_gettext("Expiration"))
+    expires_on = _Date(
+        lazy_gettext("Custom expiry date"),
         validators=[Optional()],
-        description="Used with “Custom date”: the key stops working as that day begins in"
-        " UTC (00:00 UTC), which may be the day before in your time zone.",
+        description=lazy_gettext(
+            "Used with “Custom date”: the key stops working as that day begins in"
+            " UTC (00:00 UTC), which may be the day before in your time zone."
+        ),
     )
 
     def setup(
@@ -134,7 +184,7 @@ class CreateForm(TitleForm):
         valid = bool(super().validate(extra_validators))
         field = self.expires_on
         if self.expiration.data == "custom" and field.data is None and not field.errors:
-            field.errors = ["Choose the date the key expires on."]
+            field.errors = [gettext("Choose the date the key expires on.")]
             return False
         return valid
 
@@ -158,8 +208,9 @@ class CreateForm(TitleForm):
 class DelayForm(FlaskForm):  # type: ignore[misc]
     """When a revocation takes effect: now (also if not posted), or after one of :data:`DELAYS`."""
 
-    when = RadioField(
-        "When",
+    when = _Radio(
+        # Translators: the label of the choice of when a revocation takes effect.
+        lazy_gettext("When"),
         choices=[SelectChoice(value, label) for value, label, _delay in DELAYS],
         default="now",
     )
@@ -189,9 +240,12 @@ def _valid_networks(form: Any, field: Any) -> None:
 
 #: The levels a resource's row offers.
 LEVEL_CHOICES = [
-    SelectChoice("none", "None"),
-    SelectChoice("read", "Read"),
-    SelectChoice("write", "Write"),
+    # Translators: a key's access to a resource: no access.
+    SelectChoice("none", lazy_gettext("None")),
+    # Translators: a key's access to a resource: it may read it.
+    SelectChoice("read", lazy_gettext("Read")),
+    # Translators: a key's access to a resource: it may read and change it.
+    SelectChoice("write", lazy_gettext("Write")),
 ]
 
 
@@ -202,17 +256,23 @@ class ReachFields:
     #: The resources with a level field, in the order shown.
     resource_names: tuple[str, ...] = ()
 
-    scope = RadioField(
-        "Permissions",
-        choices=[SelectChoice("full", "Full access"), SelectChoice("restricted", "Restricted")],
+    scope = _Radio(
+        lazy_gettext("Permissions"),
+        choices=[
+            # Translators: a key's permissions: every Admin API route.
+            SelectChoice("full", lazy_gettext("Full access")),
+            # Translators: a key's permissions: only the resources and levels chosen.
+            SelectChoice("restricted", lazy_gettext("Restricted")),
+        ],
         default="full",
     )
     allowed_networks = TextAreaField(
-        "Allowed networks",
+        lazy_gettext("Allowed networks"),
         validators=[_valid_networks],
-        description=(
+        description=lazy_gettext(
             "One IPv4 or IPv6 address or range a line, such as 203.0.113.0/24 or"
-            f" 2001:db8::/64, at most {MAX_NETWORKS}. Empty: any address."
+            " 2001:db8::/64, at most %(max)s. Empty: any address.",
+            max=MAX_NETWORKS,
         ),
         render_kw={"rows": 3, "autocomplete": "off", "spellcheck": "false"},
     )
@@ -239,8 +299,7 @@ class ReachFields:
 def with_reach(base: type[Any], resources: Sequence[str]) -> type[Any]:
     """``base`` with :class:`ReachFields` and a None/Read/Write field per resource."""
     fields = {
-        f"level_{name}": RadioField(name, choices=LEVEL_CHOICES, default="none")
-        for name in resources
+        f"level_{name}": _Radio(name, choices=LEVEL_CHOICES, default="none") for name in resources
     }
     return type(base.__name__, (ReachFields, base), {"resource_names": tuple(resources), **fields})
 
@@ -248,7 +307,7 @@ def with_reach(base: type[Any], resources: Sequence[str]) -> type[Any]:
 class IdentifyForm(FlaskForm):  # type: ignore[misc]
     """A pasted secret, to find the key it belongs to."""
 
-    key = StringField("Secret API key to identify")
+    key = StringField(lazy_gettext("Secret API key to identify"))
 
 
 class ConfirmForm(FlaskForm):  # type: ignore[misc]
@@ -262,17 +321,6 @@ class AcknowledgeForm(FlaskForm):  # type: ignore[misc]
     through = IntegerField(validators=[InputRequired(), NumberRange(min=0, max=2**40)])
 
 
-class _Day(DateField):  # type: ignore[misc]
-    """A ``YYYY-MM-DD`` date whose error says what to enter."""
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = None
-            raise ValueError("Enter a real date, as YYYY-MM-DD.") from None
-
-
 class ListForm(Form):  # type: ignore[misc]
     """The list's search, filters, sort and page, read from the query string.
 
@@ -281,10 +329,12 @@ class ListForm(Form):  # type: ignore[misc]
     as the field's error.
     """
 
-    q = SearchField("Search", render_kw={"placeholder": "Search by title or key"})
-    status = StringField("Status", validators=[Optional(), AnyOf(STATUSES)])
-    created_from = _Day("Created from", validators=[Optional()])
-    created_to = _Day("Created to", validators=[Optional()])
+    q = SearchField(
+        lazy_gettext("Search"), render_kw={"placeholder": lazy_gettext("Search by title or key")}
+    )
+    status = StringField(lazy_gettext("Status"), validators=[Optional(), AnyOf(STATUSES)])
+    created_from = _Day(lazy_gettext("Created from"), validators=[Optional()])
+    created_to = _Day(lazy_gettext("Created to"), validators=[Optional()])
     sort = StringField(validators=[Optional(), AnyOf(SORT_FIELDS)])
     dir = StringField(validators=[Optional(), AnyOf(DIRECTIONS)])
     page = IntegerField(default=1, validators=[Optional()])
@@ -317,9 +367,10 @@ class AllKeysForm(ListForm):
     """The list of every user's keys: the same fields, and an owner."""
 
     owner = SearchField(
-        "Owner",
-        render_kw={"placeholder": "Email address"},
-        description="Show the keys of one user.",
+        # Translators: the user a key belongs to.
+        lazy_gettext("Owner"),
+        render_kw={"placeholder": lazy_gettext("Email address")},
+        description=lazy_gettext("Show the keys of one user."),
     )
 
     def to_query(self, per_page: int) -> KeyQuery:

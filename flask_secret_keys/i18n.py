@@ -166,7 +166,10 @@ def gettext(message: str, **variables: Any) -> str:
 def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
     """The form of ``singular``/``plural`` for ``num`` in the request's language;
     ``%(num)s`` is ``num`` written in that language."""
-    variables.setdefault("num", format_decimal(num, locale=page_locale()))
+    # Written the page's way ("1.000" in German); outside a request (the CLI) as is.
+    variables.setdefault(
+        "num", format_decimal(num, locale=page_locale()) if has_request_context() else str(num)
+    )
     return _format(current_translations().ungettext(singular, plural, num), variables)
 
 

@@ -31,6 +31,7 @@ from .errors import (
     SignatureInvalid,
     TooManyReports,
 )
+from .i18n import gettext
 from .outages import DATABASE_UNAVAILABLE, log_unavailable
 from .rules import GITHUB_SCANNING, LEAK_REPORT, Actor
 from .service import LeakReport
@@ -75,7 +76,7 @@ def _json(body: bytes) -> Any:
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        raise LeakRequestInvalid("The body is not JSON.") from None
+        raise LeakRequestInvalid(gettext("The body is not JSON.")) from None
 
 
 def _text(value: Any, limit: int) -> str | None:
@@ -88,7 +89,7 @@ def _matches(body: bytes) -> list[dict[str, Any]]:
     if not isinstance(matches, list) or not all(
         isinstance(match, dict) and isinstance(match.get("token"), str) for match in matches
     ):
-        raise LeakRequestInvalid("Expected a JSON array of objects, each with a token.")
+        raise LeakRequestInvalid(gettext("Expected a JSON array of objects, each with a token."))
     return matches
 
 
@@ -159,12 +160,16 @@ def leak_report() -> Response:
         or not all(isinstance(credential, str) for credential in credentials)
     ):
         raise LeakRequestInvalid(
-            f'Expected {{"credentials": [...]}} with 1 to {MAX_CREDENTIALS} strings.'
+            gettext(
+                'Expected {"credentials": [...]} with 1 to %(max)s strings.',
+                max=MAX_CREDENTIALS,
+            )
         )
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     actor = Actor.system(LEAK_REPORT, ip=request.remote_addr, user_agent=request.user_agent.string)
     response = _json_response(
-        {"message": "Thank you. Any of these that is a working key here is revoked."}, 202
+        {"message": gettext("Thank you. Any of these that is a working key here is revoked.")},
+        202,
     )
     response.call_on_close(lambda: _revoke_reported(app, credentials, actor))
     return response

@@ -22,6 +22,7 @@ from werkzeug.wrappers import Response
 
 from . import schema
 from .errors import DatabaseUnavailable
+from .i18n import gettext, ngettext
 
 #: What a failing or unreachable database raises, as opposed to a bug in a
 #: query: connection refused or lost, server gone or read-only, a deadlock or
@@ -59,7 +60,9 @@ def unavailable_page(error: Exception) -> tuple[str, int, dict[str, str]]:
         if missing
         else {"Retry-After": "30", "Cache-Control": "no-store"}
     )
-    return template.render(upgrade_needed=bool(missing)), 503, headers
+    # Only the translation helpers, which read no database (Flask-Babel's selector aside).
+    page = template.render(upgrade_needed=bool(missing), sk_gettext=gettext, sk_ngettext=ngettext)
+    return page, 503, headers
 
 
 def outdated_schema_page(error: Exception) -> tuple[str, int, dict[str, str]]:

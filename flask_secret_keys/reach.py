@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 from .errors import InvalidRestrictions
+from .i18n import gettext, lazy_gettext
 from .models import ACCESS_LEVELS, level_grants, reach_text
 
 Access = Literal["read", "write"]
@@ -46,8 +47,11 @@ def check_resource_name(name: str) -> str:
     """``name`` if it is a resource name, else a ValueError that says what one looks like."""
     if not isinstance(name, str) or RESOURCE_NAME.fullmatch(name) is None:
         raise ValueError(
-            f"{name!r} is not a resource name: use a short lowercase identifier such as"
-            " 'orders' or 'gift_cards' (a letter, then letters, digits or underscores)."
+            lazy_gettext(
+                "%(name)s is not a resource name: use a short lowercase identifier such as"
+                " 'orders' or 'gift_cards' (a letter, then letters, digits or underscores).",
+                name=repr(name),
+            )
         )
     return name
 
@@ -55,7 +59,9 @@ def check_resource_name(name: str) -> str:
 def check_access(access: str) -> Access:
     """``access`` if it is ``"read"`` or ``"write"``, else a ValueError."""
     if access not in ("read", "write"):
-        raise ValueError(f"{access!r} is not an access: use 'read' or 'write'.")
+        raise ValueError(
+            lazy_gettext("%(access)s is not an access: use 'read' or 'write'.", access=repr(access))
+        )
     return cast(Access, access)
 
 
@@ -82,8 +88,11 @@ def _resource_and_access(text: str) -> tuple[str, Access]:
         return check_resource_name(resource), check_access(access)
     except ValueError:
         raise InvalidRestrictions(
-            f"{text!r} is not a permission: write RESOURCE:read or RESOURCE:write,"
-            " such as orders:read."
+            lazy_gettext(
+                "%(text)s is not a permission: write RESOURCE:read or RESOURCE:write,"
+                " such as orders:read.",
+                text=repr(text),
+            )
         ) from None
 
 
@@ -117,13 +126,22 @@ def parse_network(text: str) -> Network:
         network = ipaddress.ip_network(text, strict=False)
     except ValueError:
         raise InvalidRestrictions(
-            f"{text!r} is not an IP address or range: write an address such as 203.0.113.7"
-            " or 2001:db8::1, or a range such as 203.0.113.0/24 or 2001:db8::/64.",
+            lazy_gettext(
+                "%(text)s is not an IP address or range: write an address such as"
+                " 203.0.113.7 or 2001:db8::1, or a range such as 203.0.113.0/24 or"
+                " 2001:db8::/64.",
+                text=repr(text),
+            ),
             "allowed_networks",
         ) from None
     if "/" in text and network.network_address != ipaddress.ip_address(text.split("/")[0]):
         raise InvalidRestrictions(
-            f"{text!r} has host bits set: the range is {network}.", "allowed_networks"
+            lazy_gettext(
+                "%(text)s has host bits set: the range is %(range)s.",
+                text=repr(text),
+                range=str(network),
+            ),
+            "allowed_networks",
         )
     return as_ipv4(network)
 
@@ -139,7 +157,10 @@ def parse_networks(entries: Iterable[str]) -> tuple[Network, ...]:
                 networks.append(network)
     if len(networks) > MAX_NETWORKS:
         raise InvalidRestrictions(
-            f"A key can have at most {MAX_NETWORKS} allowed networks: use wider ranges.",
+            lazy_gettext(
+                "A key can have at most %(max)s allowed networks: use wider ranges.",
+                max=MAX_NETWORKS,
+            ),
             "allowed_networks",
         )
     return tuple(sorted(networks, key=lambda net: (net.version, net)))
@@ -195,7 +216,11 @@ class Reach:
                     raise InvalidRestrictions(str(error)) from None
                 if level not in LEVELS:
                     raise InvalidRestrictions(
-                        f"{level!r} is not a level for {resource}: use none, read or write."
+                        lazy_gettext(
+                            "%(level)s is not a level for %(resource)s: use none, read or write.",
+                            level=repr(level),
+                            resource=resource,
+                        )
                     )
                 if level != "none":
                     pairs_list.append((resource, level))
@@ -300,7 +325,7 @@ def widenings(old: Reach, new: Reach) -> list[str]:
     found: list[str] = []
     if new.permissions is None:
         if old.permissions is not None:
-            found.append("Full access")
+            found.append(gettext("Full access"))
     elif old.permissions is not None:
         old_levels = dict(old.permissions)
         for resource, access in new.permissions:
@@ -309,7 +334,8 @@ def widenings(old: Reach, new: Reach) -> list[str]:
                 found.append(f"{resource} {old_level} → {access}")
     if old.networks:
         if not new.networks:
-            found.append("anywhere")
+            # Translators: what a change of restrictions would add: use from any address.
+            found.append(gettext("anywhere"))
         found.extend(
             str(network) for network in new.networks if not _covered(network, old.networks)
         )

@@ -144,9 +144,10 @@ def exact_time(when: dt.datetime | str) -> str:
 def user_label(user: Any | None) -> str:
     """How a user is named on a page: "You", or as ``SecretKeys.user_name`` names them."""
     if user is None:
+        # Translators: who did something, when that user has since been deleted.
         return gettext("a user who no longer exists")
     if user == signed_in_user():
-        # Translators: who did something, on its own in a field of the key's details.
+        # Translators: who did something (revoked a key …), when it was the reader.
         return gettext("You")
     return current_state().users.user_name(user)
 
@@ -308,12 +309,10 @@ def short_user_agent(agent: str) -> str:
         browser = f"Safari {products['Version'].split('.')[0]}"
     system = next((label for word, label in _SYSTEMS if word in agent), None)
     if browser is not None:
-        # Translators: a browser and its version, and the operating system: "Chrome 120 on macOS".
-        return (
-            gettext("%(browser)s on %(system)s", browser=browser, system=system)
-            if system
-            else browser
-        )
+        if system:
+            # Translators: a browser and its operating system, as "Chrome 120 on macOS".
+            return gettext("%(browser)s on %(system)s", browser=browser, system=system)
+        return browser
     other = [(name, version) for name, version in products.items() if name != "Mozilla"]
     if other:
         return " ".join(other[0])

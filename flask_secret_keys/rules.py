@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .errors import InvalidLifetime, InvalidTitle
+from .i18n import lazy_gettext, ngettext
 from .models import (
     ACTOR_NAME_MAX_LENGTH,
     IP_MAX_LENGTH,
@@ -62,33 +63,65 @@ def parse_duration(text: str) -> dt.timedelta:
     match = _DURATION.fullmatch(text.strip())
     if match is None:
         raise InvalidLifetime(
-            f"{text!r} is not a duration: give a whole number and a unit, such as 90s, 15m,"
-            " 24h or 30d."
+            lazy_gettext(
+                "%(text)s is not a duration: give a whole number and a unit, such as 90s, 15m,"
+                " 24h or 30d.",
+                text=repr(text),
+            )
         )
     duration = dt.timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
     if duration > MAX_DURATION:
         raise InvalidLifetime(
-            f"{text!r} is too long: the longest duration is {MAX_DURATION.days}d."
+            lazy_gettext(
+                "%(text)s is too long: the longest duration is %(longest)s.",
+                text=repr(text),
+                longest=f"{MAX_DURATION.days}d",
+            )
         )
     return duration
 
 
 def describe_duration(duration: dt.timedelta) -> str:
-    """A duration in words for messages: "90 days", "1 hour", "45 seconds"."""
+    """A duration in words for messages: "90 days", "1 hour", "45 seconds".
+
+    In the request's language, its plural forms and digits; in English outside
+    a request (the command line).
+
+    .. versionchanged:: 0.3.0
+       Translated.
+    """
     seconds = int(duration.total_seconds())
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size and seconds % size == 0:
-            count = seconds // size
-            return f"{count} {unit}{'' if count == 1 else 's'}"
-    return f"{seconds} second{'' if seconds == 1 else 's'}"
+    if seconds >= 86400 and seconds % 86400 == 0:
+        return ngettext("%(num)s day", "%(num)s days", seconds // 86400)
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return ngettext("%(num)s hour", "%(num)s hours", seconds // 3600)
+    if seconds >= 60 and seconds % 60 == 0:
+        return ngettext("%(num)s minute", "%(num)s minutes", seconds // 60)
+    return ngettext("%(num)s second", "%(num)s seconds", seconds)
 
 
-def check_delay(delay: dt.timedelta, what: str) -> None:
-    """Refuse a negative delay, or one longer than :data:`MAX_DELAY`."""
+def check_delay(delay: dt.timedelta, what: Literal["grace", "revocation"]) -> None:
+    """Refuse a negative delay, or one longer than :data:`MAX_DELAY`: ``what`` is a roll's
+    grace period or the delay before a scheduled revocation.
+
+    .. versionchanged:: 0.3.0
+       ``what`` is ``"grace"`` or ``"revocation"``, no longer words of the message.
+    """
     if delay < dt.timedelta(0):
-        raise InvalidLifetime(f"The {what} cannot be negative.")
+        raise InvalidLifetime(
+            lazy_gettext("The grace period cannot be negative.")
+            if what == "grace"
+            else lazy_gettext("The delay before the revocation cannot be negative.")
+        )
     if delay > MAX_DELAY:
-        raise InvalidLifetime(f"The {what} can be at most {describe_duration(MAX_DELAY)}.")
+        longest = describe_duration(MAX_DELAY)
+        raise InvalidLifetime(
+            lazy_gettext("The grace period can be at most %(duration)s.", duration=longest)
+            if what == "grace"
+            else lazy_gettext(
+                "The delay before the revocation can be at most %(duration)s.", duration=longest
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -186,17 +219,21 @@ def clean_title(title: str | None) -> str:
     """The title trimmed, or :class:`InvalidTitle` saying what is wrong with it."""
     title = (title or "").strip()
     if not title:
-        raise InvalidTitle("Enter a title.")
+        raise InvalidTitle(lazy_gettext("Enter a title."))
     if len(title) > TITLE_MAX_LENGTH:
-        raise InvalidTitle(f"The title can be at most {TITLE_MAX_LENGTH} characters long.")
+        raise InvalidTitle(
+            lazy_gettext("The title can be at most %(max)s characters long.", max=TITLE_MAX_LENGTH)
+        )
     if any(unicodedata.category(char) in ("Cc", "Cs") for char in title):
-        raise InvalidTitle("The title cannot contain control characters.")
+        raise InvalidTitle(lazy_gettext("The title cannot contain control characters."))
     if any(char in _SPOOFING for char in title):
         raise InvalidTitle(
-            "The title cannot contain text-direction controls or line and paragraph separators."
+            lazy_gettext(
+                "The title cannot contain text-direction controls or line and paragraph separators."
+            )
         )
     # Only separators and format characters (a zero-width space, say) would
     # show as a blank title.
     if all(unicodedata.category(char)[0] in "ZC" for char in title):
-        raise InvalidTitle("Enter a title.")
+        raise InvalidTitle(lazy_gettext("Enter a title."))
     return title

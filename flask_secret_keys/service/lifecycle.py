@@ -24,6 +24,7 @@ from ..errors import (
     KeyNotRollable,
     NotAnAdmin,
 )
+from ..i18n import lazy_gettext
 from ..models import SecretKeyMixin
 from ..reach import Reach, reach_of
 from ..rules import Actor, check_delay, clean_title, describe_duration
@@ -32,6 +33,15 @@ from .reading import Reader
 from .restrictions import same_restrictions
 from .revocation import Revocations
 from .store import Store, app, plus
+
+#: Why a key that is no longer active cannot be rolled, by its status.
+_NOT_ROLLABLE = {
+    "revoking": lazy_gettext(
+        "Only an active secret API key can be rolled: this one is scheduled for revocation."
+    ),
+    "revoked": lazy_gettext("Only an active secret API key can be rolled: this one is revoked."),
+    "expired": lazy_gettext("Only an active secret API key can be rolled: this one is expired."),
+}
 
 
 class Lifecycle:
@@ -53,15 +63,20 @@ class Lifecycle:
         if expires_at is None:
             if max_lifetime is not None:
                 raise InvalidLifetime(
-                    f"Keys must expire: choose an expiry within {describe_duration(max_lifetime)}."
+                    lazy_gettext(
+                        "Keys must expire: choose an expiry within %(duration)s.",
+                        duration=describe_duration(max_lifetime),
+                    )
                 )
             return
         if expires_at <= now:
-            raise InvalidLifetime("The expiry must be in the future.")
+            raise InvalidLifetime(lazy_gettext("The expiry must be in the future."))
         if max_lifetime is not None and expires_at > now + max_lifetime:
             raise InvalidLifetime(
-                f"Keys can live at most {describe_duration(max_lifetime)}:"
-                " choose an earlier expiry."
+                lazy_gettext(
+                    "Keys can live at most %(duration)s: choose an earlier expiry.",
+                    duration=describe_duration(max_lifetime),
+                )
             )
 
     def _owner_detail(self, user: Any) -> dict[str, Any]:
@@ -181,7 +196,7 @@ class Lifecycle:
         reach: Reach | None = None,
     ) -> tuple[SecretKeyMixin, str]:
         """Replace an active key by a successor; see :meth:`KeyService.roll`."""
-        check_delay(grace, "grace period")
+        check_delay(grace, "grace")
         store = self.store
         Key = store.model
         now = models.utcnow()
@@ -220,12 +235,11 @@ class Lifecycle:
             status = store.status_of(current, now)
             if status == "active":
                 raise KeyNotRollable(
-                    "The key's restrictions changed meanwhile: review them and roll again."
+                    lazy_gettext(
+                        "The key's restrictions changed meanwhile: review them and roll again."
+                    )
                 )
-            raise KeyNotRollable(
-                "Only an active secret API key can be rolled: this one is"
-                f" {'scheduled for revocation' if status == 'revoking' else status}."
-            )
+            raise KeyNotRollable(_NOT_ROLLABLE.get(status, KeyNotRollable.message))
         # At most one key of a user is in its grace period: a previous roll's
         # (or a scheduled revocation's) remaining time ends now.
         ended = self.revocations.end_other_graces(owner, key_id, by, now)

@@ -9,9 +9,11 @@ what won.
 from __future__ import annotations
 
 import sqlalchemy as sa
+from babel.support import LazyProxy
 
 from .. import models, signals
 from ..errors import KeyNotFound, KeyNotRestrictable, WouldWiden
+from ..i18n import lazy_gettext
 from ..models import SecretKeyMixin
 from ..reach import Reach, reach_of, widenings
 from ..rules import Actor
@@ -35,12 +37,13 @@ def same_restrictions(store: Store, key: SecretKeyMixin) -> list[sa.ColumnElemen
     ]
 
 
-def widening_message(gained: list[str]) -> str:
+def widening_message(gained: list[str]) -> LazyProxy:
     """Why a change was refused: what it would add, and that a roll is the way to add it."""
-    return (
-        f"Restrictions can only narrow a key's reach, and this would add {', '.join(gained)}."
+    return lazy_gettext(
+        "Restrictions can only narrow a key's reach, and this would add %(gained)s."
         " To widen it, roll the key: its successor is a new secret, and can be given"
-        " wider restrictions."
+        " wider restrictions.",
+        gained=", ".join(gained),
     )
 
 
@@ -93,4 +96,6 @@ class Restrictions:
             if session.get(Key, key.id) is None:
                 raise KeyNotFound()
             session.refresh(key)
-        raise WouldWiden("The key's restrictions keep changing: reload and try again.")
+        raise WouldWiden(
+            lazy_gettext("The key's restrictions keep changing: reload and try again.")
+        )

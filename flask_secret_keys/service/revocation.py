@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from .. import models, signals
 from ..errors import KeyAlreadyRevoked, KeyNotFound, KeyNotRevoked
+from ..i18n import lazy_gettext
 from ..models import SecretKeyMixin
 from ..rules import Actor, check_delay
 from .events import EventLog
@@ -44,7 +45,7 @@ class Revocations:
         if at is None or at <= now:
             at = now
         else:
-            check_delay(at - now, "delay before the revocation")
+            check_delay(at - now, "revocation")
         session = self.store.session
         by = None if actor is None else actor.user
         result = session.execute(
@@ -63,7 +64,7 @@ class Revocations:
                 raise KeyNotFound()
             if current.revoked_at is not None and current.revoked_at > now + _SAME_INSTANT:
                 raise KeyAlreadyRevoked(
-                    "This secret API key is already scheduled to be revoked sooner."
+                    lazy_gettext("This secret API key is already scheduled to be revoked sooner.")
                 )
             raise KeyAlreadyRevoked()
         if at > now:

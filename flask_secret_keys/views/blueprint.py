@@ -27,6 +27,7 @@ from .. import crypto
 from ..errors import KeyNotFound
 from ..forms import IdentifyForm, ListForm
 from ..headers import add_security_headers
+from ..i18n import gettext
 from ..outages import DATABASE_UNAVAILABLE, outdated_schema_page, unavailable_page
 from ..rendering import render_page, render_partial, signed_in_user, template_helpers
 from ..rules import Actor, KeyQuery
@@ -77,7 +78,7 @@ def _require_admin_session() -> ResponseReturnValue | None:
     if not current_user.is_authenticated:
         return _unauthorized()
     if not current_state().users.is_admin(signed_in_user()):
-        abort(403, "Secret API keys are for admin users only.")
+        abort(403, gettext("Secret API keys are for admin users only."))
     return None
 
 

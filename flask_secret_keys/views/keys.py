@@ -6,6 +6,7 @@ An overseer may also open and revoke any user's key here.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections.abc import Callable
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -35,6 +36,7 @@ from ..forms import (
     TitleForm,
     with_reach,
 )
+from ..i18n import gettext, ngettext
 from ..models import SecretKeyMixin
 from ..reach import reach_of
 from ..rendering import (
@@ -88,12 +90,27 @@ def _on_details_page(key: SecretKeyMixin) -> bool:
     return not current or urlsplit(current).path == url_for(".detail", key_id=key.id)
 
 
-def _whose(key: SecretKeyMixin) -> str:
-    """How a notice names ``key``'s kind: "Secret API key", or, for another user's key,
-    "Grace Hopper's secret API key"."""
+def _revoked_notice(key: SecretKeyMixin, delay: dt.timedelta) -> str:
+    """The notice of a revocation: of "Secret API key “Billing”", or, for another user's
+    key, of "Grace Hopper's secret API key “Billing”"; now, or in ``delay``."""
+    title = key.title
     if is_own(key):
-        return "Secret API key"
-    return f"{current_state().users.user_name(key.owner)}’s secret API key"
+        if delay:
+            return gettext(
+                "Secret API key “%(title)s” will be revoked in %(duration)s.",
+                title=title,
+                duration=describe_duration(delay),
+            )
+        return gettext("Secret API key “%(title)s” revoked.", title=title)
+    owner = current_state().users.user_name(key.owner)
+    if delay:
+        return gettext(
+            "%(owner)s’s secret API key “%(title)s” will be revoked in %(duration)s.",
+            owner=owner,
+            title=title,
+            duration=describe_duration(delay),
+        )
+    return gettext("%(owner)s’s secret API key “%(title)s” revoked.", owner=owner, title=title)
 
 
 def key_changed(key: SecretKeyMixin, message: str) -> ResponseReturnValue:
@@ -167,7 +184,7 @@ def index() -> Response:
         ListForm(request.args),
         search,
         "secret_keys/index.html",
-        "Secret API Keys",
+        gettext("Secret API Keys"),
         "secret_keys/_results.html",
         **page,
     )
@@ -197,13 +214,26 @@ def identify() -> ResponseReturnValue:
         if retry_after is not None:
             status = 429
             form.key.errors.append(
-                f"Too many keys that match nothing. Try again in {retry_after} seconds."
+                ngettext(
+                    "Too many keys that match nothing. Try again in %(num)s second.",
+                    "Too many keys that match nothing. Try again in %(num)s seconds.",
+                    retry_after,
+                )
             )
         else:
+            length = crypto.token_length(current_state().settings.prefix)
             form.key.errors.append(
-                f"No key {'' if oversees() else 'of yours '}matches. Check that the whole key"
-                " was pasted: it is"
-                f" {crypto.token_length(current_state().settings.prefix)} characters long."
+                gettext(
+                    "No key matches. Check that the whole key was pasted: it is %(length)s"
+                    " characters long.",
+                    length=length,
+                )
+                if oversees()
+                else gettext(
+                    "No key of yours matches. Check that the whole key was pasted: it is"
+                    " %(length)s characters long.",
+                    length=length,
+                )
             )
     form.key.data = ""
     if wants_partial():
@@ -211,7 +241,7 @@ def identify() -> ResponseReturnValue:
     else:
         response = render_page(
             "secret_keys/action.html",
-            "Identify a key",
+            gettext("Identify a key"),
             status,
             partial="secret_keys/_identify.html",
             identify_form=form,
@@ -242,7 +272,7 @@ def _reveal(key: SecretKeyMixin, token: str, message: str) -> Response:
     if not wants_partial():
         flash(message, FLASH_CATEGORY)
     response = dialog_or_page(
-        "secret_keys/_reveal.html", "Copy your new secret API key", key=key, token=token
+        "secret_keys/_reveal.html", gettext("Copy your new secret API key"), key=key, token=token
     )
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -261,7 +291,7 @@ def create() -> Response:
     form = _create_form()
     posted = request.method == "POST"
     valid = posted and validated(form)
-    title = "Create a secret API key"
+    title = gettext("Create a secret API key")
     active_key = lost_key = None
     if valid and form.replace.data:
         # "Replace with a new key": only the key this form made, never used.
@@ -286,7 +316,9 @@ def create() -> Response:
             field = form.expires_on if form.expiration.data == "custom" else form.expiration
             field.errors = [*field.errors, str(error)]
         else:
-            return _reveal(key, token, f"Secret API key “{key.title}” created.")
+            return _reveal(
+                key, token, gettext("Secret API key “%(title)s” created.", title=key.title)
+            )
     else:
         active_key = service.active_key(user)
         # Whole seconds: some databases store times without fractions.
@@ -331,13 +363,17 @@ def edit(key_id: int) -> ResponseReturnValue:
     key = key_service().key_of(signed_in_user(), key_id)
     if request.method == "GET":
         form = TitleForm(obj=key)
-        return dialog_or_page("secret_keys/_edit.html", "Edit secret API key", form=form, key=key)
+        return dialog_or_page(
+            "secret_keys/_edit.html", gettext("Edit secret API key"), form=form, key=key
+        )
     form = TitleForm()
     # The form ran the service's title rules already, so the rename cannot refuse the title.
     if validated(form):
         key_service().rename(key, form.title.data, actor=current_actor())
-        return key_changed(key, "Title updated.")
-    return dialog_or_page("secret_keys/_edit.html", "Edit secret API key", 422, form=form, key=key)
+        return key_changed(key, gettext("Title updated."))
+    return dialog_or_page(
+        "secret_keys/_edit.html", gettext("Edit secret API key"), 422, form=form, key=key
+    )
 
 
 @bp.route("/<int:key_id>/revoke", methods=["GET", "POST"])
@@ -353,10 +389,13 @@ def revoke(key_id: int) -> ResponseReturnValue:
         # It works no more, so there is nothing to revoke: no form, by any URL.
         return dialog_or_page(
             "secret_keys/_revoke.html",
-            "Revoke API key",
+            gettext("Revoke API key"),
             409 if request.method == "POST" else 200,
             key=key,
-            error=f"“{key.title}” has expired, so it no longer works: there is nothing to revoke.",
+            error=gettext(
+                "“%(title)s” has expired, so it no longer works: there is nothing to revoke.",
+                title=key.title,
+            ),
         )
     # A delay is offered only if it ends before the key stops working anyway.
     ends = [t for t in (key.revoked_at, key_service().ends_at(key)) if t is not None]
@@ -368,10 +407,7 @@ def revoke(key_id: int) -> ResponseReturnValue:
         key_service().revoke(
             key, at=models.utcnow() + delay if delay else None, actor=current_actor()
         )
-        if delay:
-            message = f"{_whose(key)} “{key.title}” will be revoked in {describe_duration(delay)}."
-        else:
-            message = f"{_whose(key)} “{key.title}” revoked."
+        message = _revoked_notice(key, delay)
         if not then_create:
             return key_changed(key, message)
         if wants_partial():
@@ -394,7 +430,7 @@ def revoke(key_id: int) -> ResponseReturnValue:
         act,
         (KeyAlreadyRevoked,),
         "secret_keys/_revoke.html",
-        "Revoke API key",
+        gettext("Revoke API key"),
         then_create=then_create,
     )
 
@@ -415,7 +451,9 @@ def roll(key_id: int) -> ResponseReturnValue:
         successor, token = key_service().roll(
             key, form.delay, actor=current_actor(), reach=form.reach()
         )
-        return _reveal(successor, token, f"Secret API key “{key.title}” rolled.")
+        return _reveal(
+            successor, token, gettext("Secret API key “%(title)s” rolled.", title=key.title)
+        )
 
     return _confirmed(
         key,
@@ -423,7 +461,8 @@ def roll(key_id: int) -> ResponseReturnValue:
         act,
         (KeyNotRollable, ActiveKeyExists, NotAnAdmin),
         "secret_keys/_roll.html",
-        "Roll key",
+        # Translators: the title of the dialog that replaces a key by a new one.
+        gettext("Roll key"),
         in_grace=[o for o in key_service().working_keys_of(signed_in_user()) if o.id != key.id],
     )
 
@@ -437,11 +476,16 @@ def delete(key_id: int) -> ResponseReturnValue:
     def act() -> ResponseReturnValue:
         title = key.title
         key_service().delete(key, actor=current_actor())
-        flash(f"Secret API key “{title}” deleted.", FLASH_CATEGORY)
+        flash(gettext("Secret API key “%(title)s” deleted.", title=title), FLASH_CATEGORY)
         if wants_partial():
             return cast(Response, htmx_response("", redirect=url_for(".index")))
         return redirect(url_for(".index"), 303)
 
     return _confirmed(
-        key, form, act, (KeyNotRevoked,), "secret_keys/_delete.html", "Delete secret API key"
+        key,
+        form,
+        act,
+        (KeyNotRevoked,),
+        "secret_keys/_delete.html",
+        gettext("Delete secret API key"),
     )

@@ -10,6 +10,7 @@ from flask import abort
 from flask.typing import ResponseReturnValue
 
 from ..forms import AcknowledgeForm
+from ..i18n import gettext
 from ..models import SecretKeyMixin
 from ..rendering import signed_in_user
 from ..usage import Usage
@@ -48,4 +49,4 @@ def acknowledge(key_id: int) -> ResponseReturnValue:
         abort(400)
     through = dt.datetime.fromtimestamp(form.through.data, dt.timezone.utc)
     key_service().acknowledge_new_networks(key, through=through)
-    return key_changed(key, "New networks acknowledged.")
+    return key_changed(key, gettext("New networks acknowledged."))

@@ -13,6 +13,7 @@ from flask_htmx import make_response as htmx_response
 from flask_sqlalchemy.pagination import Pagination
 
 from ..forms import AllKeysForm, ConfirmForm
+from ..i18n import gettext, ngettext
 from ..rendering import FLASH_CATEGORY, oversees
 from ..rules import KeyQuery
 from ..state import current_state
@@ -29,7 +30,7 @@ from .blueprint import (
 
 def _require_overseer() -> None:
     if not oversees():
-        abort(403, "Only users who oversee secret API keys can see every user's keys.")
+        abort(403, gettext("Only users who oversee secret API keys can see every user's keys."))
 
 
 @bp.get("/all")
@@ -43,7 +44,7 @@ def all_keys() -> Response:
         if query.owner:
             owner = current_state().users.find_user(query.owner)
             if owner is None:
-                form.owner.errors = [f"No user “{query.owner}”."]
+                form.owner.errors = [gettext("No user “%(owner)s”.", owner=query.owner)]
         # An owner filter naming no user matches no key.
         owners = [owner] if owner is not None else [] if query.owner else None
         return service.search_all(query, owners=owners), {
@@ -53,7 +54,11 @@ def all_keys() -> Response:
         }
 
     return key_list(
-        form, search, "secret_keys/all.html", "All keys", "secret_keys/_all_results.html"
+        form,
+        search,
+        "secret_keys/all.html",
+        gettext("All keys"),
+        "secret_keys/_all_results.html",
     )
 
 
@@ -73,7 +78,12 @@ def revoke_all() -> ResponseReturnValue:
         count = len(revoked)
         name = current_state().users.user_name(owner)
         flash(
-            f"Revoked {count} working {'key' if count == 1 else 'keys'} of {name}.",
+            ngettext(
+                "Revoked %(num)s working key of %(name)s.",
+                "Revoked %(num)s working keys of %(name)s.",
+                count,
+                name=name,
+            ),
             FLASH_CATEGORY,
         )
         target = url_for(".all_keys", owner=identifier)
@@ -82,7 +92,7 @@ def revoke_all() -> ResponseReturnValue:
         return redirect(target, 303)
     return dialog_or_page(
         "secret_keys/_revoke_all.html",
-        "Revoke all working keys",
+        gettext("Revoke all working keys"),
         form=form,
         owner=owner,
         identifier=identifier,

@@ -17,6 +17,7 @@ from flask_wtf import FlaskForm
 
 from ..errors import KeyNotRestrictable, WouldWiden
 from ..forms import with_reach
+from ..i18n import gettext
 from ..models import SecretKeyMixin
 from ..reach import Reach, reach_of
 from ..rendering import signed_in_user
@@ -59,7 +60,14 @@ def _when(seconds: int) -> dt.datetime:
 def _words(permission: str) -> str:
     """``orders:read`` as "orders read"; a route that declares no resource in words."""
     if permission == "full_access":
-        return "routes without a resource"
+        return gettext("routes without a resource")
+    resource, _, access = permission.partition(":")
+    if access == "read":
+        # Translators: a permission a key used, as "orders read"; the resource is a name.
+        return gettext("%(resource)s read", resource=resource)
+    if access == "write":
+        # Translators: a permission a key used, as "orders write"; the resource is a name.
+        return gettext("%(resource)s write", resource=resource)
     return permission.replace(":", " ")
 
 
@@ -109,7 +117,7 @@ def restrict(key_id: int) -> ResponseReturnValue:
     """Edit restrictions: narrower only. ``?narrow=1`` pre-fills what the key used."""
     key = key_service().key_of(signed_in_user(), key_id)
     form = _restrict_form()
-    title = "Edit restrictions"
+    title = gettext("Edit restrictions")
     if request.method == "GET":
         current = reach_of(key)
         suggestion = None
@@ -126,7 +134,7 @@ def restrict(key_id: int) -> ResponseReturnValue:
         except (WouldWiden, KeyNotRestrictable) as refused:
             status, error = 409, str(refused)
         else:
-            return key_changed(key, "Restrictions updated.")
+            return key_changed(key, gettext("Restrictions updated."))
     return dialog_or_page(
         "secret_keys/_restrict.html", title, status, form=form, key=key, error=error, narrowed=False
     )
