@@ -98,7 +98,7 @@ def _choose_locale() -> str:
     # The validated SECRET_KEYS_LOCALE, from the app's state (this module sits
     # below the state in the layers, so it reads it without importing it).
     state = current_app.extensions.get("secret_keys")
-    configured = getattr(getattr(state, "settings", None), "locale", None)
+    configured: str | None = getattr(getattr(state, "settings", None), "locale", None)
     if configured is not None:
         return configured
     return _browser_locale() or SOURCE_LOCALE
