@@ -21,8 +21,9 @@ from tests.helpers import BASE, count_statements, get_user, log_in, post, servic
 
 
 def words(response: Any) -> str:
-    """The page's text without tags, spaces collapsed."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text(response))).replace("&#39;", "'")
+    """The page's text without tags and scripts, spaces collapsed."""
+    page = re.sub(r"<script\b.*?</script>", " ", text(response), flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)).replace("&#39;", "'")
 
 
 def make_key(app: Flask, email: str, title: str, *, revoked: bool = False) -> tuple[int, str]:

@@ -18,6 +18,46 @@
     return element && element.closest && element.closest("#sk-root");
   }
 
+  /* The sentences the script shows, in the language of the page: rendered into it
+     as JSON by _assets.html, read once; English where a page has none (a host's own
+     _assets.html). ``%(name)s`` placeholders are filled in from ``values``. */
+  var ENGLISH = {
+    copied: "Copied",
+    copiedStatus: "Copied to the clipboard.",
+    copyByHand: "Press Ctrl+C (or ⌘C) to copy the selected key.",
+    notCopied: "You haven’t copied the key, and it can’t be shown again. " +
+      "Copy it first, or close again to leave without it.",
+    closeWithoutCopying: "Close without copying",
+    done: "Done",
+    localExpiry: "The key stops working on %(local_time)s your time (00:00 UTC on %(date)s).",
+    characters: "%(used)s of %(limit)s characters",
+    failed: "Something went wrong. Reload the page and try again.",
+    dismiss: "Dismiss"
+  };
+  var messages = null;
+
+  function sentence(name, values) {
+    if (messages === null) {
+      var element = document.getElementById("sk-messages");
+      try {
+        messages = (element && JSON.parse(element.textContent)) || {};
+      } catch (error) {
+        messages = {};
+      }
+    }
+    var message = typeof messages[name] === "string" ? messages[name] : ENGLISH[name];
+    return message.replace(/%(?:\((\w+)\)s|%)/g, function (whole, key) {
+      if (key === undefined) return "%";
+      return values && key in values ? String(values[key]) : whole;
+    });
+  }
+
+  // The language of the pages' sentences, for the dates and numbers the script writes.
+  function pageLanguage() {
+    var root = skRoot();
+    return (root && root.lang) || document.documentElement.lang || undefined;
+  }
+
   /* Dialogs arrive from the server closed; open them as modals. */
   function openDialog(dialog) {
     if (dialog.open || !dialog.isConnected) return;
@@ -230,7 +270,7 @@
     var close = document.createElement("button");
     close.type = "button";
     close.className = "sk-toast-close";
-    close.setAttribute("aria-label", "Dismiss");
+    close.setAttribute("aria-label", sentence("dismiss"));
     close.textContent = "×";
     toast.appendChild(close);
     if (!toast.contains(document.activeElement)) removeLater(toast);
@@ -300,9 +340,9 @@
           other.removeAttribute("data-sk-copied");
           other.querySelector("[data-sk-copy-label]").textContent = other.getAttribute("data-sk-copy-name");
         });
-        label.textContent = "Copied";
+        label.textContent = sentence("copied");
         button.setAttribute("data-sk-copied", "");
-        status.textContent = "Copied to the clipboard.";
+        status.textContent = sentence("copiedStatus");
         clearTimeout(button.skCopiedTimer);
         button.skCopiedTimer = setTimeout(function () {
           label.textContent = name;
@@ -311,7 +351,7 @@
       } else {
         field.focus();
         field.select();
-        status.textContent = "Press Ctrl+C (or ⌘C) to copy the selected key.";
+        status.textContent = sentence("copyByHand");
       }
     }
     if (navigator.clipboard && window.isSecureContext) {
@@ -338,7 +378,7 @@
     var check = frame.querySelector("[data-sk-close-check]");
     if (check) check.textContent = "";
     var done = frame.querySelector("[data-sk-done]");
-    if (done) done.textContent = "Done";
+    if (done) done.textContent = sentence("done");
   }
 
   function mayClose(dialog) {
@@ -347,10 +387,9 @@
     if (reveal.hasAttribute("data-sk-copied") || dialog.hasAttribute("data-sk-asked")) return true;
     dialog.setAttribute("data-sk-asked", "");
     var check = dialog.querySelector("[data-sk-close-check]");
-    check.textContent = "You haven’t copied the key, and it can’t be shown again. " +
-      "Copy it first, or close again to leave without it.";
+    check.textContent = sentence("notCopied");
     var done = dialog.querySelector("[data-sk-done]");
-    if (done) done.textContent = "Close without copying";
+    if (done) done.textContent = sentence("closeWithoutCopying");
     return false;
   }
 
@@ -408,9 +447,8 @@
       hint.textContent = hint.getAttribute("data-sk-utc-text");
       return;
     }
-    var local = new Intl.DateTimeFormat(document.documentElement.lang || undefined,
-      {dateStyle: "full", timeStyle: "short"}).format(day);
-    hint.textContent = "The key stops working on " + local + " your time (00:00 UTC on " + input.value + ").";
+    var local = new Intl.DateTimeFormat(pageLanguage(), {dateStyle: "full", timeStyle: "short"}).format(day);
+    hint.textContent = sentence("localExpiry", {local_time: local, date: input.value});
   }
 
   document.addEventListener("change", function (event) {
@@ -428,7 +466,8 @@
     if (!counter || !counter.hasAttribute("data-sk-count")) return;
     var limit = Number(counter.getAttribute("data-sk-count"));
     var used = input.value.length;
-    counter.textContent = used + " of " + limit + " characters";
+    var number = new Intl.NumberFormat(pageLanguage());
+    counter.textContent = sentence("characters", {used: number.format(used), limit: number.format(limit)});
     if (used >= limit) counter.setAttribute("data-sk-full", ""); else counter.removeAttribute("data-sk-full");
   }
 
@@ -673,7 +712,7 @@
   function failed(event) {
     var element = event.detail.elt;
     if (!inRoot(element)) return;
-    var message = "Something went wrong. Reload the page and try again.";
+    var message = sentence("failed");
     var form = element.closest && element.closest("form");
     if (form) form.removeAttribute("data-sk-sent");
     var dialog = document.querySelector("#sk-root dialog[data-sk-dialog][open]");
