@@ -18,6 +18,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from .i18n import lazy_gettext
 from .reach import Access, Permission, Reach, access_for, check_access, check_resource_name
 
 #: The attribute that marks a view function or a blueprint as Admin API.
@@ -41,6 +42,17 @@ class Resource:
 
     label: str
     description: str = ""
+
+
+#: The resource of the extension's own management API, in the pages' language
+#: (a host may still label it its way).
+_OWN_LABELS: dict[str, Resource] = {
+    "secret_keys": Resource(
+        lazy_gettext("Secret API keys"),  # type: ignore[arg-type]
+        # Translators: what the secret_keys permission of a restricted key covers.
+        lazy_gettext("List, create, roll and revoke keys through the management API"),  # type: ignore[arg-type]
+    )
+}
 
 
 def check_resources(resources: Mapping[str, Resource | str] | None) -> dict[str, Resource]:
@@ -162,7 +174,7 @@ class RouteIndex:
         declared = set(self.declared_resources())
         infos = []
         for name in sorted(declared | set(names)):
-            label = self.labels.get(name)
+            label = self.labels.get(name) or _OWN_LABELS.get(name)
             infos.append(
                 ResourceInfo(
                     name,
