@@ -96,6 +96,8 @@ def test_a_second_create_is_refused_with_the_active_keys_id(api: FlaskClient) ->
         ({"title": "X", "permissions": {"orders": 1}}, 400, None),
         ({"title": "X", "allowed_networks": "203.0.113.0/24"}, 400, None),
         ({"title": "X", "allowed_networks": [None]}, 400, None),
+        ({"title": "X", "permissions": {f"r{n}": "read" for n in range(65)}}, 400, None),
+        ({"title": "X", "allowed_networks": [f"203.0.113.{n}" for n in range(21)]}, 400, None),
         ({"title": 5}, 400, None),
         ({}, 400, None),
         (["title"], 400, None),
@@ -120,6 +122,7 @@ def test_expiry_is_the_default_unless_given(make_app: Any, clock: Clock) -> None
     bodies: list[dict[str, Any]] = [
         {},
         {"expires_in": 3600},
+        {"expires_in": 7200.0},
         {"expires_at": "2031-02-03T04:05:06+01:00"},
         {"expires_in": None},
     ]
@@ -136,6 +139,7 @@ def test_expiry_is_the_default_unless_given(make_app: Any, clock: Clock) -> None
     assert expiries == [
         utc(clock.now + 30 * 24 * hour),
         utc(clock.now + hour),
+        utc(clock.now + 2 * hour),
         "2031-02-03T03:05:06Z",
         None,
     ]
@@ -178,6 +182,7 @@ def test_list_windows_filters_and_counts_like_the_pages(
         "created_from=2024-02-30",
         "created_to=yesterday",
         "q=" + "a" * 101,
+        "owner=" + "a" * 256,
     ],
 )
 def test_bad_list_parameters_are_refused(api: FlaskClient, query: str) -> None:

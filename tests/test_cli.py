@@ -13,7 +13,7 @@ from flask import Flask
 from example_app.extensions import secret_keys
 from example_app.models import db
 from flask_secret_keys import Actor, KeyService, crypto, models
-from tests.helpers import csrf_token, get_user, log_in, run_cli
+from tests.helpers import Clock, csrf_token, get_user, log_in, run_cli
 
 BASE = "/settings/secret-api-keys"
 
@@ -209,6 +209,30 @@ def test_log_prints_a_keys_events_newest_first(app: Flask) -> None:
     for record in records:
         at = dt.datetime.fromisoformat(record["at"])
         assert at.utcoffset() == dt.timedelta(0)
+
+
+def test_log_of_a_deleted_key_still_prints_its_events(app: Flask) -> None:
+    run_cli(app, "create", "--user", "admin@example.com", "--title", "CI")
+    assert run_cli(app, "revoke", "1")[0] == 0
+    assert run_cli(app, "delete", "1")[0] == 0
+
+    code, out, err = run_cli(app, "log", "1", "--json")
+
+    assert code == 0, err
+    assert [r["event"] for r in json.loads(out)] == ["deleted", "revoked", "created"]
+
+
+def test_log_records_a_revocation_whose_time_has_come(app: Flask, clock: Clock) -> None:
+    run_cli(app, "create", "--user", "admin@example.com", "--title", "CI")
+    assert run_cli(app, "revoke", "1", "--in", "15m")[0] == 0
+    clock.advance(minutes=16)
+
+    code, out, _err = run_cli(app, "log", "1", "--json")
+
+    assert code == 0
+    records = json.loads(out)
+    assert [r["event"] for r in records] == ["revoked", "revocation_scheduled", "created"]
+    assert records[0]["actor"] == "system"
 
 
 def test_log_of_an_unknown_key_is_an_error(app: Flask) -> None:

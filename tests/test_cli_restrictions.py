@@ -85,6 +85,16 @@ def test_restrict_narrows_and_refuses_widening_in_one_line(app: Flask) -> None:
     assert "Restrictions narrowed from orders write from anywhere to orders read" in out
 
 
+def test_restrict_without_options_is_a_usage_error_that_changes_nothing(app: Flask) -> None:
+    created(app, "--permission", "orders:write")
+
+    code, _out, err = run_cli(app, "restrict", "1")
+
+    assert code == 2 and "Give --permission, --allow-network or both." in err
+    (record,) = listed(app)
+    assert record["permissions"] == {"orders": "write"}
+
+
 def test_roll_keeps_the_restrictions_unless_given_others(app: Flask) -> None:
     created(app, "--permission", "orders:read", "--allow-network", "10.0.0.0/8")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -115,6 +117,19 @@ def test_a_malformed_report_is_400(client: FlaskClient, body: Any) -> None:
 
     assert response.status_code == 400
     assert response.get_json()["error"] == "invalid_request"
+
+
+def test_a_report_past_a_megabyte_is_413_even_without_a_length(client: FlaskClient) -> None:
+    body = json.dumps({"credentials": ["x" * 1000] * 1100}).encode()
+
+    response = client.post(
+        URL,
+        input_stream=io.BytesIO(body),
+        headers={"Transfer-Encoding": "chunked", "Content-Type": "application/json"},
+        environ_base={"wsgi.input_terminated": True},
+    )
+
+    assert response.status_code == 413
 
 
 def test_a_report_needs_the_rate_limit(make_app: Callable[..., Flask]) -> None:

@@ -182,6 +182,11 @@ def test_the_owner_acknowledges_a_new_network(
 
     refused = admin_client.post(f"{BASE}/1/acknowledge", data={"through": through.group(1)})
     assert refused.status_code == 400  # no CSRF token
+    for bad in ("", "soon"):
+        refused = admin_client.post(
+            f"{BASE}/1/acknowledge", data={"through": bad, "csrf_token": csrf_token(admin_client)}
+        )
+        assert refused.status_code == 400
     assert flagged(app)
 
     response = admin_client.post(

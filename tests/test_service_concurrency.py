@@ -30,6 +30,7 @@ from flask_secret_keys import (
     KeyNotFound,
     KeyNotRevoked,
     KeyNotRollable,
+    LeakReport,
     crypto,
 )
 from tests.helpers import (
@@ -353,3 +354,35 @@ def test_creates_racing_for_an_expired_keys_slot_let_one_through(app: Flask, clo
     assert sum(isinstance(r, tuple) for r in results) == 1, results
     assert sum(isinstance(r, ActiveKeyExists) for r in results) == THREADS - 1, results
     assert len(usable_active_keys(app)) == 1
+
+
+@pytest.mark.parametrize("late", ["leak", "revoke_all", "roll_of_the_successor"])
+def test_a_write_whose_clock_read_before_a_revocation_does_not_end_the_key_again(
+    app: Flask, clock: Clock, late: str
+) -> None:
+    """A request reads its clock, waits for the database, and writes after a racing
+    revocation committed with a clock a few milliseconds later: the key stays ended once."""
+    with app.app_context():
+        service, user = service_of(app), get_user("admin@example.com")
+        key, _token = service.create(user, "Raced")
+        successor, _token = service.roll(key, HOUR, actor=Actor.for_user(user))
+        raced = key if late == "roll_of_the_successor" else successor
+        raced_id, successor_id = raced.id, successor.id
+        clock.advance(milliseconds=10)
+        service.revoke(raced, actor=Actor.for_user(user))
+        clock.advance(milliseconds=-5)
+
+        if late == "leak":
+            found = service.revoke_leaked([LeakReport(raced, "content")], actor=Actor.system())
+            assert found == []
+        elif late == "revoke_all":
+            revoked = service.revoke_all(user, actor=Actor.for_user(user))
+            assert [k.id for k in revoked] == [key.id]
+        else:
+            service.roll(service.key_by_id(successor_id), HOUR, actor=Actor.for_user(user))
+
+        clock.advance(hours=2)
+        service.settle()
+        endings = [e.event for e in service.events_of(raced_id) if e.event != "created"]
+        assert endings.count("revoked") == 1, endings
+        assert "leaked" not in endings

@@ -76,7 +76,6 @@ class Leaks:
         expired, dormant) is left as it is and gets no event. One commit for all.
         """
         store = self.store
-        Key = store.model
         now = models.utcnow()
         session = store.session
         revoked: list[LeakReport] = []
@@ -87,7 +86,7 @@ class Leaks:
                     now,
                     None,
                     now,
-                    sa.or_(Key.revoked_at.is_(None), Key.revoked_at > now),
+                    store.revocable(now),
                     store.unexpired(now),
                 )
             )

@@ -75,7 +75,7 @@ class Restrictions:
                 .where(
                     Key.id == key.id,
                     *same_restrictions(store, key),
-                    sa.or_(Key.revoked_at.is_(None), Key.revoked_at > now),
+                    store.revocable(now),
                     store.unexpired(now),
                 )
                 .values(permissions=permissions, allowed_networks=networks, updated_at=now)

@@ -109,17 +109,12 @@ class Revocations:
 
     def revoke_all(self, user: Any, actor: Actor | None) -> list[SecretKeyMixin]:
         """Revoke at once every key of ``user`` that still works; returns those revoked."""
-        Key = self.store.model
         now = models.utcnow()
         by = None if actor is None else actor.user
         session = self.store.session
         revoked: list[SecretKeyMixin] = []
         for key in self.reader.working_keys_of(user):
-            result = session.execute(
-                self.update(
-                    key.id, now, by, now, sa.or_(Key.revoked_at.is_(None), Key.revoked_at > now)
-                )
-            )
+            result = session.execute(self.update(key.id, now, by, now, self.store.revocable(now)))
             if result.rowcount:
                 self.events.record(key, "revoked", actor)
                 revoked.append(key)
@@ -262,7 +257,7 @@ class Revocations:
         ended = []
         for other in others:
             result = self.store.session.execute(
-                self.update(other.id, now, by, now, Key.revoked_at > now)
+                self.update(other.id, now, by, now, self.store.revocable(now))
             )
             if result.rowcount:
                 ended.append(other)

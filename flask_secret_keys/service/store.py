@@ -109,6 +109,21 @@ class Store:
             condition = sa.and_(condition, self.used_since(now - self.unused_after))
         return condition
 
+    def revocable(self, now: dt.datetime) -> sa.ColumnElement[bool]:
+        """The SQL condition for a key a write may still revoke (or change) at ``now``: never
+        revoked, or its revocation still ahead.
+
+        A revocation that took effect at once has ``updated_at`` equal to its
+        ``revoked_at``; requiring ``updated_at < revoked_at`` keeps a racing
+        request whose clock read a few milliseconds earlier from taking such a
+        key for one still in its grace period and ending it a second time.
+        """
+        Key = self.model
+        return sa.or_(
+            Key.revoked_at.is_(None),
+            sa.and_(Key.revoked_at > now, Key.updated_at < Key.revoked_at),
+        )
+
     def used_since(self, since: dt.datetime) -> sa.ColumnElement[bool]:
         """The SQL condition for a key used (or, never used, created) after ``since``."""
         Key = self.model
