@@ -33,9 +33,16 @@ from markupsafe import Markup
 
 from . import crypto, models
 from .errors import KeyNotFound
-from .i18n import gettext, ngettext, page_locale, text_direction
+from .i18n import gettext, lazy_gettext, ngettext, page_locale, text_direction
 from .models import KeyEventMixin, SecretKeyMixin
-from .rules import EXPIRY_WARNING, KeyQuery
+from .rules import (
+    EXPIRY_WARNING,
+    GITHUB_SCANNING,
+    KEY_USE,
+    LEAK_REPORT,
+    KeyQuery,
+    describe_duration,
+)
 from .state import current_state
 
 #: The flash category of the pages' notices, so they are told apart from the host's.
@@ -152,6 +159,20 @@ def user_label(user: Any | None) -> str:
     return current_state().users.user_name(user)
 
 
+#: The services that act on their own, as the pages name them: alone, in a sentence.
+_SYSTEM_ACTORS = {
+    # Translators: who reported a leaked key: GitHub's secret scanning service.
+    GITHUB_SCANNING: (
+        lazy_gettext("GitHub secret scanning"),
+        lazy_gettext("GitHub secret scanning"),
+    ),
+    # Translators: who reported a leaked key: someone who sent the public report form.
+    LEAK_REPORT: (lazy_gettext("A leak report"), lazy_gettext("a leak report")),
+    # Translators: who acted: a request made with the key itself (a key revoking itself).
+    KEY_USE: (lazy_gettext("A request with this key"), lazy_gettext("a request with this key")),
+}
+
+
 def actor_label(event: KeyEventMixin, *, alone: bool = False) -> str:
     """Who acted in ``event``: "Ada Admin", "ops on the command line", "the system";
     capitalised (``alone``) where it stands on its own rather than in a sentence.
@@ -164,25 +185,15 @@ def actor_label(event: KeyEventMixin, *, alone: bool = False) -> str:
         # Translators: who acted, as in "Revoked by the command line, 3 minutes ago";
         # the capitalised form stands on its own, in a field of the key's details.
         return gettext("The command line") if alone else gettext("the command line")
+    if event.actor_kind == "system" and name in _SYSTEM_ACTORS:
+        capitalised, in_sentence = _SYSTEM_ACTORS[name]
+        return str(capitalised if alone else in_sentence)
     if name:
         return name
     if event.actor_kind == "system":
         # Translators: who acted: the extension itself (a scheduled revocation, a cap).
         return gettext("The system") if alone else gettext("the system")
     return gettext("A deleted user") if alone else gettext("a deleted user")
-
-
-def duration_words(duration: dt.timedelta) -> str:
-    """A duration in words, in the request's language: "90 days", "1 hour", "45 seconds"
-    (:func:`flask_secret_keys.rules.describe_duration` for the pages)."""
-    seconds = int(duration.total_seconds())
-    if seconds >= 86400 and seconds % 86400 == 0:
-        return ngettext("%(num)s day", "%(num)s days", seconds // 86400)
-    if seconds >= 3600 and seconds % 3600 == 0:
-        return ngettext("%(num)s hour", "%(num)s hours", seconds // 3600)
-    if seconds >= 60 and seconds % 60 == 0:
-        return ngettext("%(num)s minute", "%(num)s minutes", seconds // 60)
-    return ngettext("%(num)s second", "%(num)s seconds", seconds)
 
 
 def reach_words(reach: dict[str, Any]) -> str:
@@ -345,7 +356,7 @@ def template_helpers() -> dict[str, Any]:
         "sk_exact": exact_time,
         "sk_now": models.utcnow(),
         "sk_expiry_warning": EXPIRY_WARNING,
-        "sk_describe": duration_words,
+        "sk_describe": describe_duration,
         "sk_user_label": user_label,
         "sk_actor": actor_label,
         "sk_reach_words": reach_words,

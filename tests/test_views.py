@@ -493,7 +493,8 @@ def test_details_page_shows_exact_times_and_each_fact_once(
 
     exact = r'<time datetime="[^"]+">[A-Z][a-z]+ \d{1,2}, \d{4}[^<]* UTC</time>'
     assert re.search(
-        rf"<dt>Created</dt>\s*<dd>{exact} <span class=\"sk-muted\">\(\d+ seconds? ago\)", html
+        rf"<dt>Created</dt>\s*<dd>{exact} <span class=\"sk-muted\">\(<time [^>]+>\d+ seconds? ago</time>\)",
+        html,
     )
     assert re.search(r"<dt>Expires</dt>\s*<dd>Never</dd>", html)
     assert "Never expires" not in html
