@@ -189,6 +189,11 @@ def test_user_model_without_email_needs_a_finder() -> None:
         ("SECRET_KEYS_API_EXAMPLE_URL", "admin/api/me", "a path such as '/admin/api/me'"),
         ("SECRET_KEYS_API_EXAMPLE_URL", "ftp://x/api", "a path such as '/admin/api/me'"),
         ("SECRET_KEYS_API_EXAMPLE_URL", 42, "a path such as '/admin/api/me'"),
+        ("SECRET_KEYS_HTMX_URL", 2, "the URL of htmx 2"),
+        ("SECRET_KEYS_SQLITE_FOREIGN_KEYS", "off", "must be True"),
+        ("SECRET_KEYS_GITHUB_SCANNING_URL", "github-scanning", "such as '/secret-keys/"),
+        ("SECRET_KEYS_LEAK_REPORT_URL", "/report?leak", "the path to serve the endpoint at"),
+        ("SECRET_KEYS_GITHUB_KEYS_URL", "ftp://github.example/keys", "GitHub's public keys"),
     ],
 )
 def test_configuration_mistakes_fail_at_start_up(

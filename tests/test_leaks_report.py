@@ -139,6 +139,17 @@ def test_a_report_needs_the_rate_limit(make_app: Callable[..., Flask]) -> None:
         make_app(SECRET_KEYS_LEAK_REPORT_URL=URL)
 
 
+def test_the_report_and_github_scanning_cannot_share_a_path(
+    make_app: Callable[..., Flask],
+) -> None:
+    with pytest.raises(RuntimeError, match="must be different paths"):
+        make_app(
+            SECRET_KEYS_LEAK_REPORT_URL=URL,
+            SECRET_KEYS_GITHUB_SCANNING_URL=URL,
+            SECRET_KEYS_RATE_LIMIT="3 per minute",
+        )
+
+
 def test_the_report_needs_no_csrf_token_and_sets_no_cookie(
     admin_client: FlaskClient, working: tuple[int, str]
 ) -> None:
