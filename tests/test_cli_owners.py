@@ -98,6 +98,51 @@ def test_a_user_deleted_without_foreign_keys_on_sqlite_is_found(app: Flask) -> N
     assert f"{key_id:>6}  Eve Evil" in replaced[1]
 
 
+def forget_owners(app: Flask) -> None:
+    """The ``created`` events as keys made before they named the owner kept them: no details."""
+    with app.app_context():
+        Event = secret_keys.Event
+        db.session.execute(sa.update(Event).where(Event.event == "created").values(detail=None))
+        db.session.commit()
+
+
+def test_keys_from_before_owners_were_recorded_are_judged_by_who_created_them(
+    app: Flask,
+) -> None:
+    """Without the owner in the ``created`` event, a key its owner made names them as creator;
+    a key made on the command line, or by another user, tells nothing."""
+
+    def made(email: str, by: Actor | None, revoked: bool) -> int:
+        with app.app_context():
+            service = secret_keys.service
+            owner = get_user(email)
+            key, _token = service.create(owner, "Deploy", actor=by or Actor.for_user(owner))
+            if revoked:
+                service.revoke(key, actor=Actor.command_line())
+            return key.id
+
+    with app.app_context():
+        ada = Actor.for_user(get_user("admin@example.com"))
+    first = made("ops@example.com", None, revoked=True)
+    made("ops@example.com", ada, revoked=True)
+    third = made("ops@example.com", None, revoked=False)
+    made("admin@example.com", None, revoked=True)
+    made("admin@example.com", Actor.command_line(), revoked=False)
+    forget_owners(app)
+    before = run_cli(app, "check-owners")
+    replace_user(app, 2, "Eve Evil", "eve@example.com")
+
+    code, out, err = run_cli(app, "check-owners")
+
+    assert before == (0, "Checked 5 secret API keys: no owner was replaced.\n", "")
+    assert code == 1
+    header, *found = out.splitlines()
+    assert header.split() == ["ID", "OWNER", "TITLE", "PROBLEM"]
+    assert [row.split()[0] for row in found] == [str(first), str(third)]
+    assert all(row.endswith("created by 'Otto Ops', a user who had this id then") for row in found)
+    assert "2 secret API keys may belong to another user" in err
+
+
 # A user model that records when each user was created
 
 host_db = new_db()

@@ -7,8 +7,10 @@ import json
 
 import pytest
 from flask import Flask
+from flask_login import LoginManager
 
-from tests.helpers import run_cli
+from flask_secret_keys import SecretKeys
+from tests.helpers import new_db_and_user, run_cli
 
 
 def created(app: Flask, *options: str) -> tuple[int, str]:
@@ -121,3 +123,21 @@ def test_routes_lists_the_admin_api_with_resource_and_access(app: Flask) -> None
     assert ["admin_api.set_price", "PUT", "catalog", "write", "/admin/api/catalog"] in lines
     assert ["admin_api.me", "GET", "-", "full", "access", "/admin/api/me"] in lines
     assert not any("secret_keys." in line[0] for line in lines[2:])
+
+
+def test_routes_of_a_host_without_an_admin_api_says_how_to_declare_them() -> None:
+    """No route of the host's, and the management API left out."""
+    db, user = new_db_and_user("routeless_users")
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY="routeless", SQLALCHEMY_DATABASE_URI="sqlite://", SECRET_KEYS_API_PREFIX=None
+    )
+    db.init_app(app)
+    LoginManager(app)
+    SecretKeys(app, db=db, user_model=user)
+
+    assert run_cli(app, "routes") == (
+        0,
+        "No Admin API routes: declare them with admin_api_required.\n",
+        "",
+    )

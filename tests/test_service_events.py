@@ -342,6 +342,7 @@ def test_without_retention_events_are_kept_for_good(make_app: Any) -> None:
     assert run_cli(app, "prune-events")[1].strip() == (
         "SECRET_KEYS_EVENT_RETENTION is None: events are kept for good."
     )
+    assert run_cli(app, "housekeeping") == (0, "0 revocations recorded.\n", "")
     assert len(json.loads(run_cli(app, "log", "1", "--json")[1])) == 1
 
 
