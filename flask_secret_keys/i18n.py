@@ -127,8 +127,9 @@ def _compiled(po_path: Path) -> Translations:
 
 @functools.cache
 def translations_for(locale: str) -> NullTranslations:
-    """The catalog of ``locale``: its compiled ``.mo``, else its ``.po`` compiled in
-    memory; no translation for the source language."""
+    """The catalog of ``locale``, one of :func:`shipped_locales`: its compiled ``.mo``,
+    else (none, or older than the ``.po``) its ``.po`` compiled in memory; no
+    translation for the source language."""
     if locale == SOURCE_LOCALE:
         return NullTranslations()
     folder = TRANSLATIONS / locale / "LC_MESSAGES"
@@ -139,9 +140,7 @@ def translations_for(locale: str) -> NullTranslations:
     ):
         with mo_path.open("rb") as source:
             return Translations(source, domain=DOMAIN)
-    if po_path.is_file():
-        return _compiled(po_path)
-    return NullTranslations()
+    return _compiled(po_path)
 
 
 def current_translations() -> NullTranslations:

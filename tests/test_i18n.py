@@ -31,6 +31,7 @@ from tests.helpers import (
     BASE,
     Clock,
     catalogs_at,
+    clear_catalog_caches,
     database_url,
     get_user,
     log_in,
@@ -124,6 +125,54 @@ def test_a_later_shipped_language_of_accept_language_serves(admin_client: FlaskC
     assert root_lang(html) == "fr"
     assert "Clés API secrètes" in html
     assert "5 mars 2026" in html
+
+
+def test_the_region_of_accept_language_chooses_among_catalogs_of_one_language(
+    tmp_path: Path, make_app: Callable[..., Flask]
+) -> None:
+    """With Brazilian and European Portuguese, the browser's region decides, also behind a
+    script subtag; without a region, the first of them serves."""
+    root = tmp_path / "translations"
+    write_catalog(root, "pt_BR", {"Settings": "Configurações"})
+    write_catalog(root, "pt_PT", {"Settings": "Definições"})
+    with catalogs_at(root):
+        app = make_app()
+        client = app.test_client()
+        log_in(client, "admin@example.com", "admin")
+
+        portugal = page(client, "pt-Latn-PT")
+        brazil = page(client, "pt")
+
+    assert root_lang(portugal) == "pt-PT"
+    assert '<p class="sk-eyebrow">Definições</p>' in portugal
+    assert root_lang(brazil) == "pt-BR"
+    assert '<p class="sk-eyebrow">Configurações</p>' in brazil
+
+
+def test_a_compiled_catalog_serves_unless_its_po_was_edited_since(
+    tmp_path: Path, make_app: Callable[..., Flask]
+) -> None:
+    """An installed package has ``.mo`` files; a checkout whose ``.po`` was edited after
+    compiling shows the edit without compiling again."""
+    root = tmp_path / "translations"
+    po_path = write_catalog(root, "de", {"Settings": "Einstellungen (po)"})
+    compiled = Catalog(locale="de", domain="flask_secret_keys")
+    compiled.add("Settings", "Einstellungen (mo)")
+    with po_path.with_suffix(".mo").open("wb") as out:
+        write_mo(out, compiled)
+    mo_time = po_path.with_suffix(".mo").stat().st_mtime
+    os.utime(po_path, (mo_time - 60, mo_time - 60))
+    with catalogs_at(root):
+        app = make_app()
+        client = app.test_client()
+        log_in(client, "admin@example.com", "admin")
+        from_mo = page(client, "de")
+        os.utime(po_path, (mo_time + 60, mo_time + 60))
+        clear_catalog_caches()  # as a restart does
+        from_po = page(client, "de")
+
+    assert '<p class="sk-eyebrow">Einstellungen (mo)</p>' in from_mo
+    assert '<p class="sk-eyebrow">Einstellungen (po)</p>' in from_po
 
 
 @pytest.mark.usefixtures("with_key")
