@@ -204,14 +204,23 @@ def test_key_responses_are_not_stored_and_vary_on_the_credential_headers(
     def cached() -> Any:
         return {"ok": True}, 200, {"Cache-Control": "private, max-age=60"}
 
+    @app.get("/admin/api/localized")
+    @admin_api_required
+    def localized() -> Any:
+        return {"ok": True}, 200, {"Vary": "Accept-Language"}
+
     response = client.get("/admin/api/me", headers={"X-Api-Key": admin_token})
     own_choice = client.get("/admin/api/cached", headers={"X-Api-Key": admin_token})
     anonymous = client.get("/admin/api/me")
+    own_vary = client.get("/admin/api/localized", headers={"X-Api-Key": admin_token})
 
     assert response.headers["Cache-Control"] == "no-store"
     assert own_choice.headers["Cache-Control"] == "private, max-age=60"
     for answer in (response, own_choice, anonymous):
         assert {"Authorization", "X-Api-Key"} <= set(answer.vary)
+    # A view's own Vary is kept, with the credential headers added to it.
+    assert own_vary.status_code == 200
+    assert set(own_vary.vary) == {"Accept-Language", "Authorization", "X-Api-Key"}
 
 
 def test_a_session_interface_set_after_init_app_still_sets_no_cookie_for_keys(
