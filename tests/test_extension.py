@@ -161,6 +161,16 @@ def test_user_model_without_is_admin_needs_a_predicate() -> None:
     SecretKeys(db=db, user_model=user, is_admin=lambda u: True)
 
 
+def test_a_user_model_with_a_two_column_primary_key_is_refused() -> None:
+    db, user = make_host(
+        tenant=orm.mapped_column(sa.String(20), primary_key=True),
+        email=orm.mapped_column(sa.String(100)),
+        is_admin=orm.mapped_column(sa.Boolean),
+    )
+    with pytest.raises(RuntimeError, match="Account must have a single-column primary key"):
+        SecretKeys(db=db, user_model=user)
+
+
 def test_user_model_without_email_needs_a_finder() -> None:
     db, user = make_host(is_admin=orm.mapped_column(sa.Boolean))
     with pytest.raises(RuntimeError, match="find_user=lambda identifier"):
