@@ -225,14 +225,17 @@ def test_log_of_a_deleted_key_still_prints_its_events(app: Flask) -> None:
 def test_log_records_a_revocation_whose_time_has_come(app: Flask, clock: Clock) -> None:
     run_cli(app, "create", "--user", "admin@example.com", "--title", "CI")
     assert run_cli(app, "revoke", "1", "--in", "15m")[0] == 0
+    due = (clock.now + dt.timedelta(minutes=15)).astimezone(dt.timezone.utc)
     clock.advance(minutes=16)
 
     code, out, _err = run_cli(app, "log", "1", "--json")
+    text = run_cli(app, "log", "1")[1]
 
     assert code == 0
     records = json.loads(out)
     assert [r["event"] for r in records] == ["revoked", "revocation_scheduled", "created"]
     assert records[0]["actor"] == "system"
+    assert f"Revocation scheduled for {due.day} {due:%b %Y, %H:%M} UTC" in text
 
 
 def test_log_of_an_unknown_key_is_an_error(app: Flask) -> None:

@@ -9,8 +9,8 @@ import pytest
 from flask import Flask
 from flask_login import LoginManager
 
-from flask_secret_keys import SecretKeys
-from tests.helpers import new_db_and_user, run_cli
+from flask_secret_keys import Reach, SecretKeys
+from tests.helpers import new_db_and_user, run_cli, service_of
 
 
 def created(app: Flask, *options: str) -> tuple[int, str]:
@@ -85,6 +85,12 @@ def test_restrict_narrows_and_refuses_widening_in_one_line(app: Flask) -> None:
     assert record["allowed_networks"] == ["10.0.0.0/8"]
     code, out, _err = run_cli(app, "log", "1")
     assert "Restrictions narrowed from orders write from anywhere to orders read" in out
+    with app.app_context():  # the management API can take every permission away
+        service = service_of(app)
+        service.restrict(service.key_by_id(1), Reach.of({"orders": "none"}, ["10.0.0.0/8"]))
+    assert (
+        "Restrictions narrowed from orders read from 10.0.0.0/8 to no permissions from 10.0.0.0/8"
+    ) in run_cli(app, "log", "1")[1]
 
 
 def test_restrict_without_options_is_a_usage_error_that_changes_nothing(app: Flask) -> None:
