@@ -33,6 +33,9 @@ MARIADB_URL = "mysql+pymysql://root@127.0.0.1:3306/test"
 #: on Flask-Migrate's private API; the pages follow Flask-Babel's locale): the
 #: ``minimum`` session pins them to the test extra's lower bound too.
 MINIMUM_FROM_TEST = {"flask-migrate", "flask-babel"}
+#: The extension's gettext domain and its catalogs (``flask_secret_keys/i18n.py``).
+DOMAIN = "flask_secret_keys"
+TRANSLATIONS = Path("flask_secret_keys", "translations")
 
 
 def _group(name: str) -> list[str]:
@@ -198,6 +201,58 @@ def sdist(session: nox.Session) -> None:
     _npm_install(session, tree)
     session.chdir(tree)
     session.run("python", "-m", "pytest", "-p", "no:cacheprovider", *session.posargs)
+
+
+@nox.session(python=CI_PYTHON)
+def translations(session: nox.Session) -> None:
+    """Extract the messages into the template (``.pot``), merge it into every catalog,
+    and check that each catalog compiles.
+
+    The compiled catalogs go to the session's temporary folder, not into the
+    tree: the wheel compiles its own (``hatch_build.py``), and ``*.mo`` is
+    git-ignored anyway.
+    """
+    session.install("-e", ".")
+    TRANSLATIONS.mkdir(exist_ok=True)
+    template = TRANSLATIONS / f"{DOMAIN}.pot"
+    keywords = ["sk_gettext", "sk_ngettext:1,2", "lazy_gettext", "lazy_ngettext:1,2"]
+    session.run(
+        "pybabel",
+        "extract",
+        "-F",
+        "babel.cfg",
+        *(f"--keyword={keyword}" for keyword in keywords),
+        "--add-comments=Translators:",
+        "--no-wrap",
+        "--sort-by-file",
+        "--project=Flask-Secret-Keys",
+        f"--msgid-bugs-address={PYPROJECT['project']['urls']['Issues']}",
+        f"--output-file={template}",
+        ".",
+    )
+    if not any(TRANSLATIONS.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+        session.log(
+            f"no catalog yet: start one with `pybabel init -D {DOMAIN} -i {template}"
+            f" -d {TRANSLATIONS} -l LOCALE`"
+        )
+        return
+    # Catalogs change when their messages do, not each time the template's date does.
+    session.run(
+        "pybabel",
+        "update",
+        "-D",
+        DOMAIN,
+        "-i",
+        str(template),
+        "-d",
+        str(TRANSLATIONS),
+        "--no-wrap",
+        "--ignore-pot-creation-date",
+    )
+    compiled = Path(session.create_tmp()).resolve() / "translations"
+    shutil.rmtree(compiled, ignore_errors=True)
+    shutil.copytree(TRANSLATIONS, compiled, ignore=shutil.ignore_patterns("*.mo", "*.pot"))
+    session.run("pybabel", "compile", "-D", DOMAIN, "-d", str(compiled), "--statistics")
 
 
 @nox.session(python=CI_PYTHON)

@@ -57,6 +57,7 @@ EXTERNAL_MODULES = (
     "collections",
     "datetime",
     "flask",
+    "babel",
     "flask_sqlalchemy",
     "ipaddress",
     "secrets",

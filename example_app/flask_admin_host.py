@@ -8,7 +8,9 @@ extension objects and Admin API; its own SQLite database is
 ``instance/flask_admin_host.db`` unless ``DATABASE_URL`` says otherwise.
 
 What mounting takes, beyond ``secret_keys.init_app(app)``: two settings that
-put the pages in Flask-Admin's layout, and one view in the Admin menu.
+put the pages in Flask-Admin's layout, and one view in the Admin menu. With
+Flask-Babel installed, the panel follows the browser's language, and the key
+pages with it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,11 @@ from flask_login import current_user, login_required, logout_user
 from werkzeug.exceptions import Forbidden, NotFound
 
 from flask_secret_keys.contrib.flask_admin import SecretKeysView
+
+try:
+    from flask_babel import Babel
+except ImportError:  # optional: Flask-Admin and the key pages work in English without it
+    Babel = None
 
 from . import setup_host
 from .models import User, db
@@ -89,6 +96,10 @@ class UserView(ModelView):  # type: ignore[misc]
         return redirect(url_for("host.login", next=request.full_path.rstrip("?")))
 
 
+#: The languages the panel offers, by the browser's preference.
+LANGUAGES = ["en", "de", "fr", "es", "pt_BR", "ja"]
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     setup_host(
@@ -101,6 +112,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SECRET_KEYS_URL_PREFIX="/admin/settings/secret-api-keys",
     )
     app.register_blueprint(bp)
+    if Babel is not None:
+        # Flask-Admin translates with Flask-Babel whenever it is installed, and then
+        # needs it set up; the key pages follow the locale it selects.
+        Babel(app, locale_selector=lambda: request.accept_languages.best_match(LANGUAGES))
 
     admin = Admin(
         app,

@@ -335,6 +335,12 @@ def status(key: SecretKeyMixin) -> str:
     return current_state().service.status_of(key)
 
 
+def isolate(text: str) -> Markup:
+    """``text`` (a key's title, as its owner wrote it, in any script) isolated from
+    the direction of the sentence it is placed in: ``<bdi>``."""
+    return Markup("<bdi>%s</bdi>") % text
+
+
 def safe_link(url: str | None) -> str | None:
     """``url`` if it is a web address to link to, None otherwise (never ``javascript:``)."""
     return url if url and url.startswith(("https://", "http://")) else None
@@ -367,6 +373,7 @@ def template_helpers() -> dict[str, Any]:
         "sk_short_agent": short_user_agent,
         "sk_status": status,
         "sk_safe_link": safe_link,
+        "sk_isolate": isolate,
         "sk_activity_limit": ACTIVITY_LIMIT,
         "sk_oversees": oversees,
         "sk_is_own": is_own,

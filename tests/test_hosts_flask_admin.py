@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask_babel import Babel
 from flask.testing import FlaskClient
 from flask_admin import Admin
+from flask_babel import Babel
 from flask_login import LoginManager, login_user
 
 from flask_secret_keys import SecretKeys

@@ -179,7 +179,8 @@ def test_roll_shows_the_successor_once_and_schedules_the_old_key(
     assert new.active_owner_id == new.user_id
     assert f'href="{BASE}/{new.id}"' in text(response)
     page = text(admin_client.get(f"{BASE}/{key_id}"))
-    assert "Revoking" in page and "(in 1 day)" in page and token not in page
+    assert "Revoking" in page and re.search(r"\(<time [^>]+>in 1 day</time>\)", page)
+    assert token not in page
     assert "Revokes in 1 day" not in page  # said once, in the Revokes row
     # The old key and its successor link to each other.
     assert re.search(rf'<dt>Rolled to</dt>\s*<dd><a href="{BASE}/{new.id}">', page)
@@ -230,7 +231,8 @@ def test_revoke_later_keeps_the_key_working_and_frees_the_slot(
     (key,) = keys(app)
     assert key.revoked_at == clock.now + dt.timedelta(hours=1) and key.active_owner_id is None
     page = text(admin_client.get(f"{BASE}/{key_id}"))
-    assert "Scheduled by" in page and "(in 1 hour)" in page and "Revokes in 1 hour" not in page
+    assert "Scheduled by" in page and re.search(r"\(<time [^>]+>in 1 hour</time>\)", page)
+    assert "Revokes in 1 hour" not in page
     # A plain revocation has no successor to move to.
     assert "new key" not in page and "so you can create a new one now" in page
     assert 'name="title"' in text(admin_client.get(f"{BASE}/new"))
@@ -345,7 +347,8 @@ def test_an_expired_keys_page_says_so(app: Flask, admin_client: FlaskClient, clo
     html = text(admin_client.get(f"{BASE}/{key_id}"))
 
     assert "sk-badge--expired" in html and "This key has expired" in html
-    assert "It expired 2 days ago" in html and "(2 days ago)" in html
+    assert "It expired 2 days ago" in html
+    assert re.search(r"\(<time [^>]+>2 days ago</time>\)", html)
     assert f"{BASE}/{key_id}/roll" not in html
     assert f'href="{BASE}/{key_id}/delete"' in html
 
