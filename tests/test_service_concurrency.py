@@ -31,6 +31,7 @@ from flask_secret_keys import (
     KeyNotRevoked,
     KeyNotRollable,
     LeakReport,
+    Reach,
     crypto,
 )
 from tests.helpers import (
@@ -354,6 +355,32 @@ def test_creates_racing_for_an_expired_keys_slot_let_one_through(app: Flask, clo
     assert sum(isinstance(r, tuple) for r in results) == 1, results
     assert sum(isinstance(r, ActiveKeyExists) for r in results) == THREADS - 1, results
     assert len(usable_active_keys(app)) == 1
+
+
+@pytest.mark.parametrize("change", ["revoke", "roll", "restrict"])
+def test_a_key_another_request_deleted_meanwhile_is_not_found(app: Flask, change: str) -> None:
+    """A request holds a key it read; another revokes and deletes it before the change
+    is written: the change is refused as for an unknown key, and writes nothing."""
+    with app.app_context():
+        service, user = service_of(app), get_user("admin@example.com")
+        key, _token = service.create(user, "Gone", reach=Reach.of({"orders": "write"}))
+        key_id = key.id
+        assert key.title == "Gone"  # read, as the request that holds it has
+        with app.app_context():  # the other request, with its own session
+            other = service_of(app)
+            other.revoke(other.key_by_id(key_id))
+            other.delete(other.key_by_id(key_id))
+        changes: dict[str, Callable[[], Any]] = {
+            "revoke": lambda: service.revoke(key),
+            "roll": lambda: service.roll(key, HOUR),
+            "restrict": lambda: service.restrict(key, Reach.of({"orders": "read"})),
+        }
+
+        with pytest.raises(KeyNotFound):
+            changes[change]()
+
+        assert [e.event for e in service.events_of(key_id)] == ["deleted", "revoked", "created"]
+    assert key_rows(app) == []
 
 
 @pytest.mark.parametrize("late", ["leak", "revoke_all", "roll_of_the_successor"])

@@ -59,6 +59,9 @@ class Restrictions:
         store = self.store
         Key = store.model
         session = store.session
+        # Read once: after a rollback ``key`` is expired, and reading it would reload a
+        # row another request may have deleted.
+        key_id = key.id
         for _attempt in range(_ATTEMPTS):
             before = reach_of(key)
             gained = widenings(before, reach)
@@ -73,7 +76,7 @@ class Restrictions:
             result = session.execute(
                 sa.update(Key)
                 .where(
-                    Key.id == key.id,
+                    Key.id == key_id,
                     *same_restrictions(store, key),
                     store.revocable(now),
                     store.unexpired(now),
@@ -93,7 +96,7 @@ class Restrictions:
                 return key
             # Changed meanwhile (restricted, rolled, revoked): check again against what won.
             session.rollback()
-            if session.get(Key, key.id) is None:
+            if session.get(Key, key_id) is None:
                 raise KeyNotFound()
             session.refresh(key)
         raise WouldWiden(

@@ -48,9 +48,12 @@ class Revocations:
             check_delay(at - now, "revocation")
         session = self.store.session
         by = None if actor is None else actor.user
+        # Read before the statement: after the rollback below, ``key`` is expired, and
+        # reading it would reload a row another request may have deleted.
+        key_id = key.id
         result = session.execute(
             self.update(
-                key.id,
+                key_id,
                 at,
                 by,
                 now,
@@ -59,7 +62,7 @@ class Revocations:
         )
         if result.rowcount == 0:
             session.rollback()
-            current = session.get(Key, key.id)
+            current = session.get(Key, key_id)
             if current is None:
                 raise KeyNotFound()
             if current.revoked_at is not None and current.revoked_at > now + _SAME_INSTANT:
