@@ -23,6 +23,7 @@ from flask_secret_keys import (
     parse_duration,
     signals,
 )
+from flask_secret_keys.service import describe_duration
 from tests.helpers import Clock, count_statements, get_user, service_of
 
 DAY = dt.timedelta(days=1)
@@ -51,6 +52,25 @@ def api_status(client: FlaskClient, token: str) -> int:
 )
 def test_durations_parse(text: str, expected: dt.timedelta) -> None:
     assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("duration", "words"),
+    [
+        (dt.timedelta(days=90), "90 days"),
+        (dt.timedelta(hours=1), "1 hour"),
+        (dt.timedelta(hours=36), "36 hours"),
+        (dt.timedelta(minutes=90), "90 minutes"),
+        (dt.timedelta(seconds=45), "45 seconds"),
+        (dt.timedelta(seconds=90), "90 seconds"),
+        (dt.timedelta(0), "0 seconds"),
+    ],
+)
+def test_a_duration_is_described_in_its_largest_whole_unit(
+    duration: dt.timedelta, words: str
+) -> None:
+    """What messages say ("Keys can live at most 36 hours"): never a rounded "1.5 days"."""
+    assert describe_duration(duration) == words
 
 
 @pytest.mark.parametrize(
