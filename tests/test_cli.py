@@ -243,6 +243,10 @@ def test_log_of_an_unknown_key_is_an_error(app: Flask) -> None:
     assert code == 1 and out == "" and "No such secret API key" in err
     code, out, err = run_cli(app, "log", "42", "--json")
     assert code == 1 and out == ""
+    # Ids no key can have (beyond any database's integers too) are unknown keys as well.
+    for key_id in ("0", str(2**64)):
+        code, out, err = run_cli(app, "log", key_id)
+        assert code == 1 and out == "" and "No such secret API key" in err
 
 
 def test_log_of_a_key_without_events_says_so(app: Flask, service: KeyService) -> None:

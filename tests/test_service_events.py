@@ -343,6 +343,8 @@ def test_without_retention_events_are_kept_for_good(make_app: Any) -> None:
         "SECRET_KEYS_EVENT_RETENTION is None: events are kept for good."
     )
     assert run_cli(app, "housekeeping") == (0, "0 revocations recorded.\n", "")
+    with app.app_context():
+        assert service_of(app).prune_events() == 0
     assert len(json.loads(run_cli(app, "log", "1", "--json")[1])) == 1
 
 

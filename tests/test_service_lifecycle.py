@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -302,6 +303,25 @@ def test_the_events_of_a_roll_name_each_other_by_id(service: KeyService, admin: 
     assert rolled.details["replacement"] == successor.redacted
     assert created.details["rolled_from_id"] == old.id
     assert created.details["rolled_from"] == old.redacted
+
+
+def test_a_key_from_before_the_maximum_lifetime_gets_a_successor_within_it(
+    make_app: Callable[..., Flask], clock: Clock
+) -> None:
+    """A key without expiry, made before SECRET_KEYS_MAX_LIFETIME was set: its successor
+    does not inherit "never", it gets the maximum from the roll."""
+    app = make_app(SECRET_KEYS_DEFAULT_EXPIRATION=30, SECRET_KEYS_MAX_LIFETIME=90)
+    service: KeyService = service_of(app)
+    with app.app_context():
+        admin = get_user("admin@example.com")
+        key, _ = service.create(admin, "Old", expires_at=service.default_expiry())
+        db.session.execute(sa.update(service.model).values(expires_at=None))
+        db.session.commit()
+        clock.advance(days=10)
+
+        successor, _ = service.roll(service.key_by_id(key.id), HOUR)
+
+        assert successor.expires_at == clock.now + dt.timedelta(days=90)
 
 
 def test_the_successor_keeps_the_old_keys_lifetime(
