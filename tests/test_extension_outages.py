@@ -298,3 +298,53 @@ def test_a_create_form_cut_off_mid_insert_answers_503_and_leaves_no_key(
         url, data={"title": "Retried", "csrf_token": csrf_token(admin_client, url)}
     )
     assert retry.status_code == 200
+
+
+# The error PostgreSQL raises for a missing table or column (ProgrammingError), on SQLite
+
+
+@pytest.fixture
+def fail_as_postgresql(app: Flask) -> Iterator[Callable[[], None]]:
+    """Once called, statements on the key tables fail as PostgreSQL fails a statement on a
+    missing column; the schema itself can still be read."""
+    with app.app_context():
+        engine = db.engine
+
+    def fail(_cursor: Any, statement: str, *args: Any) -> None:
+        if "secret_api_keys" in statement and not statement.lstrip().upper().startswith("PRAGMA"):
+            raise sqlite3.ProgrammingError("column secret_api_keys.usage_record does not exist")
+
+    yield lambda: sa.event.listen(engine, "do_execute", fail)
+    if sa.event.contains(engine, "do_execute", fail):
+        sa.event.remove(engine, "do_execute", fail)
+
+
+@pytest.mark.skipif(is_server_database(), reason="SQLite: a server database raises its own")
+def test_before_the_upgrade_a_statement_error_is_a_503_that_says_so(
+    app: Flask, admin_client: FlaskClient, fail_as_postgresql: Callable[[], None]
+) -> None:
+    with app.app_context():
+        db.session.execute(sa.text("ALTER TABLE secret_api_keys DROP COLUMN usage_record"))
+        db.session.commit()
+    fail_as_postgresql()
+
+    page = admin_client.get("/settings/secret-api-keys")
+    api = admin_client.get("/admin/api/secret-keys")
+
+    assert page.status_code == 503 and "flask db upgrade" in page.get_data(as_text=True)
+    assert "Retry-After" not in page.headers
+    assert api.status_code == 503 and api.json is not None
+    assert api.json["error"] == "database_upgrade_needed"
+    assert "flask db upgrade" in api.json["message"]
+
+
+@pytest.mark.skipif(is_server_database(), reason="SQLite: a server database raises its own")
+@pytest.mark.parametrize("path", ["/settings/secret-api-keys", "/admin/api/secret-keys"])
+def test_a_statement_error_with_the_schema_complete_is_a_bug_raised_again(
+    admin_client: FlaskClient, fail_as_postgresql: Callable[[], None], path: str
+) -> None:
+    """Not disguised as an outage or an upgrade notice: the host's usual 500."""
+    fail_as_postgresql()
+
+    with pytest.raises(sa.exc.ProgrammingError):
+        admin_client.get(path)
