@@ -72,6 +72,9 @@ nitpick_ignore_regex = [
 nitpick_ignore = [
     ("py:class", name) for name in ("SansIOResponse", "WWWAuthenticate", "t.Iterable")
 ]
+# Babel's lazy text, as the errors' messages are annotated (some Sphinx versions
+# show it without its module).
+nitpick_ignore.append(("py:class", "LazyProxy"))
 # The decorators' type variables: each returns the view or blueprint it is given.
 nitpick_ignore += [("py:class", f"flask_secret_keys.auth.{name}") for name in ("F", "B")]
 
