@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from example_app.models import db
-from flask_secret_keys import Reach
+from flask_secret_keys import Actor, Reach
 from tests.helpers import csrf_token, get_user, service_of
 
 BASE = "/settings/secret-api-keys"
@@ -175,3 +175,41 @@ def test_a_resource_no_route_declares_is_shown_as_such(
     assert page.status_code == 200
     assert "Legacy : Write (no longer on any route)" in words(page)
     assert re.search(r"Routes it can reach \(5\)", words(page))
+
+
+def test_the_activity_says_how_each_narrowing_changed_the_key_and_who_made_it(
+    admin_client: FlaskClient, app: Flask
+) -> None:
+    key_id, _token = make_key(app)
+    with app.app_context():
+        service = service_of(app)
+        for reach, actor in [
+            (Reach.of(None, ["10.0.0.0/8"]), Actor.command_line("ops")),
+            (Reach.of({"orders": "write"}, ["10.0.0.0/8"]), Actor.command_line()),
+            (Reach.of({"orders": "none"}, ["10.0.0.0/8"]), Actor.system()),
+        ]:
+            service.restrict(service.key_by_id(key_id), reach, actor=actor)
+        other, _token = service.create(get_user("ops@example.com"), "Ops")
+        other_id = other.id
+        service.restrict(other, Reach.of({}), actor=Actor.command_line())
+        service.revoke(service.key_by_id(other_id), actor=Actor.command_line())
+
+    page = words(admin_client.get(f"{BASE}/{key_id}"))
+    others = words(admin_client.get(f"{BASE}/{other_id}"))
+
+    assert (
+        "Restrictions narrowed from full access from anywhere to full access from 10.0.0.0/8"
+        " by ops on the command line"
+    ) in page
+    assert (
+        "Restrictions narrowed from full access from 10.0.0.0/8 to orders write from 10.0.0.0/8"
+        " by the command line"
+    ) in page
+    assert (
+        "Restrictions narrowed from orders write from 10.0.0.0/8 to no permissions from"
+        " 10.0.0.0/8 by the system"
+    ) in page
+    assert (
+        "Restrictions narrowed from full access from anywhere to no permissions from anywhere"
+    ) in others
+    assert "Revoked by The command line" in others
