@@ -422,6 +422,50 @@ def test_create_with_an_active_key_explains_and_links_to_it(
         assert 'name="title"' not in html
 
 
+def test_a_create_form_sent_twice_offers_to_replace_the_key_whose_reveal_was_lost(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    """A double click sends the form twice: the second answer, a 409, replaced the page
+    that showed the key. The key that form made, unused, can be replaced by a new one."""
+    opened = re.search(r'name="opened"[^>]*value="(\d+)"', text(admin_client.get(f"{BASE}/new")))
+    assert opened
+    form = {"title": "Deploy", "opened": opened.group(1)}
+    assert post(admin_client, f"{BASE}/new", form).status_code == 200
+    with app.app_context():
+        lost = service_of(app).active_key(get_user("admin@example.com"))
+        assert lost is not None
+        lost_id = lost.id
+
+    again = post(admin_client, f"{BASE}/new", form)
+    assert again.status_code == 409
+    assert f'<input type="hidden" name="replace" value="{lost_id}">' in text(again)
+    # Another id than the lost key's replaces nothing.
+    assert post(admin_client, f"{BASE}/new", {**form, "replace": "999"}).status_code == 409
+    replaced = post(admin_client, f"{BASE}/new", {**form, "replace": str(lost_id)})
+
+    assert replaced.status_code == 200 and TOKEN.search(text(replaced))
+    with app.app_context():
+        service = service_of(app)
+        new = service.active_key(get_user("admin@example.com"))
+        assert new is not None and new.id != lost_id and new.title == "Deploy"
+        assert service.status_of(service.key_by_id(lost_id)) == "revoked"
+
+
+def test_a_key_made_before_the_form_was_opened_is_not_offered_for_replacement(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    """Only the key this very form made, never used: not an older key, nor a used one."""
+    key_id = make_key(app, "In use")
+    later = int(dt.datetime.now(dt.timezone.utc).timestamp()) + 60
+    form = {"title": "Deploy", "opened": str(later)}
+
+    refused = post(admin_client, f"{BASE}/new", {**form, "replace": str(key_id)})
+
+    assert refused.status_code == 409 and 'name="replace"' not in text(refused)
+    with app.app_context():
+        assert service_of(app).status_of(service_of(app).key_by_id(key_id)) == "active"
+
+
 def test_htmx_create_answers_with_the_reveal_dialog(app: Flask, admin_client: FlaskClient) -> None:
     response = post(admin_client, f"{BASE}/new", {"title": "Via htmx"}, headers=HX)
     assert response.status_code == 200
