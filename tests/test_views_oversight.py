@@ -249,6 +249,20 @@ def test_overseer_revokes_another_users_key_and_is_recorded(
     assert "Revoked by Ada Admin" in owner_view.split("Activity")[0]
 
 
+def test_overseer_schedules_the_revocation_of_another_users_key(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    key_id, token = make_key(app, "ops@example.com", "Ops deploy")
+
+    response = post(admin_client, f"{BASE}/{key_id}/revoke", {"when": "1h"})
+
+    assert response.status_code == 303
+    assert "Otto Ops’s secret API key “Ops deploy” will be revoked in 1 hour." in words(
+        admin_client.get(response.location)
+    )
+    assert app.test_client().get("/admin/api/me", headers={"X-Api-Key": token}).status_code == 200
+
+
 # Revoking every active key of one user
 
 
