@@ -198,43 +198,44 @@ def identify() -> ResponseReturnValue:
     answer never repeats it.
     """
     form = IdentifyForm()
-    status, retry_after = 422, None
-    if validated(form):
-        # An overseer may identify any user's key; its page names the owner.
-        whose = None if oversees() else signed_in_user()
-        key = key_service().identify(whose, (form.key.data or "").strip())
-        if key is not None:
-            url = url_for(".detail", key_id=key.id)
-            if wants_partial():
-                return cast(Response, htmx_response("", redirect=url))
-            return redirect(url, 303)
-        # A secret that matches nothing is a failed key attempt, as on the Admin API.
-        limiter = current_state().limiter
-        retry_after = None if limiter is None else limiter.record_failure(request.remote_addr)
-        if retry_after is not None:
-            status = 429
-            form.key.errors.append(
-                ngettext(
-                    "Too many keys that match nothing. Try again in %(num)s second.",
-                    "Too many keys that match nothing. Try again in %(num)s seconds.",
-                    retry_after,
-                )
+    # Its one field takes any text: only a bad CSRF token fails it (a 400).
+    validated(form)
+    status = 422
+    # An overseer may identify any user's key; its page names the owner.
+    whose = None if oversees() else signed_in_user()
+    key = key_service().identify(whose, (form.key.data or "").strip())
+    if key is not None:
+        url = url_for(".detail", key_id=key.id)
+        if wants_partial():
+            return cast(Response, htmx_response("", redirect=url))
+        return redirect(url, 303)
+    # A secret that matches nothing is a failed key attempt, as on the Admin API.
+    limiter = current_state().limiter
+    retry_after = None if limiter is None else limiter.record_failure(request.remote_addr)
+    if retry_after is not None:
+        status = 429
+        form.key.errors.append(
+            ngettext(
+                "Too many keys that match nothing. Try again in %(num)s second.",
+                "Too many keys that match nothing. Try again in %(num)s seconds.",
+                retry_after,
             )
-        else:
-            length = crypto.token_length(current_state().settings.prefix)
-            form.key.errors.append(
-                gettext(
-                    "No key matches. Check that the whole key was pasted: it is %(length)s"
-                    " characters long.",
-                    length=length,
-                )
-                if oversees()
-                else gettext(
-                    "No key of yours matches. Check that the whole key was pasted: it is"
-                    " %(length)s characters long.",
-                    length=length,
-                )
+        )
+    else:
+        length = crypto.token_length(current_state().settings.prefix)
+        form.key.errors.append(
+            gettext(
+                "No key matches. Check that the whole key was pasted: it is %(length)s"
+                " characters long.",
+                length=length,
             )
+            if oversees()
+            else gettext(
+                "No key of yours matches. Check that the whole key was pasted: it is"
+                " %(length)s characters long.",
+                length=length,
+            )
+        )
     form.key.data = ""
     if wants_partial():
         response = render_partial("secret_keys/_identify.html", status, identify_form=form)
