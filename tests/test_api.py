@@ -217,6 +217,8 @@ def test_only_an_overseers_session_lists_other_users_keys(
     assert listed["owner"] == {"id": ops_id, "name": "Otto Ops"}
     assert api.get(f"{API}?owner=99999").get_json()["count"] == 0
     assert api.get(f"{API}?owner=%00x").get_json()["count"] == 0
+    # An id beyond the database's integers is no user either, not a database error.
+    assert api.get(f"{API}?owner={2**64}").get_json()["count"] == 0
     assert api.get(f"{API}/{ops_key}").status_code == 200
 
     # Not by a key, even an overseer's; not by another admin's session.
