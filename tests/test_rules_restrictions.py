@@ -225,6 +225,28 @@ def test_narrow_to_what_it_used_is_narrower_and_keeps_what_was_allowed(
         assert suggestion.permits(permission) and suggestion.admits(address)
 
 
+def test_narrow_to_what_it_used_keeps_the_networks_when_it_knows_none_or_too_many() -> None:
+    """Unknown addresses, or more networks than a key may have: the key's own networks stay
+    (an empty list would mean anywhere; too many could not be saved)."""
+    current = Reach.of({"orders": "write"}, ["10.0.0.0/8"])
+    unknown = Usage().with_request("orders:read", None, False, 1)
+    many = Usage()
+    for n in range(MAX_NETWORKS + 1):
+        many = many.with_request("orders:read", f"10.{2 * n}.0.0/24", False, n)
+
+    for usage in (unknown, many):
+        suggestion = usage.narrowest(current)
+        assert suggestion is not None
+        assert suggestion.levels == {"orders": "read"}
+        assert suggestion.networks == current.networks
+
+
+def test_a_full_access_key_has_every_level_and_a_restricted_one_only_its_own() -> None:
+    assert Reach.of(None).level("orders") == "write"
+    restricted = Reach.of({"orders": "read"})
+    assert (restricted.level("orders"), restricted.level("catalog")) == ("read", "none")
+
+
 # The usage record.
 
 
@@ -238,6 +260,8 @@ def test_a_use_is_due_when_new_or_older_than_the_interval() -> None:
     usage = usage.with_request("orders:write", None, True, 1001)
     assert not usage.is_due("orders:write", None, True, 1002, 60)
     assert usage.used["orders:read"] == (1000, 1000) and usage.refused == {"orders:write": 1001}
+    # A refusal of no permission (an address outside the networks) adds nothing to refuse.
+    assert usage.with_request(None, "198.51.100.0/24", True, 1003) == usage
 
 
 def test_first_and_last_times_are_kept() -> None:
