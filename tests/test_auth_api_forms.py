@@ -122,7 +122,7 @@ def test_a_cross_site_session_write_to_the_admin_api_is_refused(csrf: Csrf, form
 
 
 @pytest.mark.parametrize("form", FORMS)
-@pytest.mark.parametrize("where", ["header", "form field"])
+@pytest.mark.parametrize("where", ["header", "form field", "form field among others"])
 def test_a_session_write_with_its_csrf_token_passes(form: str, where: str) -> None:
     app, _keys, calls = make_host()
     client = session_client(app)
@@ -130,8 +130,12 @@ def test_a_session_write_with_its_csrf_token_passes(form: str, where: str) -> No
 
     if where == "header":
         response = client.put(FORMS[form], json={}, headers={"X-CSRFToken": token})
-    else:
+    elif where == "form field":
         response = client.put(FORMS[form], data={"csrf_token": token})
+    else:
+        # Other fields, and an empty token of another (prefixed) form, come first.
+        fields = {"name": "Widget", "edit-csrf_token": "", "csrf_token": token}
+        response = client.put(FORMS[form], data=fields)
 
     assert response.status_code == 200
     assert response.get_json() == {"email": "ada@example.com", "method": "PUT"}
