@@ -30,6 +30,7 @@ from tests.helpers import (
     is_server_database,
     log_in,
     log_in_over_http,
+    run_cli,
     serve,
     settings_of,
 )
@@ -339,12 +340,28 @@ def test_before_the_upgrade_a_statement_error_is_a_503_that_says_so(
 
 
 @pytest.mark.skipif(is_server_database(), reason="SQLite: a server database raises its own")
-@pytest.mark.parametrize("path", ["/settings/secret-api-keys", "/admin/api/secret-keys"])
+@pytest.mark.parametrize(
+    "path", ["/settings/secret-api-keys", "/admin/api/secret-keys", "/admin/api/me by key"]
+)
 def test_a_statement_error_with_the_schema_complete_is_a_bug_raised_again(
-    admin_client: FlaskClient, fail_as_postgresql: Callable[[], None], path: str
+    admin_client: FlaskClient, admin_token: str, fail_as_postgresql: Callable[[], None], path: str
 ) -> None:
     """Not disguised as an outage or an upgrade notice: the host's usual 500."""
     fail_as_postgresql()
 
     with pytest.raises(sa.exc.ProgrammingError):
-        admin_client.get(path)
+        if path.endswith(" by key"):
+            admin_client.get(path.removesuffix(" by key"), headers={"X-Api-Key": admin_token})
+        else:
+            admin_client.get(path)
+
+
+def test_a_command_while_the_database_fails_is_a_one_line_error(
+    admin_token: str, app: Flask, break_database: Callable[[bool], None]
+) -> None:
+    break_database(True)
+
+    code, out, err = run_cli(app, "list", "--all")
+
+    assert code == 1 and out == ""
+    assert err == "Error: The database refused the operation (OperationalError).\n"
