@@ -357,7 +357,7 @@ def test_a_statement_error_with_the_schema_complete_is_a_bug_raised_again(
 
 
 def test_a_command_while_the_database_fails_is_a_one_line_error(
-    admin_token: str, app: Flask, break_database: Callable[[bool], None]
+    app: Flask, break_database: Callable[[bool], None]
 ) -> None:
     break_database(True)
 
