@@ -65,6 +65,8 @@ def test_a_reported_key_is_revoked_once_the_answer_is_sent(
             {"source": "report"},
         )
         assert (event.ip, event.user_agent) == ("127.0.0.1", "leak-finder/1.0")
+    newest = run_cli(app, "log", str(key_id))[1].splitlines()[0]
+    assert newest.endswith("Revoked as leaked by Leak report from 127.0.0.1")
 
 
 def test_the_answer_is_the_same_whether_or_not_a_key_matched(

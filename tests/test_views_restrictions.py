@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 
 from example_app.models import db
 from flask_secret_keys import Actor, Reach
+from flask_secret_keys.reach import reach_of
 from tests.helpers import csrf_token, get_user, service_of
 
 BASE = "/settings/secret-api-keys"
@@ -100,6 +101,25 @@ def test_edit_restrictions_narrows_and_refuses_widening_with_a_way_to_roll(
     assert (
         "Restrictions narrowed from orders write from anywhere to orders read from anywhere" in page
     )
+
+
+def test_a_restriction_that_is_not_valid_is_shown_by_its_field_and_changes_nothing(
+    admin_client: FlaskClient, app: Flask
+) -> None:
+    key_id, _token = make_key(app, Reach.of({"orders": "write"}))
+
+    refused = restrict(
+        admin_client,
+        key_id,
+        scope="restricted",
+        level_orders="read",
+        allowed_networks="not an address",
+    )
+
+    assert refused.status_code == 422
+    assert "is not an IP address or range" in words(refused)
+    with app.app_context():
+        assert reach_of(service_of(app).key_by_id(key_id)) == Reach.of({"orders": "write"})
 
 
 def test_narrow_to_what_it_used_prefills_exactly_that(
