@@ -176,6 +176,22 @@ def test_database_refuses_a_duplicate_hash(service: KeyService, admin: User, ops
     assert_database_refuses(service, ops, title="Copy", token_hash=key.token_hash)
 
 
+def test_a_secret_drawn_twice_is_never_given_to_a_second_key(
+    service: KeyService, admin: User, ops: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Astronomically unlikely, but then the create fails: the other user does not get a
+    key that authenticates as the first one's."""
+    token = crypto.generate_token()
+    monkeypatch.setattr(crypto, "generate_token", lambda prefix=crypto.DEFAULT_PREFIX: token)
+    first, _ = service.create(admin, "K")
+
+    with pytest.raises(IntegrityError):
+        service.create(ops, "Same secret")
+
+    assert service.keys_of(ops) == []
+    assert service.authenticate(token) == first
+
+
 # Authentication
 
 
