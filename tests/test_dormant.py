@@ -81,6 +81,20 @@ def test_the_check_reads_the_row_the_lookup_reads(app: Flask, clock: Clock) -> N
     assert len(log) == 1, [statement[:60] for statement in log.statements]
 
 
+def test_a_key_about_to_go_dormant_is_listed_as_expiring(
+    app: Flask, client: FlaskClient, clock: Clock
+) -> None:
+    idle_id, _token = new_key(app)
+    _used_id, used_token = new_key(app, "ops@example.com")
+    clock.advance(days=DAYS - 5)
+    assert api(client, used_token) == 200
+
+    with app.app_context():
+        expiring = service_of(app).expiring(dt.timedelta(days=7))
+
+    assert [key.id for key in expiring] == [idle_id]
+
+
 def test_a_dormant_key_is_no_working_key_and_gives_up_its_slot(app: Flask, clock: Clock) -> None:
     key_id, _token = new_key(app)
     clock.advance(days=DAYS)
