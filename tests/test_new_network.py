@@ -229,6 +229,8 @@ def test_a_network_newer_than_the_page_stays_flagged(
         # The page showed the first network only: the second came after.
         shown = dt.datetime.fromtimestamp(first[1], dt.timezone.utc)
         assert service.acknowledge_new_networks(key, through=shown)
+        # The same page acknowledged again (a second click) has nothing left to change.
+        assert not service.acknowledge_new_networks(key, through=shown)
 
     assert flagged(app) == {"2001:db8::/64": second[1]}
 
