@@ -207,6 +207,41 @@ def test_a_key_server_outage_is_503_and_revokes_nothing(
         assert service.status_of(service.key_by_id(key_id)) == "active"
 
 
+def test_after_a_key_server_outage_alerts_wait_a_minute_for_the_next_fetch(
+    client: FlaskClient,
+    key_server: KeyServer,
+    working: tuple[int, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _key_id, token = working
+    now = [1000.0]
+    monkeypatch.setattr(scanning, "monotonic", lambda: now[0])
+    key_server.down = True
+    assert alert(client, [match(token)], key_server.keys["one"]).status_code == 503
+    key_server.down = False
+
+    # Within the minute the outage is remembered: 503 again, and GitHub is not asked.
+    assert alert(client, [match(token)], key_server.keys["one"]).status_code == 503
+    assert key_server.fetches == 1
+    now[0] += 60
+    assert alert(client, [match(token)], key_server.keys["one"]).status_code == 200
+    assert key_server.fetches == 2
+
+
+def test_a_published_key_on_another_curve_is_not_trusted(
+    app: Flask, client: FlaskClient, key_server: KeyServer, working: tuple[int, str]
+) -> None:
+    key_id, token = working
+    key_server.keys["p384"] = ec.generate_private_key(ec.SECP384R1())
+
+    response = alert(client, [match(token)], key_server.keys["p384"], "p384")
+
+    assert response.status_code == 401
+    with app.app_context():
+        service = service_of(app)
+        assert service.status_of(service.key_by_id(key_id)) == "active"
+
+
 @pytest.mark.parametrize(
     "body",
     [b"{not json", b'{"token": "x"}', b'[{"url": "https://x"}]', b"[1]", b'[{"token": 3}]'],
