@@ -244,3 +244,17 @@ def test_the_details_page_says_a_demoted_owners_key_is_suspended(
     assert 'id="sk-suspended"' in after and "Otto Ops is no longer an admin" in after
     refused = app.test_client().get("/admin/api/me", headers={"X-Api-Key": token})
     assert refused.status_code == 401
+
+
+def test_a_time_without_a_time_zone_never_reaches_the_database(
+    app: Flask, service: KeyService, admin: User
+) -> None:
+    """A naive time could be read as UTC or as local time: it is refused, not guessed."""
+    key, _token = service.create(admin, "K")
+    key.expires_at = dt.datetime(2030, 1, 1, 12, 0)  # noqa: DTZ001
+
+    with pytest.raises(sa.exc.StatementError, match="UTCDateTime needs an aware datetime"):
+        db.session.commit()
+    db.session.rollback()
+
+    assert service.key_by_id(key.id).expires_at is None
