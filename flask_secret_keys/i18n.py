@@ -104,13 +104,25 @@ def _choose_locale() -> str:
     return _browser_locale() or SOURCE_LOCALE
 
 
+def _catalog_name() -> str:
+    """The shipped locale of this request's sentences (English outside one), as its catalog
+    is named: "zh_TW", where :func:`page_locale` is Babel's ``zh_Hant_TW``."""
+    if not has_request_context():
+        return SOURCE_LOCALE
+    name: str | None = g.get("_secret_keys_catalog")
+    if name is None:
+        name = _choose_locale()
+        g._secret_keys_catalog = name
+    return name
+
+
 def page_locale() -> Locale:
     """The locale of this request's sentences, dates and numbers (English outside one)."""
     if not has_request_context():
         return Locale.parse(SOURCE_LOCALE)
     chosen: Locale | None = g.get("_secret_keys_locale")
     if chosen is None:
-        chosen = Locale.parse(_choose_locale())
+        chosen = Locale.parse(_catalog_name())
         g._secret_keys_locale = chosen
     return chosen
 
@@ -145,7 +157,7 @@ def translations_for(locale: str) -> NullTranslations:
 
 def current_translations() -> NullTranslations:
     """The catalog of this request's locale."""
-    return translations_for(str(page_locale()))
+    return translations_for(_catalog_name())
 
 
 def _format(message: str, variables: dict[str, Any]) -> str:

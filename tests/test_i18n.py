@@ -130,23 +130,23 @@ def test_a_later_shipped_language_of_accept_language_serves(admin_client: FlaskC
 def test_the_region_of_accept_language_chooses_among_catalogs_of_one_language(
     tmp_path: Path, make_app: Callable[..., Flask]
 ) -> None:
-    """With Brazilian and European Portuguese, the browser's region decides, also behind a
-    script subtag; without a region, the first of them serves."""
+    """Catalogs named by language and region (zh_CN, zh_TW): "zh-TW", which is
+    zh_Hant_TW with its script, gets Taiwan's; a language alone, the first of them."""
     root = tmp_path / "translations"
-    write_catalog(root, "pt_BR", {"Settings": "Configurações"})
-    write_catalog(root, "pt_PT", {"Settings": "Definições"})
+    write_catalog(root, "zh_CN", {"Settings": "设置"})
+    write_catalog(root, "zh_TW", {"Settings": "設定"})
     with catalogs_at(root):
         app = make_app()
         client = app.test_client()
         log_in(client, "admin@example.com", "admin")
 
-        portugal = page(client, "pt-Latn-PT")
-        brazil = page(client, "pt")
+        taiwan = page(client, "zh-TW")
+        chinese = page(client, "zh")
 
-    assert root_lang(portugal) == "pt-PT"
-    assert '<p class="sk-eyebrow">Definições</p>' in portugal
-    assert root_lang(brazil) == "pt-BR"
-    assert '<p class="sk-eyebrow">Configurações</p>' in brazil
+    assert root_lang(taiwan) == "zh-Hant-TW"
+    assert '<p class="sk-eyebrow">設定</p>' in taiwan
+    assert root_lang(chinese) == "zh-Hans-CN"
+    assert '<p class="sk-eyebrow">设置</p>' in chinese
 
 
 def test_a_compiled_catalog_serves_unless_its_po_was_edited_since(
