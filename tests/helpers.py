@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import base64
+import configparser
 import contextlib
 import datetime as dt
 import os
@@ -676,11 +677,19 @@ def extracted_messages() -> Any:
     ``pybabel extract`` with babel.cfg and the project's keywords, run in this process."""
     from babel.messages.catalog import Catalog
     from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
-    from babel.messages.frontend import parse_keywords, parse_mapping_cfg
+    from babel.messages.frontend import parse_keywords
 
     root = TESTS.parent
-    with (root / "babel.cfg").open() as config:
-        method_map, options_map = parse_mapping_cfg(config)  # type: ignore[no-untyped-call]
+    # babel.cfg's sections are "method: pattern" (Babel reads it alike in every
+    # version; its own reader moved between versions).
+    config = configparser.RawConfigParser()
+    config.read(root / "babel.cfg", encoding="utf-8")
+    method_map: list[tuple[str, str]] = []
+    options_map: dict[str, dict[str, str]] = {}
+    for section in config.sections():
+        method, pattern = (part.strip() for part in section.split(":", 1))
+        method_map.append((pattern, method))
+        options_map[pattern] = dict(config.items(section))
     keywords = {**DEFAULT_KEYWORDS, **parse_keywords(list(KEYWORDS))}
     catalog = Catalog(domain="flask_secret_keys")
     for filename, lineno, message, comments, context in extract_from_dir(
