@@ -672,6 +672,10 @@ def catalogs_at(root: Path) -> Iterator[None]:
         clear_catalog_caches()
 
 
+#: The extraction methods babel.cfg names, by their import path.
+EXTRACTORS = {"jinja2": "jinja2.ext:babel_extract"}
+
+
 def extracted_messages() -> Any:
     """The messages the sources mark now, as a babel ``Catalog`` (with their locations):
     ``pybabel extract`` with babel.cfg and the project's keywords, run in this process."""
@@ -688,7 +692,9 @@ def extracted_messages() -> Any:
     options_map: dict[str, dict[str, str]] = {}
     for section in config.sections():
         method, pattern = (part.strip() for part in section.split(":", 1))
-        method_map.append((pattern, method))
+        # Jinja's extractor by its import path: an older Babel without setuptools
+        # does not find Jinja's entry point by name.
+        method_map.append((pattern, EXTRACTORS.get(method, method)))
         options_map[pattern] = dict(config.items(section))
     keywords = {**DEFAULT_KEYWORDS, **parse_keywords(list(KEYWORDS))}
     catalog = Catalog(domain="flask_secret_keys")
