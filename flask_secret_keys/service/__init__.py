@@ -14,7 +14,7 @@ it is made of (:mod:`.reading`, :mod:`.lifecycle`, :mod:`.revocation`,
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
@@ -76,9 +76,12 @@ class KeyService:
     """Secret API key operations for one app's settings.
 
     Every operation reads the time from :func:`flask_secret_keys.models.utcnow`,
-    the one clock of the package, so all of them agree on "now". The
-    parameters are the fields of its ``Store``: the host's ``db``, the two models, the host's
-    ``user_id``, ``user_name`` and ``is_admin`` functions and the key settings.
+    the one clock of the package, so all of them agree on "now". It takes, as
+    keywords, the host's ``db``, the two models (``model``, ``event_model``), the
+    host's ``user_id``, ``user_name`` and ``is_admin`` functions and the key
+    settings (``prefix``, ``pepper``, ``last_used_interval``,
+    ``default_expiration``, ``max_lifetime``, ``event_retention``,
+    ``unused_after``); :class:`~flask_secret_keys.SecretKeys` builds it.
 
     .. versionchanged:: 0.3.0
        Every change takes a keyword-only ``actor`` (``by=`` is gone), and
@@ -87,38 +90,8 @@ class KeyService:
        dormant.
     """
 
-    def __init__(
-        self,
-        *,
-        db: Any,
-        model: type[SecretKeyMixin],
-        event_model: type[KeyEventMixin],
-        user_id: Callable[[Any], Any],
-        user_name: Callable[[Any], str],
-        is_admin: Callable[[Any], bool],
-        prefix: str,
-        pepper: bytes | None,
-        last_used_interval: dt.timedelta,
-        default_expiration: dt.timedelta | None = None,
-        max_lifetime: dt.timedelta | None = None,
-        event_retention: dt.timedelta | None = None,
-        unused_after: dt.timedelta | None = None,
-    ) -> None:
-        self.store = Store(
-            db=db,
-            model=model,
-            event_model=event_model,
-            user_id=user_id,
-            user_name=user_name,
-            is_admin=is_admin,
-            prefix=prefix,
-            pepper=pepper,
-            last_used_interval=last_used_interval,
-            default_expiration=default_expiration,
-            max_lifetime=max_lifetime,
-            event_retention=event_retention,
-            unused_after=unused_after,
-        )
+    def __init__(self, **settings: Any) -> None:
+        self.store = Store(**settings)
         #: :meta private:
         self.reader = Reader(self.store)
         #: :meta private:
