@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import io
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -192,11 +191,6 @@ def lazy_gettext(message: str, **variables: Any) -> LazyProxy:
 def lazy_ngettext(singular: str, plural: str, num: int, **variables: Any) -> LazyProxy:
     """:func:`ngettext`, translated each time the text is used."""
     return LazyProxy(ngettext, singular, plural, num, enable_cache=False, **variables)
-
-
-def script_messages(messages: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """``(name, message)`` pairs translated, for the scripts of the page."""
-    return {name: gettext(message) for name, message in messages}
 
 
 def text_direction() -> str:
