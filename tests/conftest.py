@@ -51,6 +51,7 @@ from tests.helpers import (
     REDIS_URL,
     Clock,
     database_url,
+    drop_server_tables,
     get_user,
     is_server_database,
     log_in,
@@ -111,9 +112,25 @@ def make_app(
     for app in reversed(made):
         with app.app_context():
             db.session.remove()
-            if is_server_database():
-                db.drop_all()
             db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _server_database_for_other_hosts(request: pytest.FixtureRequest) -> None:
+    """A test without the test host gets a server database without its tables.
+
+    The test host's tables stay on a server database from one test to the next
+    (``reset_database`` empties them); a host a test declares makes its own.
+    """
+    if is_server_database() and "make_app" not in request.fixturenames:
+        drop_server_tables()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _server_database_left_empty() -> Iterator[None]:
+    yield
+    if is_server_database():
+        drop_server_tables()
 
 
 @pytest.fixture

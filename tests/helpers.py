@@ -128,19 +128,50 @@ def _new_sqlite_file(app: Flask) -> Path | None:
     return None if path.exists() and path.stat().st_size else path
 
 
+#: Whether the test host's tables stand on the server database, made by
+#: ``reset_database`` and not dropped since (``drop_server_tables``).
+_server_tables_made: list[bool] = []
+
+
+def _empty_server_tables() -> bool:
+    """Delete every row of the test host's tables and start their ids again at 1, as
+    new tables would; False if they are not all there."""
+    try:
+        with db.engine.begin() as connection:
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+                if table.autoincrement_column is None:
+                    continue
+                if connection.dialect.name == "postgresql":
+                    connection.execute(
+                        sa.text("SELECT setval(pg_get_serial_sequence(:t, :c), 1, false)"),
+                        {"t": table.name, "c": table.autoincrement_column.name},
+                    )
+                else:
+                    connection.execute(sa.text(f"ALTER TABLE {table.name} AUTO_INCREMENT = 1"))
+    except sa.exc.DBAPIError:
+        return False
+    return True
+
+
 def reset_database(app: Flask) -> None:
     """Empty tables and the demo users, whatever an earlier run left behind.
 
-    A new SQLite file starts as a copy of the first one made here: making the
-    schema would otherwise be most of a test's setup.
+    Making the schema would otherwise be most of a test's setup: a new SQLite
+    file starts as a copy of the first one made here, and on a server database
+    the tables made for one test are emptied for the next, until a test that
+    does not use the test host needs the database (``drop_server_tables``).
     """
     new_file = _new_sqlite_file(app)
     if new_file is not None and _sqlite_template:
         shutil.copyfile(_sqlite_template[0], new_file)
         return
     with app.app_context():
-        db.drop_all()
-        db.create_all()
+        if not (_server_tables_made and is_server_database() and _empty_server_tables()):
+            db.drop_all()
+            db.create_all()
+            if is_server_database() and not _server_tables_made:
+                _server_tables_made.append(True)
         add_demo_users()
     if new_file is not None:
         folder = tempfile.mkdtemp(prefix="flask-secret-keys-tests-")
@@ -148,6 +179,19 @@ def reset_database(app: Flask) -> None:
         template = Path(folder) / "template.db"
         shutil.copyfile(new_file, template)
         _sqlite_template.append(template)
+
+
+def drop_server_tables() -> None:
+    """Drop the test host's tables from the server database, if ``reset_database`` left
+    them there: hosts that declare their own tables start from an empty database."""
+    if not _server_tables_made:
+        return
+    _server_tables_made.clear()
+    engine = sa.create_engine(DATABASE_URL or "")
+    try:
+        db.metadata.drop_all(engine)
+    finally:
+        engine.dispose()
 
 
 class Clock:
@@ -436,7 +480,9 @@ class Migrated:
 
 
 def drop_leftovers(engine: sa.Engine) -> None:
-    """Drop the migration host's tables, whatever an earlier run left."""
+    """Drop the migration host's tables, whatever an earlier run left, and the test
+    host's (module fixtures run before ``conftest``'s per-test clean-up)."""
+    drop_server_tables()
     metadata = sa.MetaData()
     existing = set(sa.inspect(engine).get_table_names())
     metadata.reflect(
