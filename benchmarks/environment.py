@@ -129,7 +129,8 @@ class Backend:
         if self.name == "sqlite":
             return f"sqlite:///{os.path.join(self._folder, label)}.db", {}
         assert self._url is not None
-        schema = f"bench_{label}"
+        # One schema per process: two runs on one server keep out of each other's way.
+        schema = f"bench_{os.getpid()}_{label}"
         self._run(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE', f'CREATE SCHEMA "{schema}"')
         self._schemas.append(schema)
         return self._url, {"connect_args": {"options": f"-csearch_path={schema}"}}
