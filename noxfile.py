@@ -138,7 +138,9 @@ def minimum(session: nox.Session) -> None:
     """The suite on the oldest Python with every dependency at its declared lower bound,
     under branch coverage (CI's coverage report)."""
     pins = minimum_requirements()
-    session.install("-e", ".[test]", *_group("coverage"), *pins)
+    # setuptools as ``python -m venv`` gives it on 3.11 (uv's environments have none):
+    # Babel before 2.13 falls back to the deprecated distutils without it.
+    session.install("-e", ".[test]", *_group("coverage"), *pins, "setuptools")
     _print_installed(session)
     _npm_install(session)
     _pytest(session, coverage=True)
