@@ -91,18 +91,13 @@ class KeyService:
     """
 
     def __init__(self, **settings: Any) -> None:
+        # The parts, undocumented: hosts use the methods below.
         self.store = Store(**settings)
-        #: :meta private:
         self.reader = Reader(self.store)
-        #: :meta private:
         self.events = EventLog(self.store)
-        #: :meta private:
         self.revocations = Revocations(self.store, self.reader, self.events)
-        #: :meta private:
         self.lifecycle = Lifecycle(self.store, self.reader, self.events, self.revocations)
-        #: :meta private:
         self.verifier = Verifier(self.store, self.events)
-        #: :meta private:
         self.restrictions = Restrictions(self.store, self.events)
         self.leaks = Leaks(self.store, self.events, self.revocations)
 
@@ -331,9 +326,7 @@ class KeyService:
         """
         if among is None:
             return self.revocations.settle(user)
-        now = models.utcnow()
-        owners = {key.user_id: key.owner for key in among if self.revocations.is_due(key, now)}
-        return [key for owner in owners.values() for key in self.revocations.settle(owner)]
+        return self.revocations.settle_owners_of(among)
 
     # Leaks
 

@@ -8,6 +8,7 @@ already recorded (see :meth:`Revocations.update`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -204,6 +205,12 @@ class Revocations:
                 )
                 capped.append(key)
         return capped
+
+    def settle_owners_of(self, keys: Sequence[SecretKeyMixin]) -> list[SecretKeyMixin]:
+        """:meth:`settle` for each owner of ``keys`` with a key due; no statement if none is."""
+        now = models.utcnow()
+        owners = {key.user_id: key.owner for key in keys if self.is_due(key, now)}
+        return [key for owner in owners.values() for key in self.settle(owner)]
 
     def settle(self, user: Any | None = None) -> list[SecretKeyMixin]:
         """Record the revocations whose time has come: a ``revoked`` event by the system.
