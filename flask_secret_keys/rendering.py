@@ -14,7 +14,6 @@ import datetime as dt
 import re
 import shlex
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_timedelta
@@ -28,7 +27,7 @@ from flask import (
 )
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from jinja2 import Environment, Template
+from jinja2 import Template
 from markupsafe import Markup
 
 from . import crypto, models
@@ -50,10 +49,6 @@ FLASH_CATEGORY = "secret_keys"
 
 #: The Activity section shows this many events at most; ``flask secret-keys log`` shows all.
 ACTIVITY_LIMIT = 50
-
-#: One compiled layout bridge per Jinja environment (that is, per app).
-_bridges: WeakKeyDictionary[Environment, Template] = WeakKeyDictionary()
-
 
 def signed_in_user() -> Any:
     """The user of the browser session, as the host's user model has them."""
@@ -79,17 +74,17 @@ def _bridge() -> Template:
     Jinja cannot choose a block by a variable's value, so the bridge is
     compiled once per app from the validated ``SECRET_KEYS_CONTENT_BLOCK``.
     """
-    env = current_app.jinja_env
-    template = _bridges.get(env)
+    state = current_state()
+    template = state.compiled.get("bridge")
     if template is None:
-        block = current_state().settings.content_block
+        block = state.settings.content_block
         title = "" if block == "title" else "{% block title %}{{ sk_title }}{% endblock %}"
-        template = env.from_string(
+        template = current_app.jinja_env.from_string(
             "{% extends sk_base_template %}"
             + title
             + f"{{% block {block} %}}{{{{ sk_body }}}}{{% endblock %}}"
         )
-        _bridges[env] = template
+        state.compiled["bridge"] = template
     return template
 
 

@@ -8,7 +8,7 @@ tests use ``secret_keys.service`` and ``secret_keys.settings`` instead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from flask import current_app, has_app_context
@@ -18,6 +18,8 @@ from .service import KeyService
 from .settings import Settings
 
 if TYPE_CHECKING:
+    from jinja2 import Template
+
     from .models import KeyEventMixin, SecretKeyMixin
     from .ratelimit import FailedAttemptLimiter
     from .scanning import GitHubKeys
@@ -72,6 +74,8 @@ class AppState:
     report_limiter: FailedAttemptLimiter | None = None
     #: GitHub's public keys, when ``SECRET_KEYS_GITHUB_SCANNING_URL`` is set.
     github_keys: GitHubKeys | None = None
+    #: Templates compiled for this app from its settings, by name; they go with the app.
+    compiled: dict[str, Template] = field(default_factory=dict, compare=False, repr=False)
 
 
 def current_state() -> AppState:

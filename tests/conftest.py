@@ -35,6 +35,7 @@ server database, e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test`` or
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -67,6 +68,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--slow", action="store_true", help="run the tests marked slow (always under CI)"
     )
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Tune the garbage collector for a run that makes an app per test.
+
+    Each app leaves tens of thousands of objects in reference cycles behind.
+    With the default thresholds the collector scans every object of the run
+    (the modules, the collected tests) every few tests: about a fifth of the
+    run's time. The objects alive after collection are frozen out of its
+    scans, and it runs less often.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 100)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
