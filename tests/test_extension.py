@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import uuid
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -13,9 +15,10 @@ from flask_login import LoginManager, UserMixin
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import orm
 
+from example_app.models import db
 from flask_secret_keys import KeyService, SecretKeys
 from flask_secret_keys.settings import DEFAULTS
-from tests.helpers import new_db
+from tests.helpers import BASE, log_in, new_db, reset_database
 
 
 def make_host(**user_columns: Any) -> tuple[SQLAlchemy, type[Any]]:
@@ -251,3 +254,22 @@ def test_existing_request_loader_is_kept(host: Any, new_app: Callable[..., Flask
     login_manager.request_loader(own_loader)
     SecretKeys(app, db=db, user_model=user)
     assert login_manager._request_callback is own_loader
+
+
+def test_an_app_that_rendered_pages_is_freed_when_dropped(
+    app_config: dict[str, Any], app_factory: Callable[[dict[str, Any]], Flask]
+) -> None:
+    """Nothing of the extension's outlives the app: a host that makes an app per test
+    (or per tenant) does not keep every one in memory."""
+    app = app_factory(app_config)
+    reset_database(app)
+    client = app.test_client()
+    log_in(client, "admin@example.com", "admin")
+    assert client.get(BASE + "/").status_code == 200
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    gone = weakref.ref(app)
+    del app, client
+    gc.collect()
+    assert gone() is None
