@@ -50,6 +50,7 @@ FLASH_CATEGORY = "secret_keys"
 #: The Activity section shows this many events at most; ``flask secret-keys log`` shows all.
 ACTIVITY_LIMIT = 50
 
+
 def signed_in_user() -> Any:
     """The user of the browser session, as the host's user model has them."""
     return current_user._get_current_object()
