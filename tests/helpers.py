@@ -167,11 +167,11 @@ def reset_database(app: Flask) -> None:
         shutil.copyfile(_sqlite_template[0], new_file)
         return
     with app.app_context():
-        if not (_server_tables_made and is_server_database() and _empty_server_tables()):
+        if not (_server_tables_made and _empty_server_tables()):
             db.drop_all()
             db.create_all()
-            if is_server_database() and not _server_tables_made:
-                _server_tables_made.append(True)
+            if is_server_database():
+                _server_tables_made[:] = [True]
         add_demo_users()
     if new_file is not None:
         folder = tempfile.mkdtemp(prefix="flask-secret-keys-tests-")
